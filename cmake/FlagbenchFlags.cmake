@@ -24,6 +24,7 @@ set(FB_PGO_DIR "" CACHE PATH "PGO profile directory (generate writes it, use rea
 set(FB_INLINE "default" CACHE STRING "Inlining: default, none or aggressive")
 set(FB_EXTRA_CFLAGS "" CACHE STRING "Extra compile flags, appended last")
 set(FB_EXTRA_LDFLAGS "" CACHE STRING "Extra link flags, appended last")
+set(FB_AXIS_VALUES "" CACHE STRING "Values of further axes of matrix/axes.conf, as AXIS=VALUE;AXIS=VALUE")
 set(FB_SANITIZE "" CACHE STRING "Sanitizers for test builds: empty, address,undefined or thread")
 option(FB_WERROR "Treat warnings as errors (tests do)" OFF)
 set_property(CACHE FB_LTO PROPERTY STRINGS off thin full)
@@ -52,12 +53,17 @@ if(NOT FB_PGO STREQUAL "off")
   get_filename_component(FB_PGO_DIR "${FB_PGO_DIR}" ABSOLUTE BASE_DIR "${CMAKE_BINARY_DIR}")
 endif()
 
+set(_fb_more_axes "")
+foreach(pair IN LISTS FB_AXIS_VALUES)
+  list(APPEND _fb_more_axes --set "${pair}")
+endforeach()
 set(_fb_flags_file "${CMAKE_BINARY_DIR}/flagbench-flags.cmake")
 execute_process(
   COMMAND "${Python3_EXECUTABLE}" "${PROJECT_SOURCE_DIR}/scripts/lib/resolve_flags.py"
           --axes "${PROJECT_SOURCE_DIR}/matrix/axes.conf" --family ${FB_FAMILY} --arch ${FB_ARCH}
           --set "opt=${FB_OPT}" --set "march=${FB_MARCH}" --set "features=${FB_FEATURES}"
           --set "lto=${FB_LTO}" --set "pgo=${_fb_pgo_value}" --set "inline=${FB_INLINE}"
+          ${_fb_more_axes}
           --profile-dir "${FB_PGO_DIR}" --build-dir "${CMAKE_BINARY_DIR}" --out "${_fb_flags_file}"
   RESULT_VARIABLE _fb_rc ERROR_VARIABLE _fb_err)
 if(NOT _fb_rc EQUAL 0)
@@ -65,7 +71,7 @@ if(NOT _fb_rc EQUAL 0)
 endif()
 include("${_fb_flags_file}")
 set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
-  "${PROJECT_SOURCE_DIR}/matrix/axes.conf" "${PROJECT_SOURCE_DIR}/scripts/lib/axes.py"
+  "${PROJECT_SOURCE_DIR}/matrix/axes.conf" "${PROJECT_SOURCE_DIR}/scripts/lib/flagbench/axes.py"
   "${PROJECT_SOURCE_DIR}/scripts/lib/resolve_flags.py")
 
 separate_arguments(FB_AXIS_extra_COMPILE UNIX_COMMAND "${FB_EXTRA_CFLAGS}")

@@ -46,7 +46,7 @@ command -v clang-19 >/dev/null 2>&1 || clang_toolchain=toolchains/clang.cmake
 
 build_args() {
   case "$1" in
-    default) echo "-DFB_WERROR=ON" ;;
+    default) echo "-DFB_WERROR=ON -DFB_SCRIPT_TESTS=ON" ;;
     clang) echo "-DCMAKE_TOOLCHAIN_FILE=$clang_toolchain -DFB_WERROR=ON -DFB_OPT=O3 -DFB_MARCH=x86-64-v3 -DFB_LTO=thin" ;;
     asan) echo "-DFB_WERROR=ON -DFB_SANITIZE=address,undefined" ;;
     tsan) echo "-DCMAKE_TOOLCHAIN_FILE=toolchains/clang.cmake -DFB_WERROR=ON -DFB_SANITIZE=thread" ;;

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from axes import ConfigError, parse_axes, resolve_flags  # noqa: E402
+from flagbench.axes import ConfigError, parse_axes, resolve_flags  # noqa: E402
 
 
 # Options whose next word is their argument.  CMake de-duplicates options, so

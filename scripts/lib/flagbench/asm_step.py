@@ -1,0 +1,30 @@
+"""The sweep's assembly step: scripts/lib/asm/analyze.py on one kernel binary."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from . import procs
+
+ANALYZE_TIMEOUT = 900
+
+
+def available(root: Path) -> bool:
+    return (root / "scripts/lib/asm/analyze.py").exists()
+
+
+def analyze(root: Path, exe: Path, kernel: str, variants: list, arch: str, march: str,
+            mca_cpus: list, out_dir: Path, jobs: int = 1) -> str | None:
+    """Writes asm/<variant>.s and .json under out_dir.  Returns an error or None."""
+    cmd = [sys.executable, str(root / "scripts/lib/asm/analyze.py"), "--binary", str(exe),
+           "--kernel", kernel, "--variants", ",".join(variants), "--arch", arch,
+           "--target-cpu", march, "--out", str(out_dir), "--jobs", str(jobs)]
+    if mca_cpus:
+        cmd += ["--mca-cpus", ",".join(mca_cpus)]
+    else:
+        cmd += ["--no-mca"]
+    r = procs.run(cmd, timeout=ANALYZE_TIMEOUT)
+    if r.returncode != 0:
+        lines = (r.stderr or "").strip().splitlines()
+        return f"{procs.describe_exit(r.returncode)}: {lines[-1] if lines else ''}"
+    return None

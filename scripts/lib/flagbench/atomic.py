@@ -1,0 +1,49 @@
+"""Atomic file writes: a reader (or an interrupted sweep) never sees half a file."""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+
+def write_text(path: str | Path, text: str) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def write_json(path: str | Path, data) -> None:
+    write_text(path, json.dumps(data, indent=1, sort_keys=False) + "\n")
+
+
+def write_text_if_changed(path: str | Path, text: str) -> None:
+    """Leaves an identical file alone (a resumed run touches nothing it has)."""
+    try:
+        if Path(path).read_text() == text:
+            return
+    except OSError:
+        pass
+    write_text(path, text)
+
+
+def write_json_if_changed(path: str | Path, data) -> None:
+    write_text_if_changed(path, json.dumps(data, indent=1, sort_keys=False) + "\n")
+
+
+def read_json(path: str | Path, default=None):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except FileNotFoundError:
+        return default

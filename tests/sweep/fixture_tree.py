@@ -1,0 +1,24 @@
+"""A throw-away copy of the project with the test fixtures added as kernels.
+
+The fixture kernels (one that fails to build for AVX2, one with wrong and
+crashing variants) must never enter the real catalogue, so the sweep tests run
+the copied project's own scripts/sweep.sh against the copy."""
+import shutil
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+
+
+def make(dest: Path, kernels=("simd/reduce.c",)) -> Path:
+    for name in ("CMakeLists.txt", "kernels/CMakeLists.txt"):
+        (dest / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, dest / name)
+    for d in ("cmake", "matrix", "toolchains", "scripts", "kernels/harness"):  # noqa: E501
+        shutil.copytree(ROOT / d, dest / d, ignore=shutil.ignore_patterns("__pycache__"))
+    for k in kernels:
+        (dest / "kernels" / k).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / "kernels" / k, dest / "kernels" / k)
+    shutil.copytree(HERE / "fixture", dest / "kernels" / "fixture")
+    shutil.copy2(HERE / "tiny.matrix", dest / "matrix" / "tiny.matrix")
+    return dest
