@@ -1,0 +1,15 @@
+"""Assembly capture, normalization, summary and llvm-mca analysis of kernel variants.
+
+Modules, one job each:
+  elf        reads an ELF file's machine, sections and symbol table
+  disasm     finds a variant's symbols (compiler suffixes folded) and disassembles the binary once
+  insn       classifies one instruction (x86-64 AT&T/Intel, AArch64): memory, branches, vectors
+  normalize  turns raw disassembly into stable, diffable text (labels by content, no addresses)
+  summary    counts per function: instructions, bytes, vector width, FMAs, loads, stores, ...
+  loops      back edges, innermost loops, items per loop iteration
+  mca        llvm-mca: CPU names per version, batched region runs, JSON parsing, soundness flags
+  model      llvm-mca prediction against the harness's measured time per item
+  analyze    the command the sweep runs per kernel binary
+  locate     resolves configuration ids, result dirs and build dirs for asm.sh / asmdiff.sh
+  show, diff the commands behind scripts/asm.sh and scripts/asmdiff.sh
+"""

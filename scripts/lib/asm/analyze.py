@@ -1,0 +1,214 @@
+#!/usr/bin/env python3
+"""Captures, normalizes, summarizes and (optionally) runs llvm-mca on every variant of one
+kernel binary: what the sweep runs once per kernel binary and configuration.
+
+Writes, per variant, OUT/<variant>.s (the normalized assembly of the hot function)
+and OUT/<variant>.json (symbols, summary counts, code_hash, loops, llvm-mca
+results); both atomically.  A variant whose symbol is missing gets
+"found": false and a "why", never an exception.  The binary is read and
+disassembled once, whatever the number of variants; llvm-mca runs once per
+function and CPU, all innermost loops of the function as separate regions.
+"""
+import argparse
+import hashlib
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path[0] = str(Path(__file__).resolve().parent.parent)
+from asm import disasm, elf as elfmod, loops as loopmod, mca as mcamod, normalize, summary  # noqa: E402
+
+
+def write_atomic(path, text):
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def code_hash(binary, fn):
+    """Hash of the function's text and of the functions it calls directly in the binary."""
+    h = hashlib.sha256(fn.text.encode())
+    own = {s.addr for s in fn.parts}
+    seen, callees = set(), []
+    for ins in fn.insns:
+        c = ins.callee
+        if c is None or c.addr in own or c.addr in seen:
+            continue
+        seen.add(c.addr)
+        callee = normalize.normalize(binary, disasm.Lookup(c.name, parts=[c]))
+        h.update(b"\n--callee--\n" + callee.text.encode())
+        callees.append(disasm.display_name(c.name))
+    return h.hexdigest()[:16], callees
+
+
+def capture(binary, function):
+    """(Function, loops, summary) for one function name, or (None, why)."""
+    lk = binary.lookup(function)
+    if not lk.found:
+        return None, lk.why
+    fn = normalize.normalize(binary, lk)
+    lps = loopmod.find_loops(fn)
+    return (fn, lps, summary.summarize(fn, lps)), ""
+
+
+def loop_details(fn, lps):
+    out = []
+    for n, lp in enumerate(lps, 1):
+        items, how = loopmod.items_per_iteration(fn, lp)
+        d = {"index": n, "lines": [lp.start_line, lp.end_line], "depth": lp.depth,
+             "innermost": lp.innermost, "instructions": len(lp.region(fn)),
+             "back_edge": {"symbol": fn.parts[fn.insns[lp.back_edges[-1]].part].name,
+                           "offset": fn.insns[lp.back_edges[-1]].addr
+                           - fn.parts[fn.insns[lp.back_edges[-1]].part].addr},
+             "items_per_iteration": items}
+        if not lp.contiguous:
+            d["line_ranges"] = lp.ranges(fn)
+        d["items_method" if items is not None else "items_why"] = how
+        out.append(d)
+    return out
+
+
+def resolve_cpus(tool, arch, target, others):
+    cpus = {}
+    for key in [target] + [c for c in others if c != target]:
+        cpus[key] = mcamod.resolve_cpu(tool, arch, key)
+    return cpus
+
+
+def analyze_variant(binary, kernel, variant, args, tool, cpus):
+    name = kernel.split("/")[-1]
+    function = f"{name}_{variant}"
+    base = {"kernel": kernel, "variant": variant, "function": function,
+            "binary": os.path.abspath(args.binary), "arch": binary.arch, "syntax": binary.syntax,
+            "objdump": binary.objdump}
+    got, why = capture(binary, function)
+    if got is None:
+        out = dict(base, found=False, why=why, symbols=[], code_hash=None)
+        out.update({c: None for c in summary.COLUMNS})
+        out["mca"] = None
+        return out, None
+    fn, lps, summ = got
+    h, callees = code_hash(binary, fn)
+    out = dict(base, found=True, symbols=fn.symbols)
+    if fn.clones_not_shown:
+        out["clones_not_shown"] = fn.clones_not_shown
+    out.update(summ)
+    out["code_hash"] = h
+    out["callees"] = callees
+    details = loop_details(fn, lps)
+    out["loop_details"] = details
+    if tool is None:
+        out["mca"] = {"skipped": args.mca_skip_reason, "loops": []}
+        return out, fn.text
+    t0 = time.perf_counter()
+    results, models = mcamod.analyze_function(tool, fn, lps, binary.arch, cpus, jobs=args.jobs)
+    index_of = {tuple(d["lines"]): d["index"] for d in details}
+    for r in results:
+        r["index"] = index_of.get(tuple(r["lines"]), r["index"])
+        d = details[r["index"] - 1]
+        r["items_per_iteration"] = d["items_per_iteration"]
+    out["mca"] = {
+        "version": tool.version, "tool": tool.path, "iterations": mcamod.ITERATIONS,
+        "target_cpu": args.target_cpu,
+        "mcpu": cpus[args.target_cpu].get("mcpu"),
+        "cpus": {k: {"mcpu": v.get("mcpu"), "mattr": v.get("mattr") or [],
+                     "sched_model": models.get(k, ""),
+                     "note": "; ".join(filter(None, [v.get("note", ""), mcamod.model_note(
+                         tool, v.get("mcpu"), models.get(k, ""))]))}
+                 for k, v in cpus.items()},
+        "loops": results,
+        "seconds": round(time.perf_counter() - t0, 3),
+    }
+    return out, fn.text
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(
+        description="Capture normalized assembly, summary counts and llvm-mca results for the "
+                    "variants of one kernel binary (writes OUT/<variant>.s and OUT/<variant>.json).")
+    ap.add_argument("--binary", required=True, help="the linked kernel binary")
+    ap.add_argument("--kernel", required=True, help="FAMILY/NAME, e.g. simd/reduce")
+    ap.add_argument("--variants", required=True, help="comma-separated variant names")
+    ap.add_argument("--arch", choices=["x86_64", "aarch64"], help="checked against the binary")
+    ap.add_argument("--target-cpu", default=None,
+                    help="the configuration's march (x86-64, x86-64-v3, native, znver4, armv8-a, ...)")
+    ap.add_argument("--mca-cpus", default=None,
+                    help="comma-separated CPUs besides the target ('host' = this machine); "
+                         "default: " + "; ".join(f"{a}: {','.join(c)}" for a, c in mcamod.DEFAULT_CPUS.items()))
+    ap.add_argument("--out", required=True, help="output directory")
+    ap.add_argument("--objdump", help="disassembler (default llvm-objdump-19, llvm-objdump, objdump)")
+    ap.add_argument("--mca", help="llvm-mca binary (default llvm-mca-19, then llvm-mca)")
+    ap.add_argument("--syntax", choices=["att", "intel"], default="att")
+    ap.add_argument("--no-mca", action="store_true", help="skip llvm-mca")
+    ap.add_argument("--jobs", type=int, default=1, help="llvm-mca runs in parallel (per CPU)")
+    ap.add_argument("--trip-counts", action="store_true",
+                    help="also measure items per loop iteration under callgrind (slow; x86 host only)")
+    ap.add_argument("--quiet", action="store_true", help="no per-variant line on stderr")
+    args = ap.parse_args(argv)
+    t0 = time.perf_counter()
+    variants = [v for v in args.variants.split(",") if v]
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        binary = disasm.Binary(args.binary, objdump=args.objdump, syntax=args.syntax)
+    except (elfmod.ElfError, disasm.DisasmError) as e:
+        print(f"analyze: {e}", file=sys.stderr)
+        for v in variants:
+            doc = {"kernel": args.kernel, "variant": v, "found": False, "why": str(e), "symbols": [],
+                   "code_hash": None, "mca": None, **{c: None for c in summary.COLUMNS}}
+            write_atomic(out_dir / f"{v}.json", json.dumps(doc, indent=1) + "\n")
+        return 1
+    if args.arch and args.arch != binary.arch:
+        print(f"analyze: --arch {args.arch} but {args.binary} is {binary.arch}; using {binary.arch}",
+              file=sys.stderr)
+    arch = binary.arch
+    args.target_cpu = args.target_cpu or ("x86-64" if arch == "x86_64" else "armv8-a")
+    tool, cpus = None, {}
+    args.mca_skip_reason = "not requested (--no-mca)"
+    if not args.no_mca:
+        try:
+            tool = mcamod.Tool(args.mca)
+            others = args.mca_cpus.split(",") if args.mca_cpus else mcamod.DEFAULT_CPUS[arch]
+            cpus = resolve_cpus(tool, arch, args.target_cpu, [c for c in others if c])
+        except mcamod.McaError as e:
+            tool, args.mca_skip_reason = None, str(e)
+            print(f"analyze: {e}; continuing without llvm-mca", file=sys.stderr)
+    status = 0
+    docs = {}
+    for v in variants:
+        t1 = time.perf_counter()
+        try:
+            doc, text = analyze_variant(binary, args.kernel, v, args, tool, cpus)
+        except disasm.DisasmError as e:
+            doc, text = {"kernel": args.kernel, "variant": v, "found": False, "why": str(e),
+                         "symbols": [], "code_hash": None, "mca": None,
+                         **{c: None for c in summary.COLUMNS}}, None
+            status = 1
+        docs[v] = doc
+        if text is not None:
+            write_atomic(out_dir / f"{v}.s", text)
+        elif (out_dir / f"{v}.s").exists():
+            (out_dir / f"{v}.s").unlink()
+        doc["seconds"] = round(time.perf_counter() - t1, 3)
+        if not args.quiet:
+            what = (f"{doc['instructions']} insns, {doc['vector_width']}, {doc['loops']} loops"
+                    if doc.get("found") else "not found: " + doc.get("why", ""))
+            print(f"analyze: {args.kernel}/{v}: {what}", file=sys.stderr)
+    if args.trip_counts:
+        from asm import model
+        foreign = binary.arch != os.uname().machine
+        model.add_trip_counts(args.binary, binary, docs, emulator=["(foreign)"] if foreign else None)
+    for v, doc in docs.items():
+        write_atomic(out_dir / f"{v}.json", json.dumps(doc, indent=1) + "\n")
+    if not args.quiet:
+        print(f"analyze: {args.kernel}: {len(variants)} variants in {time.perf_counter() - t0:.2f} s",
+              file=sys.stderr)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

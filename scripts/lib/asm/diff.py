@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""scripts/asmdiff.sh: unified diffs of normalized assembly and a summary table, A against B."""
+import argparse
+import difflib
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path[0] = str(Path(__file__).resolve().parent.parent)
+from asm import locate, summary  # noqa: E402
+
+USAGE = """usage: scripts/asmdiff.sh [options] A B [KERNEL[/VARIANT]]
+
+Diffs the normalized assembly of kernel variants between two sides, then prints
+a summary table (instructions, bytes, vector width, FMAs, loads, stores, calls,
+branches, spills, reloads, loops; 'a→b' where they differ).
+
+  A, B      each a configuration id (in results/raw/latest, or --run DIR), a
+            configuration directory, a CMake build directory (captured on the
+            fly from its bin/), or, for both, a whole run directory (every
+            configuration the two runs share is compared)
+  KERNEL    family/name, optionally /VARIANT; default: every common kernel
+  --run DIR        the run to look configuration ids up in
+  --intel          Intel syntax (needs binaries: build directories)
+  -U N, --context N  lines of context in the diffs (default 3)
+  --summary-only   the table only, no diffs
+  --objdump P      disassembler for on-the-fly capture
+Exit status: 0 same code, 1 differences, 2 nothing could be compared or usage error.
+"""
+
+
+def pairs(src_a, src_b, selector, notes):
+    """Yields (name, entry_a, entry_b) for every kernel/variant both sides have."""
+    if selector:
+        ka, va = locate.split_selector(src_a, selector)
+        kb, vb = locate.split_selector(src_b, selector)
+        kernels = [ka] if ka == kb else []
+        variant = va
+    else:
+        ka_all, kb_all = set(src_a.kernels()), set(src_b.kernels())
+        for k in sorted(ka_all - kb_all):
+            notes.append(f"only in A ({src_a.id}): kernel {k}")
+        for k in sorted(kb_all - ka_all):
+            notes.append(f"only in B ({src_b.id}): kernel {k}")
+        kernels, variant = sorted(ka_all & kb_all), None
+    for k in kernels:
+        try:
+            va_all, vb_all = src_a.variants(k), src_b.variants(k)
+        except locate.LocateError as e:
+            if selector:
+                raise
+            notes.append(str(e))
+            continue
+        if variant:
+            missing = [(s, side) for s, side in ((src_a, "A"), (src_b, "B"))
+                       if variant not in s.variants(k)]
+            for s, side in missing:
+                notes.append(f"{side} ({s.id}): {k} has no variant '{variant}' "
+                             f"(variants: {', '.join(s.variants(k)) or 'none'})")
+            if missing:
+                continue
+            names = [variant]
+        else:
+            for v in va_all:
+                if v not in vb_all:
+                    notes.append(f"only in A ({src_a.id}): {k}/{v}")
+            for v in vb_all:
+                if v not in va_all:
+                    notes.append(f"only in B ({src_b.id}): {k}/{v}")
+            names = [v for v in va_all if v in vb_all]
+        for v in names:
+            yield f"{k}/{v}", src_a.entry(k, v), src_b.entry(k, v)
+
+
+def compare(src_a, src_b, selector, args, out, notes, rows, prefix=""):
+    differ = compared = 0
+    for name, ea, eb in pairs(src_a, src_b, selector, notes):
+        label = prefix + name
+        if not ea.found or not eb.found:
+            for e, side in ((ea, "A"), (eb, "B")):
+                if not e.found:
+                    notes.append(f"{side}: {e.label}: {e.why}")
+            rows.append(locate.summary_row(label, ea.summary if ea.found else None,
+                                           eb.summary if eb.found else None) + ["missing"])
+            continue
+        compared += 1
+        hash_a, hash_b = ea.summary.get("code_hash"), eb.summary.get("code_hash")
+        if ea.text != eb.text:
+            state = "differs"
+            differ += 1
+            if not args.summary_only:
+                out.append(f"=== {label}")
+                out.extend(difflib.unified_diff(ea.text.splitlines(), eb.text.splitlines(),
+                                                f"A/{ea.label}", f"B/{eb.label}",
+                                                n=args.context, lineterm=""))
+        elif hash_a and hash_b and hash_a != hash_b:
+            state = "same text, callees differ"
+            differ += 1
+        else:
+            state = "same"
+        rows.append(locate.summary_row(label, ea.summary, eb.summary) + [state])
+    return compared, differ
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(add_help=False)
+    ap.add_argument("-h", "--help", action="store_true")
+    ap.add_argument("--intel", action="store_true")
+    ap.add_argument("--run")
+    ap.add_argument("-U", "--context", type=int, default=3)
+    ap.add_argument("--summary-only", action="store_true")
+    ap.add_argument("--objdump")
+    ap.add_argument("args", nargs="*")
+    a, unknown = ap.parse_known_args(argv)
+    if a.help:
+        print(USAGE, end="")
+        return 0
+    if unknown or len(a.args) not in (2, 3):
+        if unknown:
+            print("asmdiff.sh: unknown option " + " ".join(unknown), file=sys.stderr)
+        print(USAGE, end="", file=sys.stderr)
+        return 2
+    side_a, side_b = a.args[:2]
+    selector = a.args[2] if len(a.args) == 3 else None
+    syntax = "intel" if a.intel else "att"
+    out, notes, rows = [], [], []
+    compared = differ = 0
+    try:
+        src_a = locate.open_side(side_a, a.run, syntax, a.objdump)
+        src_b = locate.open_side(side_b, a.run, syntax, a.objdump)
+        if (src_a.kind == "run") != (src_b.kind == "run"):
+            raise locate.LocateError("compare a run with a run, or a configuration with a "
+                                     "configuration (or build directory)")
+        if src_a.kind == "run":
+            ca, cb = set(src_a.configs()), set(src_b.configs())
+            for c in sorted(ca - cb):
+                notes.append(f"only in A ({src_a.id}): configuration {c}")
+            for c in sorted(cb - ca):
+                notes.append(f"only in B ({src_b.id}): configuration {c}")
+            for c in sorted(ca & cb):
+                try:
+                    n, d = compare(src_a.config(c), src_b.config(c), selector, a, out, notes, rows,
+                                   prefix=f"{c}: ")
+                    compared, differ = compared + n, differ + d
+                except locate.LocateError as e:
+                    notes.append(str(e))
+        else:
+            compared, differ = compare(src_a, src_b, selector, a, out, notes, rows)
+    except locate.LocateError as e:
+        print(f"asmdiff.sh: {e}", file=sys.stderr)
+        return 2
+    if out:
+        print("\n".join(out))
+        print()
+    if rows:
+        print(f"A = {side_a}, B = {side_b}")
+        print(summary.format_table(rows, titles=["function"] + [summary.SHORT.get(c, c)
+                                                                for c in summary.COLUMNS] + ["code"]))
+    for n in notes:
+        print(f"note: {n}")
+    if not compared:
+        print("asmdiff.sh: nothing to compare" + (f" for {selector}" if selector else ""),
+              file=sys.stderr)
+        return 2
+    return 1 if differ else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
