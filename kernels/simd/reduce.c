@@ -14,7 +14,11 @@
  *               vectorize (SLP/loop) with any flags, and its width follows -march.
  *   - vecext:   GCC/Clang vector extensions, 8 lanes x 4 accumulators, with a
  *               shuffle-based horizontal sum: portable SIMD, width fixed in
- *               the source, lowered to SSE2 on the x86-64 baseline.
+ *               the source.  On the x86-64 baseline (SSE2) the 32-byte type
+ *               is wider than any register: Clang splits it into xmm pairs,
+ *               GCC 12 keeps the accumulators in memory and reloads them
+ *               every iteration, so there vecext loses to "unrolled"; from
+ *               x86-64-v3 on it is one ymm per vector.
  *   - avx2:     AVX2+FMA intrinsics (function-level target attribute, so it
  *               exists in every x86 build and is checked against the CPU).
  *   - avx512:   AVX-512F intrinsics, 16 lanes.
@@ -85,7 +89,7 @@ FB_HOT float reduce_unrolled(const float *restrict a, const float *restrict b, s
 
 typedef float v8sf __attribute__((vector_size(32)));
 
-static inline float hsum_v8sf(v8sf v)
+__attribute__((always_inline)) static inline float hsum_v8sf(v8sf v)
 {
     v8sf h = v + __builtin_shufflevector(v, v, 4, 5, 6, 7, 0, 1, 2, 3);
     h = h + __builtin_shufflevector(h, h, 2, 3, 0, 1, 6, 7, 4, 5);

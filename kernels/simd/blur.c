@@ -1,0 +1,440 @@
+/* simd/blur: 5x5 Gaussian (binomial) blur of a uint8 image, separable.
+ *
+ * What it shows
+ *   The kernel is [1 4 6 4 1] / 16 in each direction, so
+ *     out = (sum over the 5x5 window of w_i * w_j * pixel + 128) >> 8.
+ *   Done separably (a vertical 5-tap pass into a uint16 row, then a
+ *   horizontal 5-tap pass), every intermediate fits in 16 bits: the vertical
+ *   sum is at most 16*255 = 4080 and the horizontal one at most
+ *   16*4080 = 65280, +128 = 65408 < 65536.  So 8 (SSE2), 16 (AVX2) or 32
+ *   (AVX-512BW) pixels fit in a register, and every variant gives identical
+ *   bits.  A compiler cannot know the 16-bit bound for the horizontal pass
+ *   (it only knows each uint16 input is <= 65535), and C's int promotion
+ *   asks for 32-bit arithmetic; whether it proves 16 bits enough (the final
+ *   value is truncated to 8 bits, so it can) differs by compiler.
+ *   - direct2d:  the direct 2-D form, 25 loads and taps per pixel, left to
+ *                the compiler: the cost of not exploiting separability.  GCC
+ *                -O2 keeps it scalar.  The slowest variant by far.
+ *   - scalar:    separable, vectorizer off: 10 taps per pixel.
+ *   - autovec:   the same separable plain C loops over uint16_t rows, left
+ *                to the compiler (GCC vectorizes them at -O3 only).  The
+ *                vertical pass fits 16-bit lanes; for the horizontal one
+ *                (with its (x+128)>>8 to uint8) GCC 12's over-widening
+ *                pattern also narrows to 16-bit lanes, while Clang 19 widens
+ *                to 32-bit lanes (vpmovzxwd + vpaddd): half the pixels per
+ *                instruction.
+ *   - vecext:    separable, native-width uint16 vectors; bytes widened and
+ *                narrowed with __builtin_convertvector.
+ *   - sse:       SSE2 punpck{l,h}bw widening, shifts and adds, packuswb.
+ *   - avx2:      vpmovzxbw widening, 32 pixels per step, vpackuswb +
+ *                vpermq to undo the in-lane pack order.
+ *   - avx512:    AVX-512BW+VL, 32 pixels per zmm, vpmovwb narrowing, masked
+ *                loads/stores for the row tails (no scalar tail).
+ *   - neon:      vmovl widening, shifts and adds; vrshrn_n_u16 does the
+ *                rounding (x+128)>>8 and the narrowing in one instruction.
+ *   Expect at ref, slowest first: direct2d (far behind), scalar, autovec
+ *   (level with scalar where the compiler does not vectorize, e.g. GCC -O2),
+ *   vecext ~ sse, avx2 ~ avx512.
+ * Sizes: an item is an image pixel; images are 1021 pixels wide (odd, so
+ *   every row has a vector tail) and n/1021 rows high (at least 5).  test
+ *   13273 (13 rows), train 99037 (97 rows), ref 261376 (256 rows): input and
+ *   output are 255 KiB each, ~510 KiB together, in L2 (1 MiB per core); the
+ *   uint16 row buffer (2 KiB) stays in L1d.  Only the interior (two-pixel
+ *   border excluded) is written; the border of out stays 0.
+ * Sensitive to: march (vector width of autovec/direct2d/vecext), opt (GCC
+ *   -O2 vectorizes only the cheapest loops), compiler (over-widening
+ *   detection differs: look for 16- vs 32-bit lanes in the autovec assembly).
+ * Correctness: exact comparison with the direct 2-D formula over the
+ *   interior (integers, no tolerance); the checksum is identical everywhere.
+ */
+#include "harness.h"
+#include "lib/simd_util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#elif defined(__aarch64__)
+#include <arm_neon.h>
+#endif
+
+enum { WIDTH = 1021 };
+
+typedef struct {
+    size_t w, h;
+    uint8_t *in, *out;
+    uint16_t *row; /* the vertical pass of one output row */
+} state;
+
+static const int taps[5] = {1, 4, 6, 4, 1};
+
+FB_HOT void blur_direct2d(const uint8_t *restrict in, uint8_t *restrict out, size_t w, size_t h)
+{
+    for (size_t y = 2; y + 2 < h; y++) {
+        for (size_t x = 2; x + 2 < w; x++) {
+            int s = 0;
+            for (int j = 0; j < 5; j++) {
+                const uint8_t *r = in + (y + j - 2) * w + x - 2;
+                s += taps[j] * (r[0] + 4 * r[1] + 6 * r[2] + 4 * r[3] + r[4]);
+            }
+            out[y * w + x] = (uint8_t)((s + 128) >> 8);
+        }
+    }
+}
+
+NO_VECTORIZE FB_HOT void blur_scalar(const uint8_t *restrict in, uint8_t *restrict out,
+                                     uint16_t *restrict row, size_t w, size_t h)
+{
+    for (size_t y = 2; y + 2 < h; y++) {
+        const uint8_t *r0 = in + (y - 2) * w, *r1 = r0 + w, *r2 = r1 + w, *r3 = r2 + w, *r4 = r3 + w;
+        NO_VECTORIZE_LOOP
+        for (size_t x = 0; x < w; x++)
+            row[x] = (uint16_t)(r0[x] + 4 * r1[x] + 6 * r2[x] + 4 * r3[x] + r4[x]);
+        uint8_t *o = out + y * w;
+        NO_VECTORIZE_LOOP
+        for (size_t x = 2; x + 2 < w; x++)
+            o[x] = (uint8_t)((row[x - 2] + 4 * row[x - 1] + 6 * row[x] + 4 * row[x + 1] + row[x + 2] + 128) >> 8);
+    }
+}
+
+FB_HOT void blur_autovec(const uint8_t *restrict in, uint8_t *restrict out, uint16_t *restrict row,
+                         size_t w, size_t h)
+{
+    for (size_t y = 2; y + 2 < h; y++) {
+        const uint8_t *r0 = in + (y - 2) * w, *r1 = r0 + w, *r2 = r1 + w, *r3 = r2 + w, *r4 = r3 + w;
+        for (size_t x = 0; x < w; x++)
+            row[x] = (uint16_t)(r0[x] + 4 * r1[x] + 6 * r2[x] + 4 * r3[x] + r4[x]);
+        uint8_t *o = out + y * w;
+        for (size_t x = 2; x + 2 < w; x++)
+            o[x] = (uint8_t)((row[x - 2] + 4 * row[x - 1] + 6 * row[x] + 4 * row[x + 1] + row[x + 2] + 128) >> 8);
+    }
+}
+
+/* Bytes of one native uint16 vector's lane count. */
+typedef uint8_t vnhb __attribute__((vector_size(VNH_LANES)));
+
+FB_HOT void blur_vecext(const uint8_t *in, uint8_t *out, uint16_t *row, size_t w, size_t h)
+{
+    for (size_t y = 2; y + 2 < h; y++) {
+        const uint8_t *r0 = in + (y - 2) * w, *r1 = r0 + w, *r2 = r1 + w, *r3 = r2 + w, *r4 = r3 + w;
+        size_t x = 0;
+        for (; x + VNH_LANES <= w; x += VNH_LANES) {
+            vnhb b0, b1, b2, b3, b4;
+            VLOAD(b0, r0 + x), VLOAD(b1, r1 + x), VLOAD(b2, r2 + x), VLOAD(b3, r3 + x), VLOAD(b4, r4 + x);
+            vnh s = __builtin_convertvector(b0, vnh) + __builtin_convertvector(b4, vnh);
+            vnh c = __builtin_convertvector(b2, vnh);
+            s += (__builtin_convertvector(b1, vnh) + __builtin_convertvector(b3, vnh)) << 2;
+            s += (c << 2) + (c << 1);
+            VSTORE(row + x, s);
+        }
+        for (; x < w; x++) row[x] = (uint16_t)(r0[x] + 4 * r1[x] + 6 * r2[x] + 4 * r3[x] + r4[x]);
+        uint8_t *o = out + y * w;
+        x = 2;
+        for (; x + VNH_LANES + 2 <= w; x += VNH_LANES) {
+            vnh a, b, c, d, e;
+            VLOAD(a, row + x - 2), VLOAD(b, row + x - 1), VLOAD(c, row + x), VLOAD(d, row + x + 1),
+                VLOAD(e, row + x + 2);
+            vnh s = a + e + ((b + d) << 2) + (c << 2) + (c << 1) + 128;
+            vnhb r = __builtin_convertvector(s >> 8, vnhb);
+            VSTORE(o + x, r);
+        }
+        for (; x + 2 < w; x++)
+            o[x] = (uint8_t)((row[x - 2] + 4 * row[x - 1] + 6 * row[x] + 4 * row[x + 1] + row[x + 2] + 128) >> 8);
+    }
+}
+
+/* The row tails every intrinsic variant shares. */
+static inline void vertical_tail(const uint8_t *r0, size_t w, uint16_t *row, size_t x)
+{
+    for (; x < w; x++)
+        row[x] = (uint16_t)(r0[x] + 4 * r0[w + x] + 6 * r0[2 * w + x] + 4 * r0[3 * w + x] + r0[4 * w + x]);
+}
+static inline void horizontal_tail(const uint16_t *row, uint8_t *o, size_t w, size_t x)
+{
+    for (; x + 2 < w; x++)
+        o[x] = (uint8_t)((row[x - 2] + 4 * row[x - 1] + 6 * row[x] + 4 * row[x + 1] + row[x + 2] + 128) >> 8);
+}
+
+#if defined(__x86_64__)
+static inline __m128i taps_sse(__m128i a, __m128i b, __m128i c, __m128i d, __m128i e)
+{
+    __m128i s = _mm_add_epi16(a, e);
+    s = _mm_add_epi16(s, _mm_slli_epi16(_mm_add_epi16(b, d), 2));
+    return _mm_add_epi16(s, _mm_add_epi16(_mm_slli_epi16(c, 2), _mm_slli_epi16(c, 1)));
+}
+
+FB_HOT void blur_sse(const uint8_t *in, uint8_t *out, uint16_t *row, size_t w, size_t h)
+{
+    const __m128i z = _mm_setzero_si128(), half = _mm_set1_epi16(128);
+    for (size_t y = 2; y + 2 < h; y++) {
+        const uint8_t *r0 = in + (y - 2) * w;
+        size_t x = 0;
+        for (; x + 16 <= w; x += 16) {
+            __m128i v[5];
+            for (int k = 0; k < 5; k++) v[k] = _mm_loadu_si128((const __m128i *)(r0 + k * w + x));
+#define LO(k) _mm_unpacklo_epi8(v[k], z)
+#define HI(k) _mm_unpackhi_epi8(v[k], z)
+            _mm_storeu_si128((__m128i *)(row + x), taps_sse(LO(0), LO(1), LO(2), LO(3), LO(4)));
+            _mm_storeu_si128((__m128i *)(row + x + 8), taps_sse(HI(0), HI(1), HI(2), HI(3), HI(4)));
+#undef LO
+#undef HI
+        }
+        vertical_tail(r0, w, row, x);
+        uint8_t *o = out + y * w;
+        for (x = 2; x + 16 + 2 <= w; x += 16) {
+            __m128i s[2];
+            for (int k = 0; k < 2; k++) {
+                const uint16_t *q = row + x + 8 * k;
+#define L(off) _mm_loadu_si128((const __m128i *)(q + (off)))
+                s[k] = _mm_srli_epi16(_mm_add_epi16(taps_sse(L(-2), L(-1), L(0), L(1), L(2)), half), 8);
+#undef L
+            }
+            _mm_storeu_si128((__m128i *)(o + x), _mm_packus_epi16(s[0], s[1]));
+        }
+        horizontal_tail(row, o, w, x);
+    }
+}
+
+__attribute__((target("avx2"))) static inline __m256i taps_avx2(__m256i a, __m256i b, __m256i c, __m256i d,
+                                                                 __m256i e)
+{
+    __m256i s = _mm256_add_epi16(a, e);
+    s = _mm256_add_epi16(s, _mm256_slli_epi16(_mm256_add_epi16(b, d), 2));
+    return _mm256_add_epi16(s, _mm256_add_epi16(_mm256_slli_epi16(c, 2), _mm256_slli_epi16(c, 1)));
+}
+
+__attribute__((target("avx2"))) FB_HOT void blur_avx2(const uint8_t *in, uint8_t *out, uint16_t *row,
+                                                      size_t w, size_t h)
+{
+    const __m256i half = _mm256_set1_epi16(128);
+    for (size_t y = 2; y + 2 < h; y++) {
+        const uint8_t *r0 = in + (y - 2) * w;
+        size_t x = 0;
+        for (; x + 16 <= w; x += 16) {
+#define W16(k) _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(r0 + (k) * w + x)))
+            _mm256_storeu_si256((__m256i *)(row + x), taps_avx2(W16(0), W16(1), W16(2), W16(3), W16(4)));
+#undef W16
+        }
+        vertical_tail(r0, w, row, x);
+        uint8_t *o = out + y * w;
+        for (x = 2; x + 32 + 2 <= w; x += 32) {
+            __m256i s[2];
+            for (int k = 0; k < 2; k++) {
+                const uint16_t *q = row + x + 16 * k;
+#define L(off) _mm256_loadu_si256((const __m256i *)(q + (off)))
+                s[k] = _mm256_srli_epi16(_mm256_add_epi16(taps_avx2(L(-2), L(-1), L(0), L(1), L(2)), half), 8);
+#undef L
+            }
+            /* vpackuswb packs within 128-bit halves: [s0 lo, s1 lo, s0 hi, s1 hi]. */
+            __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi16(s[0], s[1]), 0xd8);
+            _mm256_storeu_si256((__m256i *)(o + x), packed);
+        }
+        horizontal_tail(row, o, w, x);
+    }
+}
+
+__attribute__((target("avx512bw,avx512vl"))) static inline __m512i taps_avx512(__m512i a, __m512i b, __m512i c,
+                                                                      __m512i d, __m512i e)
+{
+    __m512i s = _mm512_add_epi16(a, e);
+    s = _mm512_add_epi16(s, _mm512_slli_epi16(_mm512_add_epi16(b, d), 2));
+    return _mm512_add_epi16(s, _mm512_add_epi16(_mm512_slli_epi16(c, 2), _mm512_slli_epi16(c, 1)));
+}
+
+__attribute__((target("avx512bw,avx512vl"))) FB_HOT void blur_avx512(const uint8_t *in, uint8_t *out, uint16_t *row,
+                                                            size_t w, size_t h)
+{
+    const __m512i half = _mm512_set1_epi16(128);
+    for (size_t y = 2; y + 2 < h; y++) {
+        const uint8_t *r0 = in + (y - 2) * w;
+        for (size_t x = 0; x < w; x += 32) {
+            __mmask32 m = w - x >= 32 ? ~(__mmask32)0 : (((__mmask32)1 << (w - x)) - 1);
+#define W16(k) _mm512_cvtepu8_epi16(_mm256_maskz_loadu_epi8(m, r0 + (k) * w + x))
+            _mm512_mask_storeu_epi16(row + x, m, taps_avx512(W16(0), W16(1), W16(2), W16(3), W16(4)));
+#undef W16
+        }
+        uint8_t *o = out + y * w;
+        for (size_t x = 2; x + 2 < w; x += 32) {
+            size_t left = w - 2 - x; /* outputs still to write in this row */
+            __mmask32 m = left >= 32 ? ~(__mmask32)0 : (((__mmask32)1 << left) - 1);
+            const uint16_t *q = row + x;
+#define L(off) _mm512_maskz_loadu_epi16(m, q + (off))
+            __m512i s = _mm512_srli_epi16(_mm512_add_epi16(taps_avx512(L(-2), L(-1), L(0), L(1), L(2)), half), 8);
+#undef L
+            _mm256_mask_storeu_epi8(o + x, m, _mm512_cvtepi16_epi8(s));
+        }
+    }
+}
+#endif
+
+#if defined(__aarch64__)
+static inline uint16x8_t taps_neon(uint16x8_t a, uint16x8_t b, uint16x8_t c, uint16x8_t d, uint16x8_t e)
+{
+    uint16x8_t s = vaddq_u16(a, e);
+    s = vaddq_u16(s, vshlq_n_u16(vaddq_u16(b, d), 2));
+    return vaddq_u16(s, vaddq_u16(vshlq_n_u16(c, 2), vshlq_n_u16(c, 1)));
+}
+
+FB_HOT void blur_neon(const uint8_t *in, uint8_t *out, uint16_t *row, size_t w, size_t h)
+{
+    for (size_t y = 2; y + 2 < h; y++) {
+        const uint8_t *r0 = in + (y - 2) * w;
+        size_t x = 0;
+        for (; x + 16 <= w; x += 16) {
+            uint8x16_t v[5];
+            for (int k = 0; k < 5; k++) v[k] = vld1q_u8(r0 + k * w + x);
+#define LO(k) vmovl_u8(vget_low_u8(v[k]))
+#define HI(k) vmovl_high_u8(v[k])
+            vst1q_u16(row + x, taps_neon(LO(0), LO(1), LO(2), LO(3), LO(4)));
+            vst1q_u16(row + x + 8, taps_neon(HI(0), HI(1), HI(2), HI(3), HI(4)));
+#undef LO
+#undef HI
+        }
+        vertical_tail(r0, w, row, x);
+        uint8_t *o = out + y * w;
+        for (x = 2; x + 16 + 2 <= w; x += 16) {
+            uint8x8_t r[2];
+            for (int k = 0; k < 2; k++) {
+                const uint16_t *q = row + x + 8 * k;
+                /* vrshrn_n_u16(s, 8) = (s + 128) >> 8, narrowed to bytes. */
+                r[k] = vrshrn_n_u16(taps_neon(vld1q_u16(q - 2), vld1q_u16(q - 1), vld1q_u16(q),
+                                              vld1q_u16(q + 1), vld1q_u16(q + 2)), 8);
+            }
+            vst1q_u8(o + x, vcombine_u8(r[0], r[1]));
+        }
+        horizontal_tail(row, o, w, x);
+    }
+}
+#endif
+
+static void run_direct2d(void *p)
+{
+    state *st = p;
+    blur_direct2d(st->in, st->out, st->w, st->h);
+}
+#define RUNNER(variant)                                                                        \
+    static void run_##variant(void *p)                                                         \
+    {                                                                                          \
+        state *st = p;                                                                         \
+        blur_##variant(st->in, st->out, st->row, st->w, st->h);                                \
+    }
+RUNNER(scalar)
+RUNNER(autovec)
+RUNNER(vecext)
+#if defined(__x86_64__)
+RUNNER(sse)
+RUNNER(avx2)
+RUNNER(avx512)
+#endif
+#if defined(__aarch64__)
+RUNNER(neon)
+#endif
+
+static void *setup(const fb_ctx *ctx)
+{
+    state *st = fb_calloc(1, sizeof *st);
+    st->w = WIDTH;
+    st->h = ctx->n / WIDTH < 5 ? 5 : ctx->n / WIDTH;
+    size_t pixels = st->w * st->h;
+    st->in = fb_alloc(pixels);
+    st->out = fb_calloc(pixels, 1);
+    st->row = fb_calloc(st->w, sizeof *st->row);
+    fb_rng rng;
+    fb_rng_seed(&rng, ctx->seed);
+    /* Random bytes, with whole rows of 255 now and then so the 16-bit
+     * maximum (65280 + 128) is reached. */
+    for (size_t y = 0; y < st->h; y++) {
+        bool bright = fb_rng_below(&rng, 8) == 0;
+        for (size_t x = 0; x < st->w; x++) st->in[y * st->w + x] = bright ? 255 : (uint8_t)fb_rng_next(&rng);
+    }
+    /* And one guaranteed all-255 5x5 window (top left). */
+    for (size_t y = 0; y < 5; y++) memset(st->in + y * st->w, 255, 40);
+    return st;
+}
+
+static void prepare(void *p, const fb_variant *v)
+{
+    (void)v;
+    state *st = p;
+    memset(st->out, 0, st->w * st->h);
+}
+
+static bool check(void *p, const fb_variant *v, char *why, size_t len)
+{
+    (void)v;
+    state *st = p;
+    size_t w = st->w;
+    for (size_t y = 0; y < st->h; y++) {
+        for (size_t x = 0; x < w; x++) {
+            unsigned want = 0;
+            if (y >= 2 && y + 2 < st->h && x >= 2 && x + 2 < w) {
+                unsigned s = 0;
+                for (int j = 0; j < 5; j++)
+                    for (int i = 0; i < 5; i++)
+                        s += (unsigned)(taps[j] * taps[i]) * st->in[(y + j - 2) * w + x + i - 2];
+                want = (s + 128) >> 8;
+            }
+            if (st->out[y * w + x] != want) {
+                snprintf(why, len, "pixel (%zu, %zu) = %u, reference %u", x, y, st->out[y * w + x], want);
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+static uint64_t checksum(void *p)
+{
+    state *st = p;
+    return fb_hash_bytes(st->out, st->w * st->h, FB_HASH_INIT);
+}
+
+static double items(void *p)
+{
+    state *st = p;
+    return (double)(st->w * st->h);
+}
+
+static void teardown(void *p)
+{
+    state *st = p;
+    free(st->in);
+    free(st->out);
+    free(st->row);
+    free(st);
+}
+
+static const fb_variant variants[] = {
+    {"direct2d", run_direct2d, 0, "direct 5x5 form (25 taps) left to the compiler"},
+    {"scalar", run_scalar, 0, "separable, vectorizer off: 10 taps per pixel"},
+    {"autovec", run_autovec, 0, "separable plain loops: 16-bit vertical, 32-bit horizontal"},
+    {"vecext", run_vecext, 0, "separable, native-width uint16 vector extensions"},
+#if defined(__x86_64__)
+    {"sse", run_sse, 0, "SSE2 separable, 16-bit lanes, packuswb"},
+    {"avx2", run_avx2, FB_ISA_AVX2, "AVX2 separable, vpmovzxbw + vpackuswb/vpermq"},
+    {"avx512", run_avx512, FB_ISA_AVX512BW | FB_ISA_AVX512VL, "AVX-512BW separable, masked row tails"},
+#endif
+#if defined(__aarch64__)
+    {"neon", run_neon, FB_ISA_NEON, "NEON separable, vrshrn rounding narrow"},
+#endif
+};
+
+static const fb_kernel kernel = {
+    .family = "simd",
+    .name = "blur",
+    .summary = "5x5 binomial blur of a uint8 image: separable, exact in 16-bit lanes",
+    .unit = "pixels",
+    .sizes = {13 * WIDTH, 97 * WIDTH, 256 * WIDTH},
+    .reps = {1, 5, 60},
+    .setup = setup,
+    .prepare = prepare,
+    .check = check,
+    .checksum = checksum,
+    .items = items,
+    .teardown = teardown,
+    .variants = variants,
+    .variant_count = FB_COUNT(variants),
+};
+
+FB_KERNEL_MAIN(kernel)

@@ -1,0 +1,406 @@
+/* simd/gather: indexed sums (a[idx[i]]) and what blocks their vectorization.
+ *
+ * What it shows
+ *   Two obstacles to auto-vectorizing a sum, separately and together:
+ *   the reduction (float addition is not associative, so C forbids the
+ *   reordering that vectorizing needs; integer addition is, so it is
+ *   allowed), and the indexed load (a vector of loads from unrelated
+ *   addresses needs a gather instruction, AVX2's vpgatherdd/vgatherdps, and
+ *   a gather still performs one load per lane, so it saves instructions,
+ *   not loads: it is often no faster than the scalar loads it replaces (it
+ *   is microcoded on AMD Zen, and Intel's microcode fix for the Downfall/GDS
+ *   flaw made it much slower on the affected cores), and compilers' cost
+ *   models often refuse it).
+ *   Sequential sums (the reduction alone):
+ *   - seq_int_scalar:    vectorizer off: one add per element.
+ *   - seq_int_autovec:   the plain int loop: vectorized at any -march
+ *                        (paddd on SSE2) wherever the compiler vectorizes
+ *                        (Clang -O2, GCC -O3); uint32 wraps, so reordering is
+ *                        exact.
+ *   - seq_float_autovec: the same loop on float: stays scalar in every build
+ *                        without -ffast-math/-fassociative-math, bound by the
+ *                        FP add latency (expect several x slower than int).
+ *   Indexed sums (the gather, then the gather with a float reduction):
+ *   - idx_int_scalar:    vectorizer off.
+ *   - idx_int_autovec:   plain loop.  Without AVX2 there is no gather
+ *                        instruction; the vectorizers may still build vectors
+ *                        from scalar loads ("emulated" gathers) and add them
+ *                        with paddd.  With AVX2 the cost model decides, and
+ *                        it follows -mtune, not -march: with the matrix's
+ *                        -mtune=generic (and with -march=native on Zen 4)
+ *                        neither GCC 12 nor Clang 14/19 emits vpgatherdd,
+ *                        even at x86-64-v4; -march=skylake (or GCC's
+ *                        -mtune=intel) makes both use it.  Look for
+ *                        vpgatherdd in the assembly.
+ *   - idx_int_unrolled:  4 scalar accumulators, no SIMD: independent loads
+ *                        keep the load ports busy; often as fast as a gather.
+ *   - idx_int_avx2:      _mm256_i32gather_epi32, 2 x 8 lanes.
+ *   - idx_int_avx512:    _mm512_i32gather_epi32, 2 x 16 lanes.
+ *   - idx_float_autovec: plain float loop: not vectorized even with AVX2 (the
+ *                        reduction blocks it before the gather matters).
+ *   - idx_float_unrolled: 8 float accumulators in the source: the
+ *                        reassociation is now the programmer's, so the
+ *                        compilers may vectorize the adds (Clang does, from
+ *                        scalar loads; a gather only where -mtune likes it).
+ *   - idx_float_avx2:    _mm256_i32gather_ps, 2 x 8 lanes.
+ *   - idx_float_avx512:  _mm512_i32gather_ps, 2 x 16 lanes.
+ *   There are no NEON variants: NEON has no gather instruction (SVE has);
+ *   on aarch64 the portable variants run.
+ *   Expect at ref: seq_int_autovec ahead of seq_float_autovec even where
+ *   neither is vectorized (an int add has 1 cycle of latency, a float add
+ *   3-4) and far ahead where the int loop is vectorized; the indexed sums
+ *   all at about the same speed, gathers included, because the random loads
+ *   miss L1 and the L1-miss throughput bounds them; idx_float_autovec
+ *   behind the rest (its adds form one latency chain).
+ * Sizes: an item is one element summed.  test 1003, train 20011, ref 65536:
+ *   the index array, the int table and the float table are 256 KiB each, 768
+ *   KiB together, in L2 (1 MiB per core).  Indices are uniform over the
+ *   table, so the indexed loads hit L2, not L1d (32 KiB): the indexed sums are
+ *   bound by L1-miss throughput, not by arithmetic.
+ * Sensitive to: march (gathers exist from AVX2 on), -mtune and compiler
+ *   (gather cost models), opt (GCC -O2 vectorizes none of the autovec loops,
+ *   -O3 the int ones), -ffast-math (float autovec).
+ * Correctness: integer sums (uint32, wrapping) are compared exactly with a
+ *   plain loop; float sums with the summation bound
+ *   gamma(n) * sum|v_i|, gamma(n) = n*u/(1-n*u), u = 2^-24 (all values are
+ *   positive, so this is tight enough to catch a missing element); the
+ *   checksum hashes the result's bits.
+ */
+#include "harness.h"
+#include "lib/simd_util.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+typedef struct {
+    size_t n;
+    int32_t *idx;
+    uint32_t *ti;
+    float *tf;
+    uint32_t isum;
+    float fsum;
+} state;
+
+/* ---- sequential ------------------------------------------------------------ */
+
+NO_VECTORIZE FB_HOT uint32_t gather_seq_int_scalar(const uint32_t *v, size_t n)
+{
+    uint32_t s = 0;
+    NO_VECTORIZE_LOOP
+    for (size_t i = 0; i < n; i++) s += v[i];
+    return s;
+}
+
+FB_HOT uint32_t gather_seq_int_autovec(const uint32_t *v, size_t n)
+{
+    uint32_t s = 0;
+    for (size_t i = 0; i < n; i++) s += v[i];
+    return s;
+}
+
+FB_HOT float gather_seq_float_autovec(const float *v, size_t n)
+{
+    float s = 0.0f;
+    for (size_t i = 0; i < n; i++) s += v[i];
+    return s;
+}
+
+/* ---- indexed, int -------------------------------------------------------- */
+
+NO_VECTORIZE FB_HOT uint32_t gather_idx_int_scalar(const uint32_t *t, const int32_t *idx, size_t n)
+{
+    uint32_t s = 0;
+    NO_VECTORIZE_LOOP
+    for (size_t i = 0; i < n; i++) s += t[idx[i]];
+    return s;
+}
+
+FB_HOT uint32_t gather_idx_int_autovec(const uint32_t *t, const int32_t *idx, size_t n)
+{
+    uint32_t s = 0;
+    for (size_t i = 0; i < n; i++) s += t[idx[i]];
+    return s;
+}
+
+NO_VECTORIZE FB_HOT uint32_t gather_idx_int_unrolled(const uint32_t *t, const int32_t *idx, size_t n)
+{
+    uint32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    size_t i = 0;
+    NO_VECTORIZE_LOOP
+    for (; i + 4 <= n; i += 4) {
+        s0 += t[idx[i]];
+        s1 += t[idx[i + 1]];
+        s2 += t[idx[i + 2]];
+        s3 += t[idx[i + 3]];
+    }
+    for (; i < n; i++) s0 += t[idx[i]];
+    return (s0 + s1) + (s2 + s3);
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2"))) FB_HOT uint32_t gather_idx_int_avx2(const uint32_t *t, const int32_t *idx,
+                                                                     size_t n)
+{
+    __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m256i i0 = _mm256_loadu_si256((const __m256i *)(idx + i));
+        __m256i i1 = _mm256_loadu_si256((const __m256i *)(idx + i + 8));
+        s0 = _mm256_add_epi32(s0, _mm256_i32gather_epi32((const int *)t, i0, 4));
+        s1 = _mm256_add_epi32(s1, _mm256_i32gather_epi32((const int *)t, i1, 4));
+    }
+    __m256i s = _mm256_add_epi32(s0, s1);
+    __m128i h = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+    h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0x4e));
+    h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0xb1));
+    uint32_t r = (uint32_t)_mm_cvtsi128_si32(h);
+    for (; i < n; i++) r += t[idx[i]];
+    return r;
+}
+
+__attribute__((target("avx512f"))) FB_HOT uint32_t gather_idx_int_avx512(const uint32_t *t, const int32_t *idx,
+                                                                         size_t n)
+{
+    __m512i s0 = _mm512_setzero_si512(), s1 = _mm512_setzero_si512();
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m512i i0 = _mm512_loadu_si512(idx + i), i1 = _mm512_loadu_si512(idx + i + 16);
+        s0 = _mm512_add_epi32(s0, _mm512_i32gather_epi32(i0, t, 4));
+        s1 = _mm512_add_epi32(s1, _mm512_i32gather_epi32(i1, t, 4));
+    }
+    /* The tail as a masked gather: masked-off lanes load nothing. */
+    for (; i < n; i += 16) {
+        __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
+        __m512i ii = _mm512_maskz_loadu_epi32(m, idx + i);
+        s0 = _mm512_add_epi32(s0, _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, ii, t, 4));
+    }
+    /* Not _mm512_reduce_add_epi32: GCC's version adds in signed int, which
+     * UBSan reports as overflow; the vector adds below wrap (unsigned). */
+    __m512i s = _mm512_add_epi32(s0, s1);
+    __m256i s8 = _mm256_add_epi32(_mm512_castsi512_si256(s), _mm512_extracti64x4_epi64(s, 1));
+    __m128i h = _mm_add_epi32(_mm256_castsi256_si128(s8), _mm256_extracti128_si256(s8, 1));
+    h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0x4e));
+    h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0xb1));
+    return (uint32_t)_mm_cvtsi128_si32(h);
+}
+#endif
+
+/* ---- indexed, float ------------------------------------------------------ */
+
+FB_HOT float gather_idx_float_autovec(const float *t, const int32_t *idx, size_t n)
+{
+    float s = 0.0f;
+    for (size_t i = 0; i < n; i++) s += t[idx[i]];
+    return s;
+}
+
+FB_HOT float gather_idx_float_unrolled(const float *t, const int32_t *idx, size_t n)
+{
+    float acc[8] = {0};
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int l = 0; l < 8; l++) acc[l] += t[idx[i + l]];
+    float s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    for (; i < n; i++) s += t[idx[i]];
+    return s;
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2"))) FB_HOT float gather_idx_float_avx2(const float *t, const int32_t *idx, size_t n)
+{
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m256i i0 = _mm256_loadu_si256((const __m256i *)(idx + i));
+        __m256i i1 = _mm256_loadu_si256((const __m256i *)(idx + i + 8));
+        s0 = _mm256_add_ps(s0, _mm256_i32gather_ps(t, i0, 4));
+        s1 = _mm256_add_ps(s1, _mm256_i32gather_ps(t, i1, 4));
+    }
+    __m256 s = _mm256_add_ps(s0, s1);
+    __m128 h = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
+    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_add_ss(h, _mm_movehdup_ps(h));
+    float r = _mm_cvtss_f32(h);
+    for (; i < n; i++) r += t[idx[i]];
+    return r;
+}
+
+__attribute__((target("avx512f"))) FB_HOT float gather_idx_float_avx512(const float *t, const int32_t *idx,
+                                                                        size_t n)
+{
+    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m512i i0 = _mm512_loadu_si512(idx + i), i1 = _mm512_loadu_si512(idx + i + 16);
+        s0 = _mm512_add_ps(s0, _mm512_i32gather_ps(i0, t, 4));
+        s1 = _mm512_add_ps(s1, _mm512_i32gather_ps(i1, t, 4));
+    }
+    for (; i < n; i += 16) {
+        __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
+        __m512i ii = _mm512_maskz_loadu_epi32(m, idx + i);
+        s0 = _mm512_add_ps(s0, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, ii, t, 4));
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+}
+#endif
+
+/* ---- runners ------------------------------------------------------------- */
+
+static void run_seq_int_scalar(void *p)
+{
+    state *st = p;
+    st->isum = gather_seq_int_scalar(st->ti, st->n);
+}
+static void run_seq_int_autovec(void *p)
+{
+    state *st = p;
+    st->isum = gather_seq_int_autovec(st->ti, st->n);
+}
+static void run_seq_float_autovec(void *p)
+{
+    state *st = p;
+    st->fsum = gather_seq_float_autovec(st->tf, st->n);
+}
+#define IRUN(variant)                                                                          \
+    static void run_idx_int_##variant(void *p)                                                 \
+    {                                                                                          \
+        state *st = p;                                                                         \
+        st->isum = gather_idx_int_##variant(st->ti, st->idx, st->n);                           \
+    }
+#define FRUN(variant)                                                                          \
+    static void run_idx_float_##variant(void *p)                                               \
+    {                                                                                          \
+        state *st = p;                                                                         \
+        st->fsum = gather_idx_float_##variant(st->tf, st->idx, st->n);                         \
+    }
+IRUN(scalar)
+IRUN(autovec)
+IRUN(unrolled)
+FRUN(autovec)
+FRUN(unrolled)
+#if defined(__x86_64__)
+IRUN(avx2)
+IRUN(avx512)
+FRUN(avx2)
+FRUN(avx512)
+#endif
+
+static void *setup(const fb_ctx *ctx)
+{
+    state *st = fb_calloc(1, sizeof *st);
+    size_t n = ctx->n;
+    st->n = n;
+    st->idx = fb_alloc(n * sizeof *st->idx);
+    st->ti = fb_alloc(n * sizeof *st->ti);
+    st->tf = fb_alloc(n * sizeof *st->tf);
+    fb_rng rng;
+    fb_rng_seed(&rng, ctx->seed);
+    for (size_t i = 0; i < n; i++) {
+        st->idx[i] = (int32_t)fb_rng_below(&rng, n);
+        st->ti[i] = (uint32_t)fb_rng_next(&rng);
+        st->tf[i] = fb_rng_float(&rng, 0.0f, 1.0f);
+    }
+    return st;
+}
+
+static void prepare(void *p, const fb_variant *v)
+{
+    (void)v;
+    state *st = p;
+    st->isum = 0;
+    st->fsum = NAN;
+}
+
+static bool is_float(const fb_variant *v) { return strstr(v->name, "float") != NULL; }
+static bool is_indexed(const fb_variant *v) { return !strncmp(v->name, "idx_", 4); }
+
+static bool check(void *p, const fb_variant *v, char *why, size_t len)
+{
+    state *st = p;
+    if (!is_float(v)) {
+        uint32_t want = 0;
+        for (size_t i = 0; i < st->n; i++) want += is_indexed(v) ? st->ti[st->idx[i]] : st->ti[i];
+        if (st->isum == want) return true;
+        snprintf(why, len, "sum = %u, reference %u", st->isum, want);
+        return false;
+    }
+    double exact = 0, mag = 0;
+    for (size_t i = 0; i < st->n; i++) {
+        double t = is_indexed(v) ? st->tf[st->idx[i]] : st->tf[i];
+        exact += t;
+        mag += fabs(t);
+    }
+    double u = 0x1.0p-24, k = (double)st->n;
+    double bound = k * u / (1 - k * u) * mag;
+    double err = fabs((double)st->fsum - exact);
+    if (err <= bound) return true;
+    snprintf(why, len, "sum = %.9g, reference %.9g, error %.3g exceeds the summation bound %.3g", (double)st->fsum,
+             exact, err, bound);
+    return false;
+}
+
+static uint64_t checksum(void *p)
+{
+    state *st = p;
+    uint64_t h = fb_hash_bytes(&st->isum, sizeof st->isum, FB_HASH_INIT);
+    return fb_hash_bytes(&st->fsum, sizeof st->fsum, h);
+}
+
+static void report(void *p, const fb_variant *v, fb_json *out)
+{
+    state *st = p;
+    if (is_float(v)) fb_json_num(out, "result", st->fsum);
+    else fb_json_int(out, "result", st->isum);
+}
+
+static void teardown(void *p)
+{
+    state *st = p;
+    free(st->idx);
+    free(st->ti);
+    free(st->tf);
+    free(st);
+}
+
+static const fb_variant variants[] = {
+    {"seq_int_scalar", run_seq_int_scalar, 0, "sequential uint32 sum, vectorizer off"},
+    {"seq_int_autovec", run_seq_int_autovec, 0, "sequential uint32 sum: integer reduction vectorizes"},
+    {"seq_float_autovec", run_seq_float_autovec, 0, "sequential float sum: needs reassociation, stays scalar"},
+    {"idx_int_scalar", run_idx_int_scalar, 0, "indexed uint32 sum, vectorizer off"},
+    {"idx_int_autovec", run_idx_int_autovec, 0, "indexed uint32 sum left to the compiler (gather?)"},
+    {"idx_int_unrolled", run_idx_int_unrolled, 0, "indexed uint32 sum, 4 scalar accumulators"},
+#if defined(__x86_64__)
+    {"idx_int_avx2", run_idx_int_avx2, FB_ISA_AVX2, "vpgatherdd, 2 x 8 lanes"},
+    {"idx_int_avx512", run_idx_int_avx512, FB_ISA_AVX512F, "AVX-512 vpgatherdd, 2 x 16 lanes, masked tail"},
+#endif
+    {"idx_float_autovec", run_idx_float_autovec, 0, "indexed float sum: blocked by the reduction"},
+    {"idx_float_unrolled", run_idx_float_unrolled, 0, "indexed float sum, 8 accumulators in the source"},
+#if defined(__x86_64__)
+    {"idx_float_avx2", run_idx_float_avx2, FB_ISA_AVX2, "vgatherdps, 2 x 8 lanes"},
+    {"idx_float_avx512", run_idx_float_avx512, FB_ISA_AVX512F, "AVX-512 vgatherdps, 2 x 16 lanes, masked tail"},
+#endif
+};
+
+static const fb_kernel kernel = {
+    .family = "simd",
+    .name = "gather",
+    .summary = "indexed and sequential sums: gathers, and int vs float reductions",
+    .unit = "elements",
+    .sizes = {1003, 20011, 65536},
+    .reps = {1, 200, 2000},
+    .setup = setup,
+    .prepare = prepare,
+    .check = check,
+    .checksum = checksum,
+    .report = report,
+    .teardown = teardown,
+    .variants = variants,
+    .variant_count = FB_COUNT(variants),
+};
+
+FB_KERNEL_MAIN(kernel)

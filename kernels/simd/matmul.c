@@ -1,0 +1,430 @@
+/* simd/matmul: C = A * B for square float32 matrices, from naive to a
+ * register-tiled SIMD micro-kernel.
+ *
+ * What it shows
+ *   The same N^3 multiply-adds, in the order the loops visit them:
+ *   - naive:   i-j-k with a dot product in the inner loop: B is walked down a
+ *              column (stride N floats) and the sum is a float reduction, so
+ *              no compiler vectorizes it without -ffast-math; bound by the
+ *              FP add latency (one multiply-add per ~3-4 cycles).
+ *   - ikj:     loop interchange: the inner loop is C[i][:] += a * B[k][:],
+ *              unit stride, no reduction: auto-vectorized (Clang -O2, GCC
+ *              -O3; GCC 12 -O2's very-cheap model needs no epilogue and no
+ *              alias check, so it may stay scalar there).  Each multiply-add
+ *              loads and stores C, so it is load/store-bound, not FMA-bound.
+ *   - blocked: ikj on 64-column x 128-deep tiles, plain C: the C row segment
+ *              stays in L1 across the k loop.  It is the cache-blocking step
+ *              of the sequence, and at ref it has nothing to win: everything
+ *              already fits in L2, so expect it level with or a little slower
+ *              than ikj when vectorized, and several times slower when not
+ *              (GCC -O2): each C element's scalar load-add-store comes round
+ *              again after only 64 elements instead of N, so the chain
+ *              through memory is never hidden.  With the matrices in L3
+ *              (--size 768) ikj slows down and blocking starts to pay.
+ *   - vecext:  register tiling with vector extensions: a 4-row x 2-vector
+ *              tile of C lives in 8 accumulators for the whole k loop; per k,
+ *              2 vector loads of B and 4 broadcasts of A feed 8 multiply-adds.
+ *              The width follows the build (4/8/16 lanes, lib/simd_util.h).
+ *   - avx2:    the same 4 x 16 tile with AVX2 FMA intrinsics (8 ymm
+ *              accumulators: Zen 4 and recent Intel cores need >= 8 FMAs in
+ *              flight, 2 pipes x 4 cycles latency).
+ *   - avx512:  4 x 32 tile, 8 zmm accumulators.
+ *   - neon:    4 x 16 tile, 16 q-register accumulators, vfmaq_n_f32 with the
+ *              A element as a scalar operand (aarch64 only).
+ *   The tiled variants sweep column panels of B (N x tile width: 12 KiB at
+ *   ref for 16 columns, so the panel stays in L1d while every row block of A
+ *   streams past it).  No packing and no k-blocking: at ref the matrices fit
+ *   in L2; a DRAM-sized matmul would need both.
+ *   Expect at ref, slowest first: naive (far behind), blocked (see above),
+ *   ikj, vecext, avx2 ~ avx512 (on Zen 4 a zmm FMA runs on the same two
+ *   256-bit pipes, so avx512 ~ avx2).
+ *   The avx2 inner loop (8 FMAs, 2 loads, 4 broadcasts per k) is FMA-bound:
+ *   llvm-mca -mcpu=znver4 predicts 4.0 cycles per k step, 16 multiply-adds
+ *   per cycle; the measured figure adds the per-tile set-up and stores.
+ * Sizes: n is the matrix order N; an item is one multiply-add (N^3).  test
+ *   37 (not a multiple of any tile: every remainder path runs), train 100, ref
+ *   192: A, B and C are 144 KiB each, 432 KiB in all, in L2 (1 MiB per core);
+ *   a 16-column B panel (12 KiB) is in L1d.  192 is a multiple of every tile
+ *   (4 x 16, 4 x 32) and deliberately not a power of two: at N = 256 the
+ *   naive variant's column walk (stride 1 KiB) maps every B line to the same
+ *   4 of L1d's 64 sets and misses on each access (try --size 256).
+ * Sensitive to: opt and compiler (ikj/blocked vectorization), march (vecext
+ *   width, FMA contraction of ikj/blocked/vecext), nothing else.
+ * Correctness: every C[i][j] is compared with a double-precision reference
+ *   within the dot-product error bound gamma(N) * sum_k |A[i][k]*B[k][j]|,
+ *   gamma(N) = N*u/(1-N*u), u = 2^-24, which holds for any summation order
+ *   and with or without FMA.  The checksum hashes C's bits, so it differs
+ *   between variants (different summation orders) and between builds that
+ *   fuse or not.
+ */
+#include "harness.h"
+#include "lib/simd_util.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#elif defined(__aarch64__)
+#include <arm_neon.h>
+#endif
+
+typedef struct {
+    size_t n;
+    float *a, *b, *c;
+} state;
+
+FB_HOT void matmul_naive(const float *a, const float *b, float *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++) {
+            float s = 0.0f;
+            for (size_t k = 0; k < n; k++) s += a[i * n + k] * b[k * n + j];
+            c[i * n + j] = s;
+        }
+}
+
+FB_HOT void matmul_ikj(const float *restrict a, const float *restrict b, float *restrict c, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        float *ci = c + i * n;
+        for (size_t j = 0; j < n; j++) ci[j] = 0.0f;
+        for (size_t k = 0; k < n; k++) {
+            const float aik = a[i * n + k];
+            const float *bk = b + k * n;
+            for (size_t j = 0; j < n; j++) ci[j] += aik * bk[j];
+        }
+    }
+}
+
+enum { BJ = 64, BK = 128 };
+
+FB_HOT void matmul_blocked(const float *restrict a, const float *restrict b, float *restrict c, size_t n)
+{
+    for (size_t i = 0; i < n * n; i++) c[i] = 0.0f;
+    for (size_t j0 = 0; j0 < n; j0 += BJ) {
+        size_t j1 = j0 + BJ < n ? j0 + BJ : n;
+        for (size_t k0 = 0; k0 < n; k0 += BK) {
+            size_t k1 = k0 + BK < n ? k0 + BK : n;
+            for (size_t i = 0; i < n; i++) {
+                float *ci = c + i * n;
+                for (size_t k = k0; k < k1; k++) {
+                    const float aik = a[i * n + k];
+                    const float *bk = b + k * n;
+                    for (size_t j = j0; j < j1; j++) ci[j] += aik * bk[j];
+                }
+            }
+        }
+    }
+}
+
+/* Columns [from, n) of every row, for the variants whose tiles do not cover
+ * the right edge: plain dot products. */
+static void edge_columns(const float *a, const float *b, float *c, size_t n, size_t from)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = from; j < n; j++) {
+            float s = 0.0f;
+            for (size_t k = 0; k < n; k++) s += a[i * n + k] * b[k * n + j];
+            c[i * n + j] = s;
+        }
+}
+
+/* ---- vector extensions: 4 rows x 2 native vectors ---------------------- */
+#define VX_NR (2 * VNF_LANES)
+
+static inline void tile4_vecext(const float *a, const float *b, float *c, size_t n)
+{
+    vnf c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0}, c30 = {0}, c31 = {0};
+    for (size_t k = 0; k < n; k++) {
+        vnf b0, b1;
+        VLOAD(b0, b + k * n), VLOAD(b1, b + k * n + VNF_LANES);
+        vnf a0 = (vnf){0} + a[k], a1 = (vnf){0} + a[n + k];
+        vnf a2 = (vnf){0} + a[2 * n + k], a3 = (vnf){0} + a[3 * n + k];
+        c00 += a0 * b0, c01 += a0 * b1, c10 += a1 * b0, c11 += a1 * b1;
+        c20 += a2 * b0, c21 += a2 * b1, c30 += a3 * b0, c31 += a3 * b1;
+    }
+    VSTORE(c, c00), VSTORE(c + VNF_LANES, c01);
+    VSTORE(c + n, c10), VSTORE(c + n + VNF_LANES, c11);
+    VSTORE(c + 2 * n, c20), VSTORE(c + 2 * n + VNF_LANES, c21);
+    VSTORE(c + 3 * n, c30), VSTORE(c + 3 * n + VNF_LANES, c31);
+}
+
+static inline void tile1_vecext(const float *a, const float *b, float *c, size_t n)
+{
+    vnf c0 = {0}, c1 = {0};
+    for (size_t k = 0; k < n; k++) {
+        vnf b0, b1;
+        VLOAD(b0, b + k * n), VLOAD(b1, b + k * n + VNF_LANES);
+        vnf a0 = (vnf){0} + a[k];
+        c0 += a0 * b0, c1 += a0 * b1;
+    }
+    VSTORE(c, c0), VSTORE(c + VNF_LANES, c1);
+}
+
+FB_HOT void matmul_vecext(const float *a, const float *b, float *c, size_t n)
+{
+    size_t j0 = 0;
+    for (; j0 + VX_NR <= n; j0 += VX_NR) {
+        size_t i = 0;
+        for (; i + 4 <= n; i += 4) tile4_vecext(a + i * n, b + j0, c + i * n + j0, n);
+        for (; i < n; i++) tile1_vecext(a + i * n, b + j0, c + i * n + j0, n);
+    }
+    edge_columns(a, b, c, n, j0);
+}
+
+/* ---- AVX2 + FMA: 4 rows x 16 columns ------------------------------------- */
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma"))) static inline void tile4_avx2(const float *a, const float *b, float *c,
+                                                                  size_t n)
+{
+    __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps();
+    __m256 c11 = _mm256_setzero_ps(), c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
+    __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
+    for (size_t k = 0; k < n; k++) {
+        __m256 b0 = _mm256_loadu_ps(b + k * n), b1 = _mm256_loadu_ps(b + k * n + 8);
+        __m256 a0 = _mm256_broadcast_ss(a + k), a1 = _mm256_broadcast_ss(a + n + k);
+        __m256 a2 = _mm256_broadcast_ss(a + 2 * n + k), a3 = _mm256_broadcast_ss(a + 3 * n + k);
+        c00 = _mm256_fmadd_ps(a0, b0, c00), c01 = _mm256_fmadd_ps(a0, b1, c01);
+        c10 = _mm256_fmadd_ps(a1, b0, c10), c11 = _mm256_fmadd_ps(a1, b1, c11);
+        c20 = _mm256_fmadd_ps(a2, b0, c20), c21 = _mm256_fmadd_ps(a2, b1, c21);
+        c30 = _mm256_fmadd_ps(a3, b0, c30), c31 = _mm256_fmadd_ps(a3, b1, c31);
+    }
+    _mm256_storeu_ps(c, c00), _mm256_storeu_ps(c + 8, c01);
+    _mm256_storeu_ps(c + n, c10), _mm256_storeu_ps(c + n + 8, c11);
+    _mm256_storeu_ps(c + 2 * n, c20), _mm256_storeu_ps(c + 2 * n + 8, c21);
+    _mm256_storeu_ps(c + 3 * n, c30), _mm256_storeu_ps(c + 3 * n + 8, c31);
+}
+
+__attribute__((target("avx2,fma"))) static inline void tile1_avx2(const float *a, const float *b, float *c,
+                                                                  size_t n)
+{
+    __m256 c0 = _mm256_setzero_ps(), c1 = _mm256_setzero_ps();
+    for (size_t k = 0; k < n; k++) {
+        __m256 a0 = _mm256_broadcast_ss(a + k);
+        c0 = _mm256_fmadd_ps(a0, _mm256_loadu_ps(b + k * n), c0);
+        c1 = _mm256_fmadd_ps(a0, _mm256_loadu_ps(b + k * n + 8), c1);
+    }
+    _mm256_storeu_ps(c, c0), _mm256_storeu_ps(c + 8, c1);
+}
+
+__attribute__((target("avx2,fma"))) FB_HOT void matmul_avx2(const float *a, const float *b, float *c, size_t n)
+{
+    size_t j0 = 0;
+    for (; j0 + 16 <= n; j0 += 16) {
+        size_t i = 0;
+        for (; i + 4 <= n; i += 4) tile4_avx2(a + i * n, b + j0, c + i * n + j0, n);
+        for (; i < n; i++) tile1_avx2(a + i * n, b + j0, c + i * n + j0, n);
+    }
+    edge_columns(a, b, c, n, j0);
+}
+
+/* ---- AVX-512F: 4 rows x 32 columns ------------------------------------- */
+__attribute__((target("avx512f"))) static inline void tile4_avx512(const float *a, const float *b, float *c,
+                                                                   size_t n)
+{
+    __m512 c00 = _mm512_setzero_ps(), c01 = _mm512_setzero_ps(), c10 = _mm512_setzero_ps();
+    __m512 c11 = _mm512_setzero_ps(), c20 = _mm512_setzero_ps(), c21 = _mm512_setzero_ps();
+    __m512 c30 = _mm512_setzero_ps(), c31 = _mm512_setzero_ps();
+    for (size_t k = 0; k < n; k++) {
+        __m512 b0 = _mm512_loadu_ps(b + k * n), b1 = _mm512_loadu_ps(b + k * n + 16);
+        __m512 a0 = _mm512_set1_ps(a[k]), a1 = _mm512_set1_ps(a[n + k]);
+        __m512 a2 = _mm512_set1_ps(a[2 * n + k]), a3 = _mm512_set1_ps(a[3 * n + k]);
+        c00 = _mm512_fmadd_ps(a0, b0, c00), c01 = _mm512_fmadd_ps(a0, b1, c01);
+        c10 = _mm512_fmadd_ps(a1, b0, c10), c11 = _mm512_fmadd_ps(a1, b1, c11);
+        c20 = _mm512_fmadd_ps(a2, b0, c20), c21 = _mm512_fmadd_ps(a2, b1, c21);
+        c30 = _mm512_fmadd_ps(a3, b0, c30), c31 = _mm512_fmadd_ps(a3, b1, c31);
+    }
+    _mm512_storeu_ps(c, c00), _mm512_storeu_ps(c + 16, c01);
+    _mm512_storeu_ps(c + n, c10), _mm512_storeu_ps(c + n + 16, c11);
+    _mm512_storeu_ps(c + 2 * n, c20), _mm512_storeu_ps(c + 2 * n + 16, c21);
+    _mm512_storeu_ps(c + 3 * n, c30), _mm512_storeu_ps(c + 3 * n + 16, c31);
+}
+
+__attribute__((target("avx512f"))) static inline void tile1_avx512(const float *a, const float *b, float *c,
+                                                                   size_t n)
+{
+    __m512 c0 = _mm512_setzero_ps(), c1 = _mm512_setzero_ps();
+    for (size_t k = 0; k < n; k++) {
+        __m512 a0 = _mm512_set1_ps(a[k]);
+        c0 = _mm512_fmadd_ps(a0, _mm512_loadu_ps(b + k * n), c0);
+        c1 = _mm512_fmadd_ps(a0, _mm512_loadu_ps(b + k * n + 16), c1);
+    }
+    _mm512_storeu_ps(c, c0), _mm512_storeu_ps(c + 16, c1);
+}
+
+__attribute__((target("avx512f"))) FB_HOT void matmul_avx512(const float *a, const float *b, float *c, size_t n)
+{
+    size_t j0 = 0;
+    for (; j0 + 32 <= n; j0 += 32) {
+        size_t i = 0;
+        for (; i + 4 <= n; i += 4) tile4_avx512(a + i * n, b + j0, c + i * n + j0, n);
+        for (; i < n; i++) tile1_avx512(a + i * n, b + j0, c + i * n + j0, n);
+    }
+    edge_columns(a, b, c, n, j0);
+}
+#endif
+
+/* ---- NEON: 4 rows x 16 columns ---------------------------------------- */
+#if defined(__aarch64__)
+static inline void tile4_neon(const float *a, const float *b, float *c, size_t n)
+{
+    float32x4_t acc[4][4];
+    for (int r = 0; r < 4; r++)
+        for (int q = 0; q < 4; q++) acc[r][q] = vdupq_n_f32(0);
+    for (size_t k = 0; k < n; k++) {
+        float32x4_t bv[4] = {vld1q_f32(b + k * n), vld1q_f32(b + k * n + 4), vld1q_f32(b + k * n + 8),
+                             vld1q_f32(b + k * n + 12)};
+        for (int r = 0; r < 4; r++) {
+            const float ar = a[r * n + k];
+            for (int q = 0; q < 4; q++) acc[r][q] = vfmaq_n_f32(acc[r][q], bv[q], ar);
+        }
+    }
+    for (int r = 0; r < 4; r++)
+        for (int q = 0; q < 4; q++) vst1q_f32(c + r * n + 4 * q, acc[r][q]);
+}
+
+static inline void tile1_neon(const float *a, const float *b, float *c, size_t n)
+{
+    float32x4_t c0 = vdupq_n_f32(0), c1 = c0, c2 = c0, c3 = c0;
+    for (size_t k = 0; k < n; k++) {
+        const float ak = a[k];
+        c0 = vfmaq_n_f32(c0, vld1q_f32(b + k * n), ak);
+        c1 = vfmaq_n_f32(c1, vld1q_f32(b + k * n + 4), ak);
+        c2 = vfmaq_n_f32(c2, vld1q_f32(b + k * n + 8), ak);
+        c3 = vfmaq_n_f32(c3, vld1q_f32(b + k * n + 12), ak);
+    }
+    vst1q_f32(c, c0), vst1q_f32(c + 4, c1), vst1q_f32(c + 8, c2), vst1q_f32(c + 12, c3);
+}
+
+FB_HOT void matmul_neon(const float *a, const float *b, float *c, size_t n)
+{
+    size_t j0 = 0;
+    for (; j0 + 16 <= n; j0 += 16) {
+        size_t i = 0;
+        for (; i + 4 <= n; i += 4) tile4_neon(a + i * n, b + j0, c + i * n + j0, n);
+        for (; i < n; i++) tile1_neon(a + i * n, b + j0, c + i * n + j0, n);
+    }
+    edge_columns(a, b, c, n, j0);
+}
+#endif
+
+#define RUNNER(variant)                                                                        \
+    static void run_##variant(void *p)                                                         \
+    {                                                                                          \
+        state *st = p;                                                                         \
+        matmul_##variant(st->a, st->b, st->c, st->n);                                          \
+    }
+RUNNER(naive)
+RUNNER(ikj)
+RUNNER(blocked)
+RUNNER(vecext)
+#if defined(__x86_64__)
+RUNNER(avx2)
+RUNNER(avx512)
+#endif
+#if defined(__aarch64__)
+RUNNER(neon)
+#endif
+
+static void *setup(const fb_ctx *ctx)
+{
+    state *st = fb_calloc(1, sizeof *st);
+    size_t n = ctx->n;
+    st->n = n;
+    st->a = fb_alloc(n * n * sizeof(float));
+    st->b = fb_alloc(n * n * sizeof(float));
+    st->c = fb_alloc(n * n * sizeof(float));
+    fb_rng rng;
+    fb_rng_seed(&rng, ctx->seed);
+    for (size_t i = 0; i < n * n; i++) st->a[i] = fb_rng_float(&rng, -1.0f, 1.0f);
+    for (size_t i = 0; i < n * n; i++) st->b[i] = fb_rng_float(&rng, -1.0f, 1.0f);
+    return st;
+}
+
+static void prepare(void *p, const fb_variant *v)
+{
+    (void)v;
+    state *st = p;
+    /* NaN everywhere: an element a variant forgets to write fails the check. */
+    for (size_t i = 0; i < st->n * st->n; i++) st->c[i] = NAN;
+}
+
+static bool check(void *p, const fb_variant *v, char *why, size_t len)
+{
+    (void)v;
+    state *st = p;
+    size_t n = st->n;
+    const double u = 0x1.0p-24, gamma = (double)n * u / (1 - (double)n * u);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++) {
+            double exact = 0, mag = 0;
+            for (size_t k = 0; k < n; k++) {
+                double t = (double)st->a[i * n + k] * (double)st->b[k * n + j];
+                exact += t;
+                mag += fabs(t);
+            }
+            double got = st->c[i * n + j], bound = gamma * mag;
+            if (!(fabs(got - exact) <= bound)) {
+                snprintf(why, len, "C[%zu][%zu] = %.9g, reference %.9g, error %.3g exceeds gamma(%zu) bound %.3g",
+                         i, j, got, exact, fabs(got - exact), n, bound);
+                return false;
+            }
+        }
+    return true;
+}
+
+static uint64_t checksum(void *p)
+{
+    state *st = p;
+    return fb_hash_bytes(st->c, st->n * st->n * sizeof(float), FB_HASH_INIT);
+}
+
+static double items(void *p)
+{
+    state *st = p;
+    return (double)st->n * (double)st->n * (double)st->n;
+}
+
+static void teardown(void *p)
+{
+    state *st = p;
+    free(st->a);
+    free(st->b);
+    free(st->c);
+    free(st);
+}
+
+static const fb_variant variants[] = {
+    {"naive", run_naive, 0, "i-j-k dot products: strided B, float reduction, not vectorized"},
+    {"ikj", run_ikj, 0, "loop interchange: unit-stride axpy rows, auto-vectorized"},
+    {"blocked", run_blocked, 0, "ikj on 64 x 128 cache tiles, plain C"},
+    {"vecext", run_vecext, 0, "4 x 2-vector register tile, native-width vector extensions"},
+#if defined(__x86_64__)
+    {"avx2", run_avx2, FB_ISA_AVX2 | FB_ISA_FMA, "4 x 16 register tile, AVX2 FMA, 8 accumulators"},
+    {"avx512", run_avx512, FB_ISA_AVX512F, "4 x 32 register tile, AVX-512 FMA, 8 accumulators"},
+#endif
+#if defined(__aarch64__)
+    {"neon", run_neon, FB_ISA_NEON, "4 x 16 register tile, NEON vfmaq_n_f32, 16 accumulators"},
+#endif
+};
+
+static const fb_kernel kernel = {
+    .family = "simd",
+    .name = "matmul",
+    .summary = "float32 matrix multiply: naive, interchanged, blocked, register-tiled SIMD",
+    .unit = "multiply-adds",
+    .sizes = {37, 100, 192},
+    .reps = {1, 3, 8},
+    .setup = setup,
+    .prepare = prepare,
+    .check = check,
+    .checksum = checksum,
+    .items = items,
+    .teardown = teardown,
+    .variants = variants,
+    .variant_count = FB_COUNT(variants),
+};
+
+FB_KERNEL_MAIN(kernel)
