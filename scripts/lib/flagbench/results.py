@@ -24,6 +24,13 @@ class CellResult:
     timing: dict | None = None
     asm: dict | None = None
 
+    @property
+    def samples(self) -> list:
+        """The cell's own per-process sample values (ns per repetition); empty
+        when it was not timed (a "same code" cell borrows none)."""
+        return [s["median_ns"] for s in (self.timing or {}).get("samples") or []
+                if isinstance(s, dict) and s.get("median_ns") is not None]
+
 
 @dataclasses.dataclass
 class Run:
@@ -34,6 +41,14 @@ class Run:
     baseline: str
     builds: dict        # config id -> build.json
     cells: list         # CellResult
+    sizes: dict = dataclasses.field(default_factory=dict)      # config id -> sizes.json
+
+    def config(self, config_id: str) -> dict:
+        """The plan's entry of a configuration (axes, flags, hash, aa_of)."""
+        for c in self.plan["configs"]:
+            if c["id"] == config_id:
+                return c
+        raise KeyError(config_id)
 
     def cell(self, kernel, variant, config):
         for c in self.cells:
@@ -54,6 +69,7 @@ def load(run_path: str | Path) -> Run:
         raise FileNotFoundError(f"{run_path} is not a sweep run (no plan.json)")
     configs = [c["id"] for c in plan["configs"]]
     builds = {c: read_json(run_path / "configs" / c / "build.json", {}) for c in configs}
+    sizes = {c: read_json(run_path / "configs" / c / "sizes.json", {}) or {} for c in configs}
     cells = []
     for kernel in plan["kernels"]:
         for config in configs:
@@ -98,4 +114,5 @@ def load(run_path: str | Path) -> Run:
             src = index.get((c.kernel, c.variant, c.same_as))
             if src is not None:
                 c.median_ns, c.ci_ns, c.n = src.median_ns, src.ci_ns, src.n
-    return Run(run_path, manifest, plan, configs, plan.get("baseline", configs[0]), builds, cells)
+    return Run(run_path, manifest, plan, configs, plan.get("baseline", configs[0]), builds, cells,
+               sizes)

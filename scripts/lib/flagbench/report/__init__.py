@@ -1,0 +1,20 @@
+"""Tables, statistics, effects, plots and the HTML report of sweep runs.
+
+Modules, one job each:
+  statistics    exact bootstrap of a median, ratios of medians, noise, verdicts, geometric means
+  analysis      a run's cells with their statistics, speedups against the baseline, the A/A check
+  effects       per-axis effects and two-axis interactions from pairs of configurations
+  hotcode       the code table's row: hot-function counts and llvm-mca beside the measurement
+  fmt           formatting: times, ratios, intervals, verdict marks, Markdown, CSV, JSON rounding
+  summary       summary.md/.csv/.json (and the provenance header every table starts with)
+  effecttables  effects.md/.csv/.json
+  codetables    code.* and build.*
+  lnt           lnt.json, LNT's submission format
+  plots         gnuplot SVG: the speedup heatmap and forest plots of effects
+  mdhtml        the tables' Markdown subset to HTML
+  html          report.html and the per-kernel assembly pages
+  generate      scripts/report.sh: all of the above for one run
+  compare       scripts/compare.sh: two runs, or two configurations of one run
+  publish       scripts/publish.sh: a run's tables and report into results/<name>/
+The method is described in docs/statistics.md, the output in docs/reading-a-report.md.
+"""

@@ -1,0 +1,378 @@
+"""A run's cells with their statistics, speedups against the baseline, verdicts
+and the A/A check: the model every table, plot and page is drawn from."""
+from __future__ import annotations
+
+import dataclasses
+import math
+import shlex
+from pathlib import Path
+
+from .. import results
+from . import statistics as st
+
+# How a cell's status is written in tables.
+STATUS_TEXT = {"ok": "ok", "wrong": "wrong result", "crashed": "crashed", "timeout": "timeout",
+               "unsupported": "unsupported", "build failed": "build failed",
+               "not timed": "not timed", "timing failed": "timing failed", "not run": "not run"}
+
+
+@dataclasses.dataclass
+class Cell:
+    kernel: str
+    variant: str
+    config: str
+    status: str                     # the loader's status (results.CellResult.status)
+    detail: str = ""
+    same_as: str | None = None      # configuration whose identical code was timed instead
+    code_hash: str | None = None
+    samples: list = dataclasses.field(default_factory=list)   # own samples, ns per repetition
+    stats: st.Summary | None = None  # own, or borrowed from same_as
+    items: int | None = None        # work items per repetition
+    reps: int | None = None         # repetitions per timed process
+    asm: dict | None = None
+    timing: dict | None = None
+    vs_base: st.Comparison | None = None
+
+    @property
+    def key(self):
+        return self.kernel, self.variant, self.config
+
+    @property
+    def status_text(self) -> str:
+        if self.same_as:
+            return f"same code as {self.same_as}"
+        return STATUS_TEXT.get(self.status, self.status)
+
+    @property
+    def measured(self) -> bool:
+        return self.stats is not None
+
+    @property
+    def ns_per_item(self) -> float | None:
+        if self.stats is None or not self.items:
+            return None
+        return self.stats.median / self.items
+
+
+@dataclasses.dataclass
+class AAPair:
+    kernel: str
+    variant: str
+    a: str
+    b: str
+    why: str                        # "A/A duplicate" or "same code_hash"
+    comparison: st.Comparison       # judged with a threshold that leaves this pair out
+    ci_alone_wrong: bool            # would the interval alone have called a difference?
+
+
+@dataclasses.dataclass
+class Options:
+    floor: float = st.NOISE_FLOOR
+    confidence: float = st.CONFIDENCE
+    replicates: int = st.REPLICATES
+    namespace: str = "run"          # part of every seed; compare uses one per side
+
+
+class Analysis:
+    def __init__(self, run: results.Run, options: Options | None = None):
+        self.run = run
+        self.options = options or Options()
+        self.baseline = run.baseline
+        self.configs = list(run.configs)
+        self.cells: dict = {}
+        self._log_cache: dict = {}
+        self.rows: list = []            # (kernel, variant) in plan order
+        self._load()
+        self._summarize()
+        self.aa_pairs: list = []
+        self.aa_noise: dict = {}        # kernel -> largest |log ratio| over its A/A pairs
+        self._aa()
+        self._vs_baseline()
+
+    # ---------------------------------------------------------------- loading
+
+    def _load(self):
+        run = self.run
+        variants: dict = {}
+        for c in run.cells:
+            if c.variant != "*":
+                variants.setdefault(c.kernel, [])
+                if c.variant not in variants[c.kernel]:
+                    variants[c.kernel].append(c.variant)
+        for kernel in run.plan["kernels"]:
+            for v in variants.get(kernel) or ["*"]:   # "*": the kernel never built or ran
+                self.rows.append((kernel, v))
+        for c in run.cells:
+            # A kernel that did not build (or run) in a configuration has no
+            # variants there: give it every variant the kernel has elsewhere.
+            names = [c.variant] if c.variant != "*" else (variants.get(c.kernel) or ["*"])
+            for v in names:
+                cell = Cell(c.kernel, v, c.config, c.status, c.detail, c.same_as, c.code_hash,
+                            asm=c.asm, timing=c.timing)
+                if c.variant != "*":
+                    cell.samples = c.samples
+                    line = (c.check or {}).get("line") or {}
+                    cell.items = line.get("items")
+                    cell.reps = (c.timing or {}).get("reps_per_process")
+                    if c.status == "ok" and not c.samples and not c.same_as and not c.timing:
+                        cell.status, cell.detail = "not timed", "no timing in this run"
+                self.cells[cell.key] = cell
+
+    def _summarize(self):
+        o = self.options
+        for cell in self.cells.values():
+            if cell.samples:
+                cell.stats = st.summarize(cell.samples, st.seed_for(o.namespace, *cell.key),
+                                          o.confidence, o.replicates)
+        for cell in self.cells.values():
+            if cell.same_as and cell.stats is None:
+                src = self.source(cell)
+                if src is not None:
+                    cell.stats = src.stats
+
+    def source(self, cell: Cell) -> Cell | None:
+        """The cell whose timing this one uses (itself when timed)."""
+        seen = set()
+        while cell is not None and cell.same_as and cell.config not in seen:
+            seen.add(cell.config)
+            cell = self.cells.get((cell.kernel, cell.variant, cell.same_as))
+        return cell
+
+    def cell(self, kernel, variant, config) -> Cell | None:
+        return self.cells.get((kernel, variant, config))
+
+    def config(self, config_id: str) -> dict:
+        return self.run.config(config_id)
+
+    def is_duplicate(self, config_id: str) -> bool:
+        return bool(self.config(config_id).get("aa_of"))
+
+    # ---------------------------------------------------------------- comparisons
+
+    def compare_cells(self, base: Cell | None, other: Cell | None, extra: float = 0.0) -> st.Comparison:
+        """Speedup of `other` over `base` with interval and verdict."""
+        if base is None or other is None:
+            return st.Comparison(None, None, None, st.NO_DATA, "a cell is missing")
+        if base.stats is None:
+            return st.Comparison(None, None, None, st.NO_DATA, f"{base.config}: {base.status_text}")
+        if other.stats is None:
+            return st.Comparison(None, None, None, st.NO_DATA, f"{other.config}: {other.status_text}")
+        sb, so = self.source(base), self.source(other)
+        if sb is so:
+            return st.Comparison(1.0, (1.0, 1.0), None, st.SAME, "identical code, timed once")
+        return st.compare(base.stats, other.stats, self.options.floor, extra, self.options.confidence)
+
+    def extra_threshold(self, kernel: str) -> float:
+        """The A/A term of a kernel's noise threshold (a relative change)."""
+        return math.expm1(self.aa_noise.get(kernel, 0.0))
+
+    def compare_configs(self, kernel, variant, a: str, b: str) -> st.Comparison:
+        return self.compare_cells(self.cell(kernel, variant, a), self.cell(kernel, variant, b),
+                                  self.extra_threshold(kernel))
+
+    def _vs_baseline(self):
+        for (kernel, variant) in self.rows:
+            base = self.cell(kernel, variant, self.baseline)
+            for config in self.configs:
+                cell = self.cell(kernel, variant, config)
+                if cell is None or config == self.baseline:
+                    continue
+                cell.vs_base = self.compare_cells(base, cell, self.extra_threshold(kernel))
+
+    def log_terms(self, base: Cell, other: Cell) -> list | None:
+        """[log speedup] + its log replicates, for geometric means; None if unmeasured."""
+        if base is None or other is None or base.stats is None or other.stats is None:
+            return None
+        if base.stats.replicates is None or other.stats.replicates is None:
+            return None
+        if self.source(base) is self.source(other):
+            return [0.0] * (len(base.stats.replicates) + 1)
+        lb, lo = self._logs(base), self._logs(other)
+        return [u - v for u, v in zip(lb, lo)]
+
+    def _logs(self, cell: Cell) -> list:
+        """[log median] + log replicates of a cell, computed once."""
+        key = id(cell.stats)
+        if key not in self._log_cache:
+            s = cell.stats
+            self._log_cache[key] = [math.log(s.median)] + [math.log(r) for r in s.replicates]
+        return self._log_cache[key]
+
+    def threshold_of(self, cells: list, kernel: str) -> float:
+        return st.threshold_of([c.stats.noise for c in cells if c.stats], self.options.floor,
+                               self.extra_threshold(kernel))
+
+    # ---------------------------------------------------------------- A/A
+
+    def _aa_candidates(self) -> list:
+        pairs = []
+        for kernel, variant in self.rows:
+            timed = [self.cell(kernel, variant, c) for c in self.configs]
+            timed = [c for c in timed if c is not None and c.samples and c.stats
+                     and c.stats.replicates is not None]
+            for i, a in enumerate(timed):
+                for b in timed[i + 1:]:
+                    if self.config(b.config).get("aa_of") == a.config or \
+                            self.config(a.config).get("aa_of") == b.config:
+                        pairs.append((a, b, "A/A duplicate"))
+                    elif a.code_hash and a.code_hash == b.code_hash:
+                        pairs.append((a, b, "same code_hash"))
+        return pairs
+
+    def _aa(self):
+        cands = self._aa_candidates()
+        logs = {}
+        for a, b, _ in cands:
+            logs[(a.key, b.key)] = abs(math.log(a.stats.median / b.stats.median))
+            k = a.kernel
+            self.aa_noise[k] = max(self.aa_noise.get(k, 0.0), logs[(a.key, b.key)])
+        for a, b, why in cands:
+            # Leave-one-out: judge each pair with the A/A term of the *other*
+            # pairs of its kernel, so the check is not graded by its own answer.
+            others = [v for (ka, kb), v in logs.items()
+                      if ka[0] == a.kernel and (ka, kb) != (a.key, b.key)]
+            extra = math.expm1(max(others)) if others else 0.0
+            cmp_ = st.compare(a.stats, b.stats, self.options.floor, extra, self.options.confidence)
+            ci_wrong = cmp_.ci is not None and not (cmp_.ci[0] <= 1 <= cmp_.ci[1])
+            self.aa_pairs.append(AAPair(a.kernel, a.variant, a.config, b.config, why, cmp_, ci_wrong))
+
+    def aa_summary(self) -> dict:
+        n = len(self.aa_pairs)
+        wrong = sum(p.comparison.verdict in (st.FASTER, st.SLOWER) for p in self.aa_pairs)
+        ci_wrong = sum(p.ci_alone_wrong for p in self.aa_pairs)
+        worst = max((abs(math.log(p.comparison.ratio)) for p in self.aa_pairs), default=None)
+        return {"pairs": n, "wrong_by_verdict": wrong, "wrong_by_interval_alone": ci_wrong,
+                "wrong_rate": wrong / n if n else None,
+                "wrong_rate_ci": st.wilson_interval(wrong, n, self.options.confidence),
+                "interval_alone_rate": ci_wrong / n if n else None,
+                "largest_aa_difference": math.expm1(worst) if worst is not None else None}
+
+    # ---------------------------------------------------------------- best
+
+    def kernel_compare(self, kernel: str, a: str, b: str) -> st.Comparison:
+        """Geometric mean over the kernel's variants of the speedup of `b` over `a`."""
+        terms, ths = [], []
+        for (k, v) in self.rows:
+            if k != kernel:
+                continue
+            ca, cb = self.cell(k, v, a), self.cell(k, v, b)
+            t = self.log_terms(ca, cb)
+            if t is None:
+                continue
+            terms.append(t)
+            ths.append(self.threshold_of([ca, cb], kernel))
+        return st.combine(terms, ths, self.options.confidence)
+
+    def kernel_speedup(self, kernel: str, config: str) -> st.Comparison:
+        return self.kernel_compare(kernel, self.baseline, config)
+
+    def candidates(self) -> list:
+        """Configurations that compete for "best" (not the baseline, not A/A duplicates)."""
+        return [c for c in self.configs if c != self.baseline and not self.is_duplicate(c)]
+
+    def best_for_row(self, kernel, variant) -> tuple:
+        """(config, comparison, ties) for the configuration with the highest
+        speedup among those called faster; ties: the other configurations
+        called faster whose difference from it is not significant."""
+        faster = []
+        for c in self.candidates():
+            cell = self.cell(kernel, variant, c)
+            if cell is not None and cell.vs_base is not None and cell.vs_base.verdict == st.FASTER:
+                faster.append((cell.vs_base.ratio, c, cell.vs_base))
+        if not faster:
+            return None, None, []
+        _, best, cmp_ = max(faster)
+        ties = [c for _, c, _ in faster if c != best
+                and self.compare_configs(kernel, variant, best, c).verdict != st.SLOWER]
+        return best, cmp_, ties
+
+    def best_for_kernel(self, kernel) -> tuple:
+        faster = []
+        for c in self.candidates():
+            cmp_ = self.kernel_speedup(kernel, c)
+            if cmp_.verdict == st.FASTER:
+                faster.append((cmp_.ratio, c, cmp_))
+        if not faster:
+            return None, None, []
+        _, best, cmp_ = max(faster)
+        ties = [c for _, c, _ in faster if c != best
+                and self.kernel_compare(kernel, best, c).verdict != st.SLOWER]
+        return best, cmp_, ties
+
+    # ---------------------------------------------------------------- provenance
+
+    @property
+    def machine(self) -> dict:
+        return self.run.manifest.get("machine") or {}
+
+    @property
+    def machine_id(self) -> str:
+        return self.run.manifest.get("machine_id") or "unknown machine"
+
+    def machine_line(self) -> str:
+        m = self.machine
+        cpu = m.get("cpu") or {}
+        tools = m.get("tools") or {}
+        parts = [cpu.get("model", "unknown CPU"),
+                 f"{cpu.get('logical_cpus', '?')} logical CPUs",
+                 f"{cpu.get('mhz_reported')} MHz reported" if cpu.get("mhz_reported") else None,
+                 f"SMT {cpu.get('smt')}" if cpu.get("smt") not in (None, "") else None,
+                 f"governor {cpu.get('governor')}" if cpu.get("governor") else None,
+                 m.get("kernel"), m.get("os"),
+                 f"{m['memory_bytes'] / 2**30:.0f} GiB" if m.get("memory_bytes") else None]
+        line = ", ".join(p for p in parts if p)
+        comp = [tools[t] for t in ("gcc", "clang-19", "clang") if tools.get(t)]
+        if comp:
+            line += "; " + "; ".join(comp)
+        return line
+
+    @property
+    def run_id(self) -> str:
+        return self.run.manifest.get("run_id") or Path(self.run.path).name
+
+    @property
+    def mhz(self) -> float | None:
+        return (self.machine.get("cpu") or {}).get("mhz_reported")
+
+    def matrix_arg(self) -> str:
+        """The --matrix argument that names this run's matrix."""
+        plan = self.run.plan
+        name, path = plan.get("matrix"), plan.get("matrix_file")
+        if path and Path(path).name == f"{name}.matrix" and Path(path).parent.name == "matrix":
+            return name
+        return path or name or "quick"
+
+    def sweep_command(self, configs: list, kernels) -> str:
+        """The one-line sweep that rebuilds and re-times these configurations (and
+        the baseline, which a sweep always keeps) for these kernels."""
+        def alternatives(names):
+            names = [names] if isinstance(names, str) else list(names)
+            esc = [n.replace(".", r"\.").replace("+", r"\+") for n in names]
+            return "^" + (esc[0] if len(esc) == 1 else "(" + "|".join(esc) + ")") + "$"
+        args = ["scripts/sweep.sh", "--matrix", self.matrix_arg(), "--configs", alternatives(configs),
+                "--kernels", alternatives(kernels)]
+        size = self.run.plan.get("size")
+        if size and size != "ref":
+            args += ["--size", str(size)]
+        return shlex.join(args)
+
+    def asm_text(self, cell: Cell) -> str | None:
+        """The cell's normalized assembly (asm/<variant>.s), None when absent."""
+        path = (results.kernel_dir(Path(self.run.path), cell.config, cell.kernel)
+                / "asm" / f"{cell.variant}.s")
+        try:
+            return path.read_text()
+        except OSError:
+            return None
+
+    def run_command(self, cell: Cell) -> str | None:
+        """The one-line command that runs the cell's binary as the timing did."""
+        src = self.source(cell) or cell
+        build = self.run.builds.get(src.config) or {}
+        if not build.get("bin_dir"):
+            return None
+        exe = str(Path(build["bin_dir"]) / cell.kernel.replace("/", "_"))
+        args = [exe, "--variant", cell.variant, "--size", str(self.run.plan.get("size", "ref"))]
+        if src.reps:
+            args += ["--reps", str(src.reps)]
+        return shlex.join(args)

@@ -1,0 +1,143 @@
+"""scripts/report.sh RUN: every table, plot and page of one run, into RUN/tables/."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .. import results
+from ..atomic import write_text
+from . import codetables, effecttables, hotcode, html, lnt, plots, summary
+from . import statistics as st
+from .analysis import Analysis, Options
+from .effects import Effects
+
+LINKS = {"summary": "summary.md", "effects": "effects.md", "code": "code.md", "build": "build.md",
+         "HTML report": "report.html", "LNT": "lnt.json"}
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(
+        prog="scripts/report.sh",
+        description="Write a sweep run's tables (Markdown, CSV, JSON), its LNT export, its plots "
+                    "(gnuplot SVG) and its static HTML report into RUN/tables/.",
+        epilog="Method: docs/statistics.md. Reading the output and the JSON schemas: "
+               "docs/reading-a-report.md.")
+    p.add_argument("run", metavar="RUN", help="a run directory (results/raw/<run-id>, or results/raw/latest)")
+    p.add_argument("--out", metavar="DIR", help="where to write (default: RUN/tables)")
+    p.add_argument("--noise-floor", type=float, default=st.NOISE_FLOOR,
+                   help="smallest relative change ever called faster or slower (default 0.01)")
+    p.add_argument("--replicates", type=int, default=st.REPLICATES,
+                   help="bootstrap replicates per cell for ratios and geometric means (default 2000)")
+    p.add_argument("--no-plots", action="store_true", help="skip gnuplot (the report says so)")
+    p.add_argument("--no-html", action="store_true", help="skip report.html and the assembly pages")
+    p.add_argument("--quiet", action="store_true", help="print nothing on success")
+    a = p.parse_args(argv)
+    if not 0 <= a.noise_floor < 1:
+        p.error("--noise-floor must be in [0, 1)")
+    if a.replicates < 100:
+        p.error("--replicates must be at least 100")
+    return a
+
+
+def _clean(directory: Path, suffix: str, keep: set) -> None:
+    if directory.is_dir():
+        for f in directory.glob(f"*{suffix}"):
+            if f not in keep:
+                f.unlink()
+
+
+def make_plots(a: Analysis, e: Effects) -> tuple:
+    """({name: svg}, note or None)."""
+    if not plots.available():
+        return {}, "Plots skipped: gnuplot not found (Debian: apt-get install gnuplot-nox)."
+    svgs, errors = {}, []
+
+    def attempt(name, fn):
+        try:
+            svgs[name] = fn()
+        except plots.PlotError as err:
+            errors.append(f"{name}: {err}")
+    attempt("heatmap", lambda: plots.heatmap(a))
+    if e.effects:
+        attempt("effects-overview", lambda: plots.forest(
+            "effect of each change, geometric mean over kernels", [(ef.label, ef.overall) for ef in e.effects]))
+    for i, ef in enumerate(e.effects):
+        items = [(k, c) for k, c in ef.kernels.items()] + [("all kernels", ef.overall)]
+        attempt(f"effect-{i}", lambda ef=ef, items=items: plots.forest(ef.label, items))
+    for i, it in enumerate(e.interactions):
+        items = [(k, c) for k, c in it.kernels.items()] + [("all kernels", it.overall)]
+        attempt(f"interaction-{i}", lambda it=it, items=items: plots.forest(
+            "interaction: " + it.label, items, "interaction (log scale; > 1: the changes help each other)"))
+    return svgs, ("Some plots failed: " + "; ".join(errors)) if errors else None
+
+
+def generate(run_dir: Path, out: Path | None = None, options: Options | None = None,
+             want_plots: bool = True, want_html: bool = True) -> dict:
+    run = results.load(run_dir)
+    a = Analysis(run, options)
+    e = Effects(a)
+    out = out or Path(run_dir) / "tables"
+    written = {}
+
+    def put(name, text):
+        path = out / name
+        write_text(path, text)
+        written[name] = path
+    svgs, note = make_plots(a, e) if want_plots else ({}, "Plots skipped (--no-plots).")
+    plot_files = set()
+    for name, svg in svgs.items():
+        put(f"plots/{name}.svg", svg)
+        plot_files.add(out / f"plots/{name}.svg")
+    _clean(out / "plots", ".svg", plot_files)
+    sum_images = {"speedup heatmap": "plots/heatmap.svg"} if "heatmap" in svgs else {}
+    eff_images = {"effects": "plots/effects-overview.svg"} if "effects-overview" in svgs else {}
+    docs = {"summary": summary.markdown(a, LINKS, sum_images),
+            "effects": effecttables.markdown(a, e, LINKS, eff_images)}
+    code_rows = hotcode.rows(a)
+    build_rows = codetables.build_rows(a)
+    docs["code"] = codetables.code_markdown(a, code_rows, LINKS)
+    docs["build"] = codetables.build_markdown(a, build_rows, LINKS)
+    put("summary.md", docs["summary"])
+    put("summary.csv", summary.csv_text(a))
+    put("summary.json", summary.json_text(a))
+    put("effects.md", docs["effects"])
+    put("effects.csv", effecttables.csv_text(a, e))
+    put("effects.json", effecttables.json_text(a, e))
+    put("code.md", docs["code"])
+    put("code.csv", codetables.code_csv(a, code_rows))
+    put("code.json", codetables.code_json(a, code_rows))
+    put("build.md", docs["build"])
+    put("build.csv", codetables.build_csv(a, build_rows))
+    put("build.json", codetables.build_json(a, build_rows))
+    put("lnt.json", lnt.json_text(a))
+    if want_html:
+        pages = html.write_asm_pages(a, out, write_text)
+        _clean(out / "asm", ".html", set(pages))
+        for p in pages:
+            written[str(p.relative_to(out))] = p
+        put("report.html", html.report(a, docs, svgs, note))
+    return {"analysis": a, "effects": e, "written": written, "plot_note": note}
+
+
+def main(argv=None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    run_dir = Path(args.run)
+    if not (run_dir / "plan.json").exists():
+        print(f"report: {run_dir} is not a sweep run (no plan.json)", file=sys.stderr)
+        return 2
+    opts = Options(floor=args.noise_floor, replicates=args.replicates)
+    res = generate(run_dir, Path(args.out) if args.out else None, opts, not args.no_plots, not args.no_html)
+    if res["plot_note"]:
+        print(f"report: {res['plot_note']}", file=sys.stderr)
+    if not args.quiet:
+        out = Path(args.out) if args.out else run_dir / "tables"
+        aa = res["analysis"].aa_summary()
+        print(f"report: {len(res['written'])} files in {out} (summary.md, report.html, ...); "
+              f"A/A check: {aa['wrong_by_verdict']} of {aa['pairs']} identical pairs called different",
+              file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

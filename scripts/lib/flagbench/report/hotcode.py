@@ -1,0 +1,97 @@
+"""The code table's row for one cell: hot-function counts from asm/<variant>.json
+and llvm-mca's prediction set beside the measured time per item.
+
+The prediction comes from scripts/lib/asm/model.py when it is there (cycles
+per item from the loops' cycles per iteration and items per iteration).  When
+it is not, or a cell has no assembly analysis, the row says why instead of
+inventing a number.  The clock that turns measured ns into cycles is the one
+the manifest recorded (machine.cpu.mhz_reported): a VM often reports the
+nominal clock, not the one the core ran at.
+"""
+from __future__ import annotations
+
+from .analysis import Analysis, Cell
+
+COUNTS = ["bytes", "instructions", "vector_width", "fma", "loads", "stores", "calls", "branches",
+          "spills", "reloads", "loops"]
+
+try:  # the assembly helper's model (scripts/lib/asm/model.py), when present
+    from asm import model as asm_model   # type: ignore
+except Exception:  # noqa: BLE001 - any failure to import means: no model
+    asm_model = None
+
+
+def _main_loop(asm: dict, cpu: str | None) -> tuple:
+    """(mca cpu, the innermost loop llvm-mca analysed with the most items per
+    iteration, else the first) for the block-throughput column."""
+    mca = asm.get("mca") or {}
+    loops = mca.get("loops") or []
+    if not loops:
+        return cpu, None
+    if cpu is None:
+        cpu = "host" if any("host" in (lp.get("per_cpu") or {}) for lp in loops) else mca.get("target_cpu")
+    details = {d.get("index"): d for d in asm.get("loop_details") or []}
+
+    def items(lp):
+        d = details.get(lp.get("index"), {})
+        return d.get("items_per_iteration_measured") or d.get("items_per_iteration") or \
+            lp.get("items_per_iteration") or 0
+    return cpu, max(loops, key=items)
+
+
+def row(a: Analysis, cell: Cell) -> dict:
+    out = {"kernel": cell.kernel, "variant": cell.variant, "config": cell.config,
+           "status": cell.status_text}
+    asm = cell.asm
+    ghz = a.mhz / 1000 if a.mhz else None
+    ns_item = cell.ns_per_item
+    out["measured_ns_per_item"] = ns_item
+    out["ghz"] = ghz
+    if not asm:
+        out.update({c: None for c in COUNTS})
+        out.update(found=None, code_hash=None, mca_cpu=None, block_rthroughput=None,
+                   cycles_per_iteration=None, items_per_iteration=None, predicted_cycles_per_item=None,
+                   measured_cycles_per_item=ns_item * ghz if ns_item and ghz else None,
+                   model_ratio=None, model_method=None, unsound=[],
+                   model_why="no assembly analysis for this cell (--no-asm, or the step failed)")
+        return out
+    out.update({c: asm.get(c) for c in COUNTS})
+    out["found"] = asm.get("found")
+    out["code_hash"] = asm.get("code_hash")
+    cpu, lp = _main_loop(asm, None)
+    per = ((lp or {}).get("per_cpu") or {}).get(cpu) or {}
+    details = {d.get("index"): d for d in asm.get("loop_details") or []}
+    d = details.get((lp or {}).get("index"), {})
+    label = None
+    if lp is not None:
+        label = f"host ({per['mcpu']})" if cpu == "host" and per.get("mcpu") else cpu
+    out.update(mca_cpu=label, block_rthroughput=per.get("block_rthroughput"),
+               cycles_per_iteration=per.get("cycles_per_iteration"),
+               items_per_iteration=d.get("items_per_iteration_measured") or d.get("items_per_iteration"))
+    if asm_model is not None:
+        try:
+            m = asm_model.model_vs_measurement(asm, ns_item, ghz)
+        except Exception as e:  # noqa: BLE001 - a model bug must not lose the report
+            m = {"why": f"asm.model failed: {e}"}
+        out.update(predicted_cycles_per_item=m.get("predicted_cycles_per_item"),
+                   measured_cycles_per_item=m.get("measured_cycles_per_item",
+                                                  ns_item * ghz if ns_item and ghz else None),
+                   model_ratio=m.get("ratio"), model_method=m.get("method"),
+                   unsound=m.get("unsound") or [], model_why=m.get("why"))
+    else:
+        out.update(predicted_cycles_per_item=None,
+                   measured_cycles_per_item=ns_item * ghz if ns_item and ghz else None,
+                   model_ratio=None, model_method=None, unsound=per.get("unsound") or [],
+                   model_why="n/a: scripts/lib/asm/model.py (predicted cycles per item) is not available; "
+                             "the block reciprocal throughput of the main loop is shown instead")
+    return out
+
+
+def rows(a: Analysis) -> list:
+    out = []
+    for kernel, variant in a.rows:
+        for config in a.configs:
+            cell = a.cell(kernel, variant, config)
+            if cell is not None and variant != "*":
+                out.append(row(a, cell))
+    return out

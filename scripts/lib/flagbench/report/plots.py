@@ -1,0 +1,153 @@
+"""SVG plots drawn by gnuplot: the speedup heatmap and forest plots of effects
+(a point and its interval per kernel, on a log scale)."""
+from __future__ import annotations
+
+import math
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from . import statistics as st
+from .analysis import Analysis
+
+GNUPLOT_TIMEOUT = 120
+VERDICT_COLOR = {st.FASTER: "#1b7837", st.SLOWER: "#b2182b", st.SAME: "#555555", st.NO_DATA: "#999999"}
+MARK_ASCII = {st.FASTER: "+", st.SLOWER: "-", st.SAME: "~", st.NO_DATA: ""}
+
+
+class PlotError(Exception):
+    pass
+
+
+def available() -> bool:
+    return shutil.which("gnuplot") is not None
+
+
+def _q(text: str) -> str:
+    """A gnuplot single-quoted string."""
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def _dq(text: str) -> str:
+    """A double-quoted string in a gnuplot data file (no escapes there)."""
+    return '"' + str(text).replace('"', "'") + '"'
+
+
+def run_gnuplot(script: str, data: dict) -> str:
+    """Runs a gnuplot script whose output is `OUT` and data files are named by
+    `data` keys; returns the SVG text."""
+    gp = shutil.which("gnuplot")
+    if not gp:
+        raise PlotError("gnuplot not found (Debian: apt-get install gnuplot-nox)")
+    with tempfile.TemporaryDirectory(prefix="fb-plot-") as tmp:
+        tmp = Path(tmp)
+        for name, text in data.items():
+            (tmp / name).write_text(text)
+        out = tmp / "out.svg"
+        (tmp / "plot.gp").write_text(f"set output {_q(out)}\n" + script)
+        r = subprocess.run([gp, str(tmp / "plot.gp")], cwd=tmp, capture_output=True, text=True,
+                           timeout=GNUPLOT_TIMEOUT)
+        if r.returncode != 0 or not out.exists():
+            raise PlotError(f"gnuplot failed: {r.stderr.strip()[-500:]}")
+        return out.read_text()
+
+
+def heatmap(a: Analysis) -> str:
+    """Kernel/variant x configuration, coloured by log2 of the speedup against
+    the baseline where the verdict is faster (green) or slower (red), labelled with the speedup and the
+    verdict (+ faster, - slower, ~ no significant difference)."""
+    configs = [c for c in a.configs if c != a.baseline]
+    rows = [r for r in a.rows if r[1] != "*"]
+    if not configs or not rows:
+        raise PlotError("nothing to plot: no configuration besides the baseline, or no variants")
+    cells, missing = [], []
+    for y, (k, v) in enumerate(rows):
+        for x, c in enumerate(configs):
+            cell = a.cell(k, v, c)
+            cmp_ = cell.vs_base if cell else None
+            if cmp_ is None or cmp_.ratio is None:
+                label = (cell.status_text if cell else "missing")[:14]
+                missing.append(f"{x} {y} {_dq(label)}")
+                continue
+            # Only a significant change gets a colour: "no significant
+            # difference" stays white whatever its point estimate.
+            l2 = max(-2.0, min(2.0, math.log2(cmp_.ratio))) if cmp_.verdict in (st.FASTER, st.SLOWER) else 0.0
+            label = f"{cmp_.ratio:.2f}{MARK_ASCII.get(cmp_.verdict, '')}"
+            if cell.same_as:
+                label = "=" + ("base" if cell.same_as == a.baseline else label)
+            cells.append(f"{x} {y} {l2:.4f} {_dq(label)}")
+    width = 260 + 78 * len(configs)
+    height = 150 + 17 * len(rows) + 7 * max(len(c) for c in configs)
+    xt = ", ".join(f"{_q(c)} {i}" for i, c in enumerate(configs))
+    yt = ", ".join(f"{_q(k + '/' + v)} {i}" for i, (k, v) in enumerate(rows))
+    script = f"""set terminal svg size {width},{height} noenhanced font 'sans,10' background '#ffffff'
+set encoding utf8
+set title {_q('speedup against ' + a.baseline + ' (+ faster, - slower, ~ no significant difference)')}
+set xrange [-0.5:{len(configs) - 0.5}]
+set yrange [{len(rows) - 0.5}:-0.5]
+set xtics ({xt}) rotate by -40 left scale 0
+set ytics ({yt}) scale 0
+set cbrange [-2:2]
+set cbtics ('0.25x' -2, '0.5x' -1, '1x' 0, '2x' 1, '4x' 2)
+set palette defined (-2 '#b2182b', -1 '#ef8a62', 0 '#f7f7f7', 1 '#7fbf7b', 2 '#1b7837')
+set colorbox
+set lmargin at screen {min(0.45, 230 / width):.3f}
+unset key
+set style fill solid 1.0 border rgb '#ffffff'
+plot {"'cells.dat' using 1:2:(0.5):(0.5):3 with boxxyerror fc palette, " if cells else ""}\
+{"'missing.dat' using 1:2:(0.5):(0.5) with boxxyerror fc rgb '#dddddd', " if missing else ""}\
+{"'cells.dat' using 1:2:4 with labels font 'sans,8', " if cells else ""}\
+{"'missing.dat' using 1:2:3 with labels font 'sans,7' tc rgb '#555555'" if missing else ""}
+"""
+    script = script.rstrip().rstrip(",") + "\n"
+    return run_gnuplot(script, {"cells.dat": "\n".join(cells) + "\n", "missing.dat": "\n".join(missing) + "\n"})
+
+
+def forest(title: str, items: list, xlabel: str = "speedup (log scale; > 1 faster)") -> str:
+    """items: [(label, Comparison)], drawn top to bottom: the ratio as a point,
+    its interval as a bar, coloured by verdict; a line at 1."""
+    items = [(lab, c) for lab, c in items if c is not None and c.ratio is not None]
+    if not items:
+        raise PlotError("nothing to plot: no measured comparison")
+    lines = {v: [] for v in VERDICT_COLOR}
+    lo_all, hi_all = 1.0, 1.0
+    for y, (label, c) in enumerate(items):
+        lo, hi = c.ci if c.ci else (c.ratio, c.ratio)
+        lines.setdefault(c.verdict, []).append(f"{c.ratio:.6g} {y} {lo:.6g} {hi:.6g}")
+        lo_all, hi_all = min(lo_all, lo, c.ratio), max(hi_all, hi, c.ratio)
+    lo_all, hi_all = lo_all / 1.15, hi_all * 1.15
+    height = 110 + 24 * len(items)
+    longest = max(len(lab) for lab, _ in items)
+    width = max(640, 300 + 7 * longest)
+    yt = ", ".join(f"{_q(lab)} {i}" for i, (lab, _) in enumerate(items))
+    nice = [0.1, 0.2, 0.25, 0.33, 0.5, 0.67, 0.8, 0.9, 0.95, 1, 1.05, 1.1, 1.25, 1.5, 2, 3, 4, 5, 10, 20, 50]
+    ticks = [t for t in nice if lo_all <= t <= hi_all]
+    if len(ticks) > 9:
+        ticks = [t for t in ticks if t in (0.1, 0.25, 0.5, 0.8, 1, 1.25, 2, 4, 10, 50)]
+    xt = ", ".join(f"'{t:g}x' {t}" for t in ticks)
+    plots = []
+    data = {}
+    names = {st.FASTER: "faster", st.SLOWER: "slower", st.SAME: "no significant difference",
+             st.NO_DATA: "no verdict"}
+    for i, (verdict, rows) in enumerate(lines.items()):
+        if not rows:
+            continue
+        data[f"d{i}.dat"] = "\n".join(rows) + "\n"
+        plots.append(f"'d{i}.dat' using 1:2:3:4 with xerrorbars pt 7 ps 0.8 lw 1.5 "
+                     f"lc rgb '{VERDICT_COLOR[verdict]}' title {_q(names[verdict])}")
+    script = f"""set terminal svg size {width},{height} noenhanced font 'sans,10' background '#ffffff'
+set encoding utf8
+set title {_q(title)}
+set logscale x 2
+set xrange [{lo_all:.6g}:{hi_all:.6g}]
+set xtics ({xt})
+set yrange [{len(items) - 0.5}:-0.5]
+set ytics ({yt}) scale 0
+set xlabel {_q(xlabel)}
+set grid xtics lc rgb '#dddddd'
+set key outside top center horizontal
+set arrow from 1, graph 0 to 1, graph 1 nohead lc rgb '#888888' dt 2
+plot {", ".join(plots)}
+"""
+    return run_gnuplot(script, data)

@@ -1,0 +1,156 @@
+"""scripts/publish.sh RUN NAME: copies a run's tables and report (not its raw
+files) into results/<NAME>/ with a README, ready to commit and link."""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from .. import results
+from ..atomic import read_json
+from . import fmt, summary
+from .analysis import Analysis
+from .generate import generate
+
+ROOT = Path(__file__).resolve().parents[4]
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+TABLE_FILES = ["summary.md", "summary.csv", "summary.json", "effects.md", "effects.csv", "effects.json",
+               "code.md", "code.csv", "code.json", "build.md", "build.csv", "build.json", "lnt.json",
+               "report.html"]
+PROVENANCE = ["manifest.json", "plan.json"]
+
+
+class PublishError(Exception):
+    pass
+
+
+def readme(a: Analysis, name: str, files: list) -> str:
+    m = a.run.manifest
+    plan = a.run.plan
+    git = a.machine.get("git") or {}
+    out = [f"# {name}", "",
+           f"A flagbench run published with `scripts/publish.sh`: matrix `{plan.get('matrix')}` "
+           f"({plan.get('description', '')}), {len(a.configs)} configurations × "
+           f"{len(plan.get('kernels', []))} kernels at size `{plan.get('size')}`.", "",
+           *fmt.md_table(["run", f"`{a.run_id}` ({m.get('started', '?')} – {m.get('finished', '?')})"], [
+               ["machine", f"{a.machine_line()} — machine id `{a.machine_id}`"],
+               ["command", f"`{m.get('command', '')}`"],
+               ["source", f"{git.get('commit', '?')}{' (uncommitted changes)' if git.get('dirty') else ''}"],
+               ["baseline", f"`{a.baseline}`"]]), ""]
+    out += ["## Files", "",
+            "- [summary.md](summary.md): speedup of every configuration against the baseline, with "
+            "intervals, verdicts and status; best configuration per kernel",
+            "- [effects.md](effects.md): the effect of each axis change, and interactions",
+            "- [code.md](code.md): hot-function size, instructions, vector width, llvm-mca beside the measurement",
+            "- [build.md](build.md): build time and binary size per configuration",
+            "- [report.html](report.html): all of it with plots and, per cell, its assembly, diff against "
+            "the baseline and llvm-mca view (download the folder and open it locally; it needs no network)",
+            "- `*.csv`, `*.json`: the same tables as data (schemas: `docs/reading-a-report.md`); "
+            "`lnt.json`: LNT submission; `manifest.json`, `plan.json`: the run's provenance", ""]
+    out += summary.aa_paragraph(a)
+    out += ["## Best configuration per kernel", ""]
+    out += fmt.md_table(["kernel", "best configuration", "speedup (geomean over variants)",
+                         "not significantly slower than the best"], summary.best_rows(a)) + [""]
+    out += ["## Reproducing", "",
+            "Each cell of `summary.json` carries the command that reruns it (`reproduce.run`: the "
+            "binary as timed; `reproduce.sweep`: rebuild and re-time that configuration with the "
+            "baseline). The whole run: the command above, on a machine like this one. Numbers from "
+            "another machine are comparable only through `scripts/compare.sh`, which labels each "
+            "side's machine.", "",
+            f"Published files: {len(files)}.", ""]
+    return "\n".join(out)
+
+
+def publish(run_dir: Path, name: str, results_dir: Path, force: bool = False, regenerate: bool = True,
+            allow_incomplete: bool = False) -> Path:
+    if not NAME_RE.match(name) or name in ("raw", "latest"):
+        raise PublishError(f"'{name}' is not a usable name: letters, digits, '.', '_' and '-', "
+                           "starting with a letter or digit, and not 'raw' or 'latest'")
+    run_dir = Path(run_dir).resolve()
+    if not (run_dir / "plan.json").exists():
+        raise PublishError(f"{run_dir} is not a sweep run (no plan.json)")
+    manifest = read_json(run_dir / "manifest.json", {}) or {}
+    if manifest.get("status") != "complete" and not allow_incomplete:
+        raise PublishError(f"{run_dir} did not finish (status {manifest.get('status')!r}); finish it with "
+                           "`scripts/sweep.sh --resume --out RUN`, or pass --allow-incomplete")
+    dest = Path(results_dir) / name
+    if dest.exists() and not force:
+        raise PublishError(f"{dest} exists; pass --force to replace it")
+    if regenerate:
+        generate(run_dir)
+    tables = run_dir / "tables"
+    missing = [f for f in TABLE_FILES if not (tables / f).exists()]
+    if missing:
+        raise PublishError(f"{tables} lacks {', '.join(missing)}: run scripts/report.sh {run_dir}")
+    a = Analysis(results.load(run_dir))
+    Path(results_dir).mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=results_dir))
+    try:
+        files = []
+        for f in TABLE_FILES:
+            shutil.copyfile(tables / f, tmp / f)
+            files.append(f)
+        for sub, pattern in (("plots", "*.svg"), ("asm", "*.html")):
+            if (tables / sub).is_dir():
+                (tmp / sub).mkdir()
+                for p in sorted((tables / sub).glob(pattern)):
+                    shutil.copyfile(p, tmp / sub / p.name)
+                    files.append(f"{sub}/{p.name}")
+        for f in PROVENANCE:
+            if (run_dir / f).exists():
+                shutil.copyfile(run_dir / f, tmp / f)
+                files.append(f)
+        (tmp / "README.md").write_text(readme(a, name, files + ["README.md"]))
+        os.chmod(tmp, 0o755)
+        for p in tmp.rglob("*"):
+            os.chmod(p, 0o755 if p.is_dir() else 0o644)
+        if dest.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{name}.old.", dir=results_dir))
+            os.rmdir(old)
+            os.replace(dest, old)
+            os.replace(tmp, dest)
+            shutil.rmtree(old)
+        else:
+            os.replace(tmp, dest)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return dest
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(
+        prog="scripts/publish.sh",
+        description="Copy a run's tables, plots and HTML report (not its raw files) into "
+                    "results/NAME/ with a README, so they can be committed and linked. The tables are "
+                    "regenerated first.")
+    p.add_argument("run", metavar="RUN", help="the run directory (results/raw/<run-id> or results/raw/latest)")
+    p.add_argument("name", metavar="NAME", help="folder name under results/ (e.g. 2026-11-quick-epyc)")
+    p.add_argument("--results", metavar="DIR", default=str(ROOT / "results"),
+                   help="where published runs live (default: results/)")
+    p.add_argument("--force", action="store_true", help="replace an existing results/NAME")
+    p.add_argument("--no-regenerate", action="store_true", help="copy the tables as they are")
+    p.add_argument("--allow-incomplete", action="store_true", help="publish a run that did not finish")
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    a = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        dest = publish(Path(a.run), a.name, Path(a.results), a.force, not a.no_regenerate, a.allow_incomplete)
+    except PublishError as e:
+        print(f"publish: {e}", file=sys.stderr)
+        return 1
+    size = sum(p.stat().st_size for p in dest.rglob("*") if p.is_file())
+    rel = os.path.relpath(dest)
+    print(f"publish: {dest} ({size / 1e6:.1f} MB); commit it with: git add {dest if rel.startswith('..') else rel}",
+          file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
