@@ -83,11 +83,13 @@ def predict(asm_doc, cpu=None):
         total = sum(c * ipi for _, c, ipi, _, _ in rows)
         unsound = sorted({u for *_, us in rows for u in us})
         return total, f"sum over {len(rows)} innermost loop(s), measured trip counts, {cpu}", unsound, cpu
-    known = [row for row in rows if row[3]]
-    if not known:
-        return None, "items per iteration unknown for every loop (see loop_details items_why; " \
-                     "analyze.py --trip-counts measures it)", [], cpu
-    lp, c, _, ipi, unsound = max(known, key=lambda row: row[3])
+    unknown = [row[0]["index"] for row in rows if not row[3]]
+    if unknown:
+        # Guessing from the loops that are known would pick a remainder loop
+        # whenever the vector loop is the unknown one: no prediction instead.
+        return None, f"items per iteration unknown for loop(s) {unknown} (see loop_details " \
+                     "items_why; analyze.py --trip-counts measures it)", [], cpu
+    lp, c, _, ipi, unsound = max(rows, key=lambda row: row[3])
     if c is None:
         return None, f"llvm-mca has no result for loop {lp['index']} on {cpu}: " + \
             "; ".join(unsound or ["unknown"]), unsound, cpu
