@@ -52,7 +52,14 @@ void *fb_calloc(size_t count, size_t size)
 uint64_t fb_hash_bytes(const void *p, size_t len, uint64_t h)
 {
     const unsigned char *b = p;
-    for (size_t i = 0; i < len; i++) {
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, b + i, 8);
+        h = (h ^ w) * 0x100000001b3ull;
+        h ^= h >> 29;
+    }
+    for (; i < len; i++) {
         h ^= b[i];
         h *= 0x100000001b3ull;
     }

@@ -101,10 +101,15 @@ static inline uint64_t fb_rng_below(fb_rng *r, uint64_t bound)
 }
 /* Uniform double in [0, 1) with 53 random bits. */
 static inline double fb_rng_double(fb_rng *r) { return (double)(fb_rng_next(r) >> 11) * 0x1.0p-53; }
-/* Uniform float in [lo, hi). */
+/* Uniform float in [lo, hi), the same in every build.  Computed in double,
+ * where the product of a 24-bit fraction and hi-lo is exact whenever hi-lo
+ * has at most 29 significant bits (every simple range does): then an FMA
+ * contraction (-march=x86-64-v3, aarch64) rounds exactly like a separate
+ * multiply and add, so the inputs cannot depend on the flags under test. */
 static inline float fb_rng_float(fb_rng *r, float lo, float hi)
 {
-    return lo + (hi - lo) * (float)((fb_rng_next(r) >> 40) * 0x1.0p-24);
+    double x = (double)(fb_rng_next(r) >> 40) * 0x1.0p-24;
+    return (float)((double)lo + ((double)hi - (double)lo) * x);
 }
 
 /* ---- Optimisation barriers ----------------------------------------------
@@ -270,7 +275,8 @@ int fb_main(const fb_kernel *k, int argc, char **argv);
 /* Aborts with a message naming the size when allocation fails. */
 void *fb_alloc(size_t bytes);                  /* 64-byte aligned, not zeroed */
 void *fb_calloc(size_t count, size_t size);    /* 64-byte aligned, zeroed */
-/* FNV-1a over bytes, for checksums. */
+/* A 64-bit hash of bytes for checksums: 8 bytes a step (little-endian
+ * words, so x86-64 and aarch64 agree), FNV-1a for the tail. */
 uint64_t fb_hash_bytes(const void *p, size_t len, uint64_t h);
 #define FB_HASH_INIT 0xcbf29ce484222325ull
 /* Relative error test used by float checks: |got-want| <= tol*max(1,|want|). */

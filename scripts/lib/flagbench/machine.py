@@ -84,6 +84,15 @@ def _caches() -> dict:
     return caches
 
 
+def load_average() -> list | None:
+    """1, 5 and 15 minute load averages: a busy machine makes noisy timings."""
+    text = _read("/proc/loadavg")
+    try:
+        return [float(x) for x in text.split()[:3]] if text else None
+    except ValueError:
+        return None
+
+
 def git_revision(root: Path) -> dict:
     def git(*args):
         try:
@@ -109,6 +118,7 @@ def fingerprint(root: Path) -> dict:
         "kernel": f"{u.system} {u.release} {u.machine}",
         "os": _os_release(),
         "aslr": _read("/proc/sys/kernel/randomize_va_space"),
+        "load_average": load_average(),
         "thp": _read("/sys/kernel/mm/transparent_hugepage/enabled"),
         "environment_bytes": sum(len(k) + len(v) + 2 for k, v in os.environ.items()),
         "tools": {t: tools.version_line(t) for t in TOOLS},

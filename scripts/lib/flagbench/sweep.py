@@ -507,7 +507,8 @@ def main(argv=None) -> int:
     total = time.monotonic() - t0
     manifest["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     manifest.setdefault("durations", []).append({"build_check_asm_s": round(t_build, 1),
-                                                 "total_s": round(total, 1)})
+                                                 "total_s": round(total, 1),
+                                                 "load_average_at_end": machine.load_average()})
     write_json(run_dir / "manifest.json", manifest)
     summary = write_tables(run_dir)
     print(f"sweep: done in {fmt_duration(total)}. Tables: {summary}", file=sys.stderr)
