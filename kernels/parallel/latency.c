@@ -1,0 +1,233 @@
+/* parallel/latency: the cost of one small parallel call (fork + join of a trivial loop).
+ *
+ * flagbench-sources: lib/pool.c lib/naive.c
+ * flagbench-needs: openmp
+ *
+ * What it shows
+ *   One item here is one call of a parallel loop over 8 items whose body is
+ *   a single increment, so ns_per_item is the round-trip latency of a
+ *   parallel call: splitting, handing work to other threads, and waiting for
+ *   them.  Each repetition makes n calls back to back.
+ *   - serial:      the 8 increments in a plain loop: the floor (a few ns).
+ *   - pool:        par_for over 8 items, grain 1: 7 joins.  The pool is
+ *                  work-first: the caller pushes each right half and carries
+ *                  on with the left one at once, never waiting for a thief to
+ *                  start.  When no worker steals in time, the caller runs all
+ *                  8 items itself and the call costs only its pushes, takes
+ *                  and fences (tens of ns a join); when a spinning worker
+ *                  does steal a piece, the caller must wait for it to come
+ *                  back, a cross-core round trip of the job and of its done
+ *                  flag.  Calls are back to back, so workers are usually
+ *                  still spinning; parked ones are woken by the first push
+ *                  but typically arrive after the call has ended.  So expect
+ *                  the pool well below OpenMP here, and look at `steals` in
+ *                  the JSON line to see how often a worker really took part
+ *                  (it varies with timing from run to run).
+ *   - omp_static:  `parallel for schedule(static)` over the 8 items: a fork
+ *                  and a join barrier of an already started team.  Unlike
+ *                  the pool, every team thread must be released and must
+ *                  check in at the barrier on every call, so each call pays
+ *                  at least one cross-core round trip, usually more.  Both
+ *                  runtimes keep idle team threads spinning for a while
+ *                  (libgomp: GOMP_SPINCOUNT; libomp: KMP_BLOCKTIME), so
+ *                  back-to-back calls take the warm path; libgomp (gcc) and
+ *                  libomp (clang) differ.
+ *   - omp_dynamic: the same with `schedule(dynamic, 1)`: plus a shared
+ *                  counter per item.
+ *   - threads:     pthread_create/join of one thread per piece per call:
+ *                  the price of not keeping threads around, tens of µs (a
+ *                  clone, a new stack, scheduling, exit), one to two orders
+ *                  of magnitude above the others.  This is the point of
+ *                  keeping thread creation inside the timed part.
+ *   Pool and OpenMP team start-up happen in setup, outside the timed part.
+ *   Run the variants one per process (--variant, as the sweep does): idle
+ *   OpenMP threads keep spinning after the omp variants and would take the
+ *   cores from the next variant in the same process.
+ * Sizes (calls per repetition): test 13; train 50; ref 100.  The data is one
+ *   cache line of 8 counters, which the threads of every parallel variant
+ *   share alike (its hand-off is part of the latency); memory level is not a
+ *   factor: latency is cache-coherence traffic and scheduling.
+ * Sensitive to: compiler (libgomp vs libomp), the machine (core-to-core
+ *   latency, SMT, virtualization: a vCPU preempted by the host stretches
+ *   individual calls, so the median matters more than the minimum), and
+ *   --threads (more threads than cores makes the spinning hurt).  The flag
+ *   axes (opt, march, lto) should hardly move it: the work is not code.
+ * Correctness: every call increments each of the 8 counters once, so after a
+ *   repetition of n calls each counter must be exactly n (prepare zeroes
+ *   them): a lost or duplicated item shows.  Integer and exact, so the
+ *   checksum is the same everywhere.
+ */
+#include "harness.h"
+
+#include <stdalign.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/naive.h"
+#include "lib/pool.h"
+#include "lib/report.h"
+
+#if FB_HAVE_OPENMP
+#include <omp.h>
+#endif
+
+enum { ITEMS = 8 };
+
+typedef struct {
+    size_t calls;
+    int threads;
+    int naive_threads; /* threads for the naive variant: no more than ITEMS */
+    alignas(64) uint64_t count[ITEMS];
+    pool *pool;
+    par_counters counters;
+} state;
+
+static void body(void *ctx, size_t lo, size_t hi)
+{
+    state *st = ctx;
+    for (size_t i = lo; i < hi; i++) st->count[i]++;
+}
+
+FB_HOT void latency_serial(state *st)
+{
+    for (size_t c = 0; c < st->calls; c++) {
+        for (size_t i = 0; i < ITEMS; i++) st->count[i]++;
+        fb_clobber(); /* one call per iteration: no merging of the calls */
+    }
+}
+
+FB_HOT void latency_pool(state *st)
+{
+    for (size_t c = 0; c < st->calls; c++) par_for(st->pool, 0, ITEMS, 1, body, st);
+}
+
+#if FB_HAVE_OPENMP
+FB_HOT void latency_omp_static(state *st)
+{
+    for (size_t c = 0; c < st->calls; c++) {
+#pragma omp parallel for num_threads(st->threads) schedule(static)
+        for (int i = 0; i < ITEMS; i++) st->count[i]++;
+    }
+}
+
+FB_HOT void latency_omp_dynamic(state *st)
+{
+    for (size_t c = 0; c < st->calls; c++) {
+#pragma omp parallel for num_threads(st->threads) schedule(dynamic, 1)
+        for (int i = 0; i < ITEMS; i++) st->count[i]++;
+    }
+}
+#endif
+
+static void naive_piece(void *ctx, int t, size_t lo, size_t hi)
+{
+    (void)t;
+    body(ctx, lo, hi);
+}
+
+FB_HOT void latency_threads(state *st)
+{
+    for (size_t c = 0; c < st->calls; c++) naive_threads_for(st->naive_threads, ITEMS, naive_piece, st);
+}
+
+#define RUNNER(variant)                                                                        \
+    static void run_##variant(void *p)                                                         \
+    {                                                                                          \
+        state *st = p;                                                                         \
+        st->counters.calls++;                                                                  \
+        latency_##variant(st);                                                                 \
+    }
+RUNNER(serial)
+RUNNER(pool)
+#if FB_HAVE_OPENMP
+RUNNER(omp_static)
+RUNNER(omp_dynamic)
+#endif
+RUNNER(threads)
+
+static void *setup(const fb_ctx *ctx)
+{
+    state *st = fb_calloc(1, sizeof *st);
+    st->calls = ctx->n;
+    st->threads = ctx->threads;
+    st->naive_threads = ctx->threads < ITEMS ? ctx->threads : ITEMS;
+    st->pool = pool_create(ctx->threads);
+#if FB_HAVE_OPENMP
+#pragma omp parallel num_threads(st->threads)
+    {
+        fb_escape(st);
+    }
+#endif
+    pool_stats_get(st->pool, &st->counters.snap);
+    return st; /* no input: the seed plays no part */
+}
+
+static void prepare(void *p, const fb_variant *v)
+{
+    (void)v;
+    state *st = p;
+    memset(st->count, 0, sizeof st->count);
+}
+
+static bool check(void *p, const fb_variant *v, char *why, size_t len)
+{
+    (void)v;
+    state *st = p;
+    for (size_t i = 0; i < ITEMS; i++) {
+        if (st->count[i] != st->calls) {
+            snprintf(why, len, "item %zu was run %llu times in %zu calls", i,
+                     (unsigned long long)st->count[i], st->calls);
+            return false;
+        }
+    }
+    return true;
+}
+
+static uint64_t checksum(void *p)
+{
+    state *st = p;
+    return fb_hash_bytes(st->count, sizeof st->count, FB_HASH_INIT);
+}
+
+static void report(void *p, const fb_variant *v, fb_json *out)
+{
+    state *st = p;
+    par_report(out, v, st->pool, &st->counters);
+}
+
+static void teardown(void *p)
+{
+    state *st = p;
+    pool_destroy(st->pool);
+    free(st);
+}
+
+static const fb_variant variants[] = {
+    {"serial", run_serial, 0, "the 8 increments inline: the floor"},
+    {"pool", run_pool, 0, "work-stealing par_for over 8 items, grain 1, warm workers"},
+#if FB_HAVE_OPENMP
+    {"omp_static", run_omp_static, 0, "OpenMP parallel for, schedule(static), warm team"},
+    {"omp_dynamic", run_omp_dynamic, 0, "OpenMP parallel for, schedule(dynamic,1), warm team"},
+#endif
+    {"threads", run_threads, 0, "pthread_create/join of every thread on every call"},
+};
+
+static const fb_kernel kernel = {
+    .family = "parallel",
+    .name = "latency",
+    .summary = "round-trip time of one tiny parallel call: pool vs OpenMP vs thread-per-call",
+    .unit = "calls",
+    .sizes = {13, 50, 100},
+    .reps = {1, 20, 20},
+    .concurrent = true,
+    .setup = setup,
+    .prepare = prepare,
+    .check = check,
+    .checksum = checksum,
+    .report = report,
+    .teardown = teardown,
+    .variants = variants,
+    .variant_count = FB_COUNT(variants),
+};
+
+FB_KERNEL_MAIN(kernel)
