@@ -1,0 +1,264 @@
+/* cache/prefetch: pointer chasing and a random gather, with software prefetch.
+ *
+ * What it shows
+ *   Two access patterns that defeat the hardware prefetchers, each with
+ *   __builtin_prefetch at distances 0 (none), 4, 16 and 64 accesses ahead:
+ *   - chase_none:  walk a linked list whose 64-byte nodes are in random
+ *                  order.  Each load's address comes from the previous load,
+ *                  so the core can have only one miss in flight: one full
+ *                  memory latency per node (plus a TLB miss: 4 KiB pages, and
+ *                  at ref the list spans 32768 of them).
+ *   - chase_pfD:   the same walk, but every node also holds a "jump pointer"
+ *                  to the node D steps ahead (set up once, as a real program
+ *                  would maintain it), and the walk prefetches it.  D misses
+ *                  are now in flight at once, so expect up to D times fewer
+ *                  ns per node in DRAM, until the core's miss buffers or the
+ *                  memory bandwidth run out (somewhere between 16 and 64 on
+ *                  current cores).  It pays from L2 on (an L2 hit is a dozen
+ *                  cycles of latency too); in L1 it is just overhead.
+ *   - gather_none: s += a[idx[i]], idx random (every access in another line).
+ *                  The loads are independent, so the out-of-order core
+ *                  already overlaps as many as its window holds (a few
+ *                  dozen): expect 5-20x fewer ns per access than chase_none.
+ *   - gather_pfD:  also prefetch &a[idx[i + D]]: the overlap no longer
+ *                  depends on the window.  Expect little or no gain: the
+ *                  window already keeps many misses in flight, and the extra
+ *                  idx loads and prefetch instructions cost issue slots; in
+ *                  L1 the prefetch is pure overhead.  Software prefetch
+ *                  pays where the hardware cannot overlap by itself, as in
+ *                  the chase.
+ * Sizes: n counts 64-byte lines; the list has n nodes and the gather array n
+ *   lines (8n uint64), each n * 64 B.  A repetition makes m = min(n, 131072)
+ *   accesses (an item is one access, so ns_per_item is ns per access) and
+ *   continues where the previous repetition stopped, so at ref no repetition
+ *   revisits data the previous ones left in the caches.  test 1003 (62 KiB),
+ *   train 65537 (4 MiB, L3), ref 2097152 (128 MiB each: DRAM, four times
+ *   the L3).  To see each level, run e.g. --size 256 (16 KiB: L1), 8192
+ *   (512 KiB: L2), 65536 (4 MiB: L3; past ~8 MiB the misses of the 4 KiB
+ *   pages' TLB entries add up), 2097152 (DRAM).
+ * Sensitive to: hardly to flags (the time is memory latency); opt and
+ *   compiler only through the loop overhead that shows in L1 and L2, and
+ *   march not at all.  It is a machine property: rerun on another CPU.
+ * Correctness: the sum of the values visited by the last repetition is
+ *   compared with a plain walk (or gather) from the same starting point.
+ *   The values are laid out so that every repetition's sum is the same
+ *   (value = g(k mod m) for the k-th node or index in walk order, g random),
+ *   so the checksum does not depend on how many repetitions ran.
+ */
+#include "harness.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum { MAX_STEPS = 131072, PF_MAX = 64, J4 = 0, J16 = 1, J64 = 2 };
+
+typedef struct node node;
+struct node {
+    node *next;
+    uint64_t value;
+    node *jump[3]; /* the nodes 4, 16 and 64 steps ahead */
+    char pad[64 - 5 * sizeof(void *)];
+};
+_Static_assert(sizeof(node) == 64, "a node is one cache line");
+
+typedef struct {
+    size_t n, m;            /* lines per structure, accesses per repetition */
+    node *nodes, *head;     /* head: the walk's next starting node */
+    node *last_start;       /* where the last chase repetition started */
+    uint64_t *a;            /* 8n elements */
+    uint32_t *idx;          /* cycle_len + PF_MAX entries */
+    size_t cycle_len;       /* entries of idx (and nodes of the list) in use */
+    size_t gpos, last_gpos; /* the gather's position in idx */
+    uint64_t sum;
+    bool last_was_gather;
+} state;
+
+#define CHASE(variant, PREFETCH)                                                               \
+    FB_HOT node *prefetch_chase_##variant(node *p, size_t m, uint64_t *sum)                    \
+    {                                                                                          \
+        uint64_t s = 0;                                                                        \
+        for (size_t k = 0; k < m; k++) {                                                       \
+            PREFETCH;                                                                          \
+            s += p->value;                                                                     \
+            p = p->next;                                                                       \
+        }                                                                                      \
+        *sum = s;                                                                              \
+        return p;                                                                              \
+    }
+CHASE(none, (void)0)
+CHASE(pf4, __builtin_prefetch(p->jump[J4], 0, 3))
+CHASE(pf16, __builtin_prefetch(p->jump[J16], 0, 3))
+CHASE(pf64, __builtin_prefetch(p->jump[J64], 0, 3))
+
+#define GATHER(variant, D)                                                                     \
+    FB_HOT uint64_t prefetch_gather_##variant(const uint64_t *a, const uint32_t *idx, size_t m) \
+    {                                                                                          \
+        uint64_t s = 0;                                                                        \
+        for (size_t i = 0; i < m; i++) {                                                       \
+            if (D) __builtin_prefetch(&a[idx[i + D]], 0, 3);                                   \
+            s += a[idx[i]];                                                                    \
+        }                                                                                      \
+        return s;                                                                              \
+    }
+GATHER(none, 0)
+GATHER(pf4, 4)
+GATHER(pf16, 16)
+GATHER(pf64, 64)
+
+#define RUN_CHASE(variant)                                                                     \
+    static void run_chase_##variant(void *p)                                                   \
+    {                                                                                          \
+        state *st = p;                                                                         \
+        st->last_start = st->head;                                                             \
+        st->head = prefetch_chase_##variant(st->head, st->m, &st->sum);                        \
+        st->last_was_gather = false;                                                           \
+    }
+#define RUN_GATHER(variant)                                                                    \
+    static void run_gather_##variant(void *p)                                                  \
+    {                                                                                          \
+        state *st = p;                                                                         \
+        st->last_gpos = st->gpos;                                                              \
+        st->sum = prefetch_gather_##variant(st->a, st->idx + st->gpos, st->m);                 \
+        st->gpos = st->gpos + st->m == st->cycle_len ? 0 : st->gpos + st->m;                   \
+        st->last_was_gather = true;                                                            \
+    }
+RUN_CHASE(none)
+RUN_CHASE(pf4)
+RUN_CHASE(pf16)
+RUN_CHASE(pf64)
+RUN_GATHER(none)
+RUN_GATHER(pf4)
+RUN_GATHER(pf16)
+RUN_GATHER(pf64)
+
+/* A random permutation of 0..n-1 (Fisher-Yates). */
+static uint32_t *permutation(fb_rng *r, size_t n)
+{
+    uint32_t *p = fb_alloc(n * sizeof *p);
+    for (size_t i = 0; i < n; i++) p[i] = (uint32_t)i;
+    for (size_t i = n; i > 1; i--) {
+        size_t j = fb_rng_below(r, i);
+        uint32_t t = p[i - 1];
+        p[i - 1] = p[j];
+        p[j] = t;
+    }
+    return p;
+}
+
+static void *setup(const fb_ctx *ctx)
+{
+    state *st = fb_calloc(1, sizeof *st);
+    size_t n = st->n = ctx->n;
+    if (n > UINT32_MAX / 8) {
+        fprintf(stderr, "cache/prefetch: size %zu lines is too large\n", n);
+        exit(2);
+    }
+    size_t m = st->m = n < MAX_STEPS ? n : MAX_STEPS;
+    size_t len = st->cycle_len = n / m * m;
+    fb_rng rng;
+    fb_rng_seed(&rng, ctx->seed);
+    uint64_t *g = fb_alloc(m * sizeof *g); /* the value of the k-th access of a repetition */
+    for (size_t k = 0; k < m; k++) g[k] = fb_rng_next(&rng);
+
+    /* The list: nodes in a random cyclic order over `len` of the n nodes. */
+    st->nodes = fb_calloc(n, sizeof(node));
+    uint32_t *order = permutation(&rng, n);
+    static const size_t dist[3] = {4, 16, 64};
+    for (size_t k = 0; k < len; k++) {
+        node *x = &st->nodes[order[k]];
+        x->next = &st->nodes[order[(k + 1) % len]];
+        x->value = g[k % m];
+        for (int d = 0; d < 3; d++) x->jump[d] = &st->nodes[order[(k + dist[d]) % len]];
+    }
+    st->head = &st->nodes[order[0]];
+    free(order);
+
+    /* The gather: entry k points into line perm[k], at a random element of it. */
+    st->a = fb_calloc(8 * n, sizeof(uint64_t));
+    st->idx = fb_alloc((len + PF_MAX) * sizeof(uint32_t));
+    uint32_t *lines = permutation(&rng, n);
+    for (size_t k = 0; k < len; k++) {
+        uint32_t e = lines[k] * 8 + (uint32_t)fb_rng_below(&rng, 8);
+        st->idx[k] = e;
+        st->a[e] = g[k % m];
+    }
+    /* Prefetches run up to PF_MAX entries past a repetition's end: there the
+     * next repetition's first entries, wrapping around at the end. */
+    for (size_t k = 0; k < PF_MAX; k++) st->idx[len + k] = st->idx[k % len];
+    free(lines);
+    free(g);
+    return st;
+}
+
+static bool check(void *p, const fb_variant *v, char *why, size_t len)
+{
+    (void)v;
+    state *st = p;
+    uint64_t want = 0;
+    if (st->last_was_gather) {
+        for (size_t k = 0; k < st->m; k++) want += st->a[st->idx[st->last_gpos + k]];
+    } else {
+        const node *x = st->last_start;
+        for (size_t k = 0; k < st->m; k++, x = x->next) want += x->value;
+    }
+    if (st->sum == want) return true;
+    snprintf(why, len, "sum %016llx, reference %016llx", (unsigned long long)st->sum,
+             (unsigned long long)want);
+    return false;
+}
+
+static uint64_t checksum(void *p)
+{
+    state *st = p;
+    return fb_hash_bytes(&st->sum, sizeof st->sum, FB_HASH_INIT);
+}
+
+static double items(void *p)
+{
+    state *st = p;
+    return (double)st->m;
+}
+
+static void report(void *p, const fb_variant *v, fb_json *out)
+{
+    (void)v;
+    state *st = p;
+    fb_json_int(out, "working_set_bytes", (long long)(st->n * 64));
+}
+
+static void teardown(void *p)
+{
+    state *st = p;
+    free(st->nodes), free(st->a), free(st->idx);
+    free(st);
+}
+
+static const fb_variant variants[] = {
+    {"chase_none", run_chase_none, 0, "random-order linked list: one miss in flight"},
+    {"chase_pf4", run_chase_pf4, 0, "prefetch the node 4 ahead via a jump pointer"},
+    {"chase_pf16", run_chase_pf16, 0, "prefetch the node 16 ahead via a jump pointer"},
+    {"chase_pf64", run_chase_pf64, 0, "prefetch the node 64 ahead via a jump pointer"},
+    {"gather_none", run_gather_none, 0, "sum of a[idx[i]]: independent misses, overlapped by OoO"},
+    {"gather_pf4", run_gather_pf4, 0, "prefetch a[idx[i+4]]"},
+    {"gather_pf16", run_gather_pf16, 0, "prefetch a[idx[i+16]]"},
+    {"gather_pf64", run_gather_pf64, 0, "prefetch a[idx[i+64]]"},
+};
+
+static const fb_kernel kernel = {
+    .family = "cache",
+    .name = "prefetch",
+    .summary = "pointer chase and random gather with __builtin_prefetch at several distances",
+    .unit = "accesses",
+    .sizes = {1003, 65537, 2097152},
+    .reps = {1, 10, 5},
+    .setup = setup,
+    .check = check,
+    .checksum = checksum,
+    .items = items,
+    .report = report,
+    .teardown = teardown,
+    .variants = variants,
+    .variant_count = FB_COUNT(variants),
+};
+
+FB_KERNEL_MAIN(kernel)

@@ -1,0 +1,257 @@
+/* cache/traversal: row vs column order over a 2-D array; naive vs tiled transpose.
+ *
+ * What it shows
+ *   An N x N matrix of uint32, row-major.  The same work in different orders:
+ *   - row:             sum every element, row by row: unit stride, every byte
+ *                      of each 64-byte line used, the hardware prefetcher runs
+ *                      ahead, and the loop vectorizes: bandwidth-bound.
+ *   - col:             the same sum column by column: a stride of N*4 bytes, so
+ *                      each access touches a different line and uses 4 of its
+ *                      64 bytes; the other 15 elements of that line are needed
+ *                      again only one column later, after N other lines.  An N
+ *                      with a large power-of-two factor makes it much worse:
+ *                      the lines of one column map to a few cache sets.  At
+ *                      N = 1536 (3 x 512) the stride is 96 lines, so a column
+ *                      uses 2 of the 64 L1 sets and 64 of the 2048 L2 sets
+ *                      (512 lines of room for 1536): the lines evict each other
+ *                      before the next column can reuse them, and every access
+ *                      goes to L3.  (At N = 2048: 1 L1 set, 16 L2 sets.)  Also
+ *                      a new page per access (4 KiB pages): a TLB miss per
+ *                      element.  Expect 5-30x slower than row.  GCC's -O3 loop
+ *                      interchange could legally turn it back into row order
+ *                      (integer sum); GCC 12 does not for this reduction.
+ *   - col_padded:      col over a copy whose rows are padded to an odd number
+ *                      of 64-byte lines (1536 elements = 96 lines -> 97): the
+ *                      column's lines now spread over all sets, so a whole
+ *                      column of lines (N x 64 B = 96 KiB) stays in L2 until
+ *                      the next column reuses it.  Same instructions as col;
+ *                      expect several times faster, and no difference where
+ *                      N's rows are already an odd number of lines (N = 2000:
+ *                      125 lines, no padding).
+ *   - transpose_naive: b[j][i] = a[i][j]: reads along rows, writes down
+ *                      columns, so every store touches another line (and page):
+ *                      the write side behaves like col, set conflicts included.
+ *   - transpose_tiled: the same in 8 x 8 tiles, walked in destination order:
+ *                      each destination row is written sequentially, in 32-byte
+ *                      pieces, by 8 streams the prefetcher can follow, and each
+ *                      source line (16 elements) serves two consecutive tile
+ *                      columns while still in L2.  Expect 2-4x faster than naive
+ *                      at such N.  Larger tiles (32 x 32, "fits in L1") look
+ *                      better on paper, but with a power-of-two stride their 32
+ *                      destination lines share an 8-way L1 set and thrash; they
+ *                      lost to 8 x 8 in trials and are not shown.
+ * Sizes: an item is one matrix element; n is N (the side).  test 37 (odd: a
+ *   partial tile), train 1000, ref 1536: one matrix is 9 MiB (2.4M
+ *   elements), so the sums run from L3 (32 MiB); a transpose reads 9 MiB and
+ *   writes 9 MiB, still L3 on a quiet machine.  (ref is kept at 9 MiB so the
+ *   slow variants stay within the sweep's time budget.)  Use --size to move
+ *   the matrix between levels: 64 (16 KiB: L1), 256 (256 KiB: L2), 2048
+ *   (16 MiB: L3, the worst set conflicts), 4096 (64 MiB: DRAM).
+ * Sensitive to: opt (-O3 unrolling and loop interchange), march (vector width
+ *   of row and of the tiled transpose's inner loop), compiler; LTO and PGO
+ *   should not matter.  The effect itself is the memory hierarchy's.
+ * Correctness: sums are compared with a plain row-order sum; a transpose is
+ *   compared element by element (b[j][i] == a[i][j]).  The checksum hashes
+ *   the sum or the whole transposed matrix.
+ */
+#include "harness.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum { TILE = 8, LINE = 16 /* uint32 elements per 64-byte line */ };
+
+/* The padded copy's row length: whole lines, an odd number of them, so that
+ * consecutive rows start in different cache sets and a column's lines cycle
+ * through every set (gcd(lines, sets) = 1 for any power-of-two set count). */
+static size_t padded_pitch(size_t n)
+{
+    size_t lines = (n + LINE - 1) / LINE;
+    if (lines % 2 == 0) lines++;
+    return lines * LINE;
+}
+
+typedef struct {
+    size_t n, pitch;
+    uint32_t *a, *a_padded, *b;
+    uint64_t sum;
+    bool transposed; /* the last repetition wrote b */
+} state;
+
+FB_HOT uint64_t traversal_row(const uint32_t *a, size_t n)
+{
+    uint64_t s = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++) s += a[i * n + j];
+    return s;
+}
+
+FB_HOT uint64_t traversal_col(const uint32_t *a, size_t n)
+{
+    uint64_t s = 0;
+    for (size_t j = 0; j < n; j++)
+        for (size_t i = 0; i < n; i++) s += a[i * n + j];
+    return s;
+}
+
+/* The same loop as col, over rows of `pitch` elements. */
+FB_HOT uint64_t traversal_col_padded(const uint32_t *a, size_t n, size_t pitch)
+{
+    uint64_t s = 0;
+    for (size_t j = 0; j < n; j++)
+        for (size_t i = 0; i < n; i++) s += a[i * pitch + j];
+    return s;
+}
+
+FB_HOT void traversal_transpose_naive(uint32_t *restrict b, const uint32_t *restrict a, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++) b[j * n + i] = a[i * n + j];
+}
+
+/* Tiles of TILE x TILE, walked in destination order: each destination row is
+ * written sequentially (TILE streams the prefetcher can follow), and the
+ * source lines of a tile column (a strip TILE elements wide, half a line)
+ * are reused for the next strip while still in L2. */
+FB_HOT void traversal_transpose_tiled(uint32_t *restrict b, const uint32_t *restrict a, size_t n)
+{
+    for (size_t jj = 0; jj < n; jj += TILE) {
+        size_t je = jj + TILE < n ? jj + TILE : n;
+        for (size_t ii = 0; ii < n; ii += TILE) {
+            size_t ie = ii + TILE < n ? ii + TILE : n;
+            for (size_t j = jj; j < je; j++)
+                for (size_t i = ii; i < ie; i++) b[j * n + i] = a[i * n + j];
+        }
+    }
+}
+
+static void run_row(void *p)
+{
+    state *st = p;
+    st->sum = traversal_row(st->a, st->n);
+    st->transposed = false;
+}
+static void run_col(void *p)
+{
+    state *st = p;
+    st->sum = traversal_col(st->a, st->n);
+    st->transposed = false;
+}
+static void run_col_padded(void *p)
+{
+    state *st = p;
+    st->sum = traversal_col_padded(st->a_padded, st->n, st->pitch);
+    st->transposed = false;
+}
+static void run_transpose_naive(void *p)
+{
+    state *st = p;
+    traversal_transpose_naive(st->b, st->a, st->n);
+    st->transposed = true;
+}
+static void run_transpose_tiled(void *p)
+{
+    state *st = p;
+    traversal_transpose_tiled(st->b, st->a, st->n);
+    st->transposed = true;
+}
+
+static void *setup(const fb_ctx *ctx)
+{
+    state *st = fb_calloc(1, sizeof *st);
+    size_t n = st->n = ctx->n;
+    st->a = fb_alloc(n * n * sizeof(uint32_t));
+    size_t pitch = st->pitch = padded_pitch(n);
+    st->a_padded = fb_alloc(n * pitch * sizeof(uint32_t));
+    st->b = fb_alloc(n * n * sizeof(uint32_t));
+    fb_rng rng;
+    fb_rng_seed(&rng, ctx->seed);
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < n; j++) {
+            uint32_t x = (uint32_t)fb_rng_next(&rng);
+            st->a[i * n + j] = x;
+            st->a_padded[i * pitch + j] = x;
+        }
+        memset(st->a_padded + i * pitch + n, 0, (pitch - n) * sizeof(uint32_t));
+    }
+    /* Touch b so its pages exist before the first timed transpose. */
+    memset(st->b, 0, n * n * sizeof(uint32_t));
+    return st;
+}
+
+static void prepare(void *p, const fb_variant *v)
+{
+    (void)v;
+    state *st = p;
+    st->sum = 0;
+}
+
+static bool check(void *p, const fb_variant *v, char *why, size_t len)
+{
+    (void)v;
+    state *st = p;
+    size_t n = st->n;
+    if (st->transposed) {
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < n; j++)
+                if (st->b[j * n + i] != st->a[i * n + j]) {
+                    snprintf(why, len, "b[%zu][%zu] = %u, a[%zu][%zu] = %u", j, i,
+                             st->b[j * n + i], i, j, st->a[i * n + j]);
+                    return false;
+                }
+        return true;
+    }
+    uint64_t want = 0;
+    for (size_t k = 0; k < n * n; k++) want += st->a[k];
+    if (st->sum == want) return true;
+    snprintf(why, len, "sum %llu, reference %llu", (unsigned long long)st->sum,
+             (unsigned long long)want);
+    return false;
+}
+
+static uint64_t checksum(void *p)
+{
+    state *st = p;
+    if (st->transposed) return fb_hash_bytes(st->b, st->n * st->n * sizeof(uint32_t), FB_HASH_INIT);
+    return fb_hash_bytes(&st->sum, sizeof st->sum, FB_HASH_INIT);
+}
+
+static double items(void *p)
+{
+    state *st = p;
+    return (double)st->n * (double)st->n;
+}
+
+static void teardown(void *p)
+{
+    state *st = p;
+    free(st->a), free(st->a_padded), free(st->b);
+    free(st);
+}
+
+static const fb_variant variants[] = {
+    {"row", run_row, 0, "sum in row order: unit stride, whole lines, prefetched"},
+    {"col", run_col, 0, "sum in column order: a line (and a page) per element"},
+    {"col_padded", run_col_padded, 0, "column order, rows padded to an odd number of lines: no set conflicts"},
+    {"transpose_naive", run_transpose_naive, 0, "transpose: rows in, columns out"},
+    {"transpose_tiled", run_transpose_tiled, 0, "transpose in 8x8 tiles, destination rows written in order"},
+};
+
+static const fb_kernel kernel = {
+    .family = "cache",
+    .name = "traversal",
+    .summary = "row vs column order over a 2-D array; naive vs tiled transpose",
+    .unit = "elements",
+    .sizes = {37, 1000, 1536},
+    .reps = {1, 5, 10},
+    .setup = setup,
+    .prepare = prepare,
+    .check = check,
+    .checksum = checksum,
+    .items = items,
+    .teardown = teardown,
+    .variants = variants,
+    .variant_count = FB_COUNT(variants),
+};
+
+FB_KERNEL_MAIN(kernel)
