@@ -7,7 +7,8 @@ and OUT/<variant>.json (symbols, summary counts, code_hash, loops, llvm-mca
 results); both atomically.  A variant whose symbol is missing gets
 "found": false and a "why", never an exception.  The binary is read and
 disassembled once, whatever the number of variants; llvm-mca runs once per
-function and CPU, all innermost loops of the function as separate regions.
+CPU for the whole binary, every innermost loop of every variant a region of
+its own (FLAGBENCH_MCA_CACHE: a directory of results to reuse).
 """
 import argparse
 import hashlib
@@ -79,7 +80,8 @@ def resolve_cpus(tool, arch, target, others):
     return cpus
 
 
-def analyze_variant(binary, kernel, variant, args, tool, cpus):
+def analyze_variant(binary, kernel, variant, args):
+    """(doc without llvm-mca, normalized text, (fn, loops) or None)."""
     name = kernel.split("/")[-1]
     function = f"{name}_{variant}"
     base = {"kernel": kernel, "variant": variant, "function": function,
@@ -90,7 +92,7 @@ def analyze_variant(binary, kernel, variant, args, tool, cpus):
         out = dict(base, found=False, why=why, symbols=[], code_hash=None)
         out.update({c: None for c in summary.COLUMNS})
         out["mca"] = None
-        return out, None
+        return out, None, None
     fn, lps, summ = got
     h, callees = code_hash(binary, fn)
     out = dict(base, found=True, symbols=fn.symbols)
@@ -99,31 +101,35 @@ def analyze_variant(binary, kernel, variant, args, tool, cpus):
     out.update(summ)
     out["code_hash"] = h
     out["callees"] = callees
-    details = loop_details(fn, lps)
-    out["loop_details"] = details
-    if tool is None:
-        out["mca"] = {"skipped": args.mca_skip_reason, "loops": []}
-        return out, fn.text
+    out["loop_details"] = loop_details(fn, lps)
+    out["mca"] = {"skipped": args.mca_skip_reason, "loops": []}
+    return out, fn.text, (fn, lps)
+
+
+def add_mca(docs, captured, arch, args, tool, cpus):
+    """llvm-mca for every captured variant at once: one run per CPU per binary."""
     t0 = time.perf_counter()
-    results, models = mcamod.analyze_function(tool, fn, lps, binary.arch, cpus, jobs=args.jobs)
-    index_of = {tuple(d["lines"]): d["index"] for d in details}
-    for r in results:
-        r["index"] = index_of.get(tuple(r["lines"]), r["index"])
-        d = details[r["index"] - 1]
-        r["items_per_iteration"] = d["items_per_iteration"]
-    out["mca"] = {
-        "version": tool.version, "tool": tool.path, "iterations": mcamod.ITERATIONS,
-        "target_cpu": args.target_cpu,
-        "mcpu": cpus[args.target_cpu].get("mcpu"),
-        "cpus": {k: {"mcpu": v.get("mcpu"), "mattr": v.get("mattr") or [],
-                     "sched_model": models.get(k, ""),
-                     "note": "; ".join(filter(None, [v.get("note", ""), mcamod.model_note(
-                         tool, v.get("mcpu"), models.get(k, ""))]))}
-                 for k, v in cpus.items()},
-        "loops": results,
-        "seconds": round(time.perf_counter() - t0, 3),
-    }
-    return out, fn.text
+    batch = mcamod.analyze_functions(tool, [(v, fn, lps) for v, (fn, lps) in captured.items()],
+                                     arch, cpus, jobs=args.jobs, cache=mcamod.RegionCache.from_env())
+    seconds = round(time.perf_counter() - t0, 3)
+    for v, (results, models) in batch.items():
+        details = docs[v]["loop_details"]
+        index_of = {tuple(d["lines"]): d["index"] for d in details}
+        for r in results:
+            r["index"] = index_of.get(tuple(r["lines"]), r["index"])
+            r["items_per_iteration"] = details[r["index"] - 1]["items_per_iteration"]
+        docs[v]["mca"] = {
+            "version": tool.version, "tool": tool.path, "iterations": mcamod.ITERATIONS,
+            "target_cpu": args.target_cpu,
+            "mcpu": cpus[args.target_cpu].get("mcpu"),
+            "cpus": {k: {"mcpu": c.get("mcpu"), "mattr": c.get("mattr") or [],
+                         "sched_model": models.get(k, ""),
+                         "note": "; ".join(filter(None, [c.get("note", ""), mcamod.model_note(
+                             tool, c.get("mcpu"), models.get(k, ""))]))}
+                     for k, c in cpus.items()},
+            "loops": results,
+            "seconds_for_binary": seconds,
+        }
 
 
 def main(argv=None):
@@ -178,17 +184,19 @@ def main(argv=None):
             tool, args.mca_skip_reason = None, str(e)
             print(f"analyze: {e}; continuing without llvm-mca", file=sys.stderr)
     status = 0
-    docs = {}
+    docs, captured = {}, {}
     for v in variants:
         t1 = time.perf_counter()
         try:
-            doc, text = analyze_variant(binary, args.kernel, v, args, tool, cpus)
+            doc, text, got = analyze_variant(binary, args.kernel, v, args)
         except disasm.DisasmError as e:
-            doc, text = {"kernel": args.kernel, "variant": v, "found": False, "why": str(e),
-                         "symbols": [], "code_hash": None, "mca": None,
-                         **{c: None for c in summary.COLUMNS}}, None
+            doc, text, got = {"kernel": args.kernel, "variant": v, "found": False, "why": str(e),
+                              "symbols": [], "code_hash": None, "mca": None,
+                              **{c: None for c in summary.COLUMNS}}, None, None
             status = 1
         docs[v] = doc
+        if got is not None:
+            captured[v] = got
         if text is not None:
             write_atomic(out_dir / f"{v}.s", text)
         elif (out_dir / f"{v}.s").exists():
@@ -198,6 +206,8 @@ def main(argv=None):
             what = (f"{doc['instructions']} insns, {doc['vector_width']}, {doc['loops']} loops"
                     if doc.get("found") else "not found: " + doc.get("why", ""))
             print(f"analyze: {args.kernel}/{v}: {what}", file=sys.stderr)
+    if tool is not None and captured:
+        add_mca(docs, captured, arch, args, tool, cpus)
     if args.trip_counts:
         from asm import model
         foreign = binary.arch != os.uname().machine

@@ -1,9 +1,14 @@
-"""llvm-mca on a function's innermost loops: CPU names, batched runs, results, soundness flags.
+"""llvm-mca on functions' innermost loops: CPU names, batched runs, results, soundness flags.
 
-The normalized text of the whole function goes to llvm-mca once per CPU, with
-each innermost loop wrapped in `# LLVM-MCA-BEGIN loopN` / `# LLVM-MCA-END loopN`
-markers (never inline asm in the C source: that changes the code).  llvm-mca
-analyses only the marked regions.
+Each innermost loop's lines of the normalized text go to llvm-mca between
+`# LLVM-MCA-BEGIN name` / `# LLVM-MCA-END name` markers (never inline asm in
+the C source: that changes the code).  llvm-mca analyses each region on its
+own, so the loops of every variant of a binary go in one run per CPU: a
+process start and a scheduling-model load cost more than a small region's
+analysis.  Local labels get a per-region suffix, because content-named
+labels repeat across functions.  With a cache directory (FLAGBENCH_MCA_CACHE,
+set by the sweep), a region analysed before for the same CPU and llvm-mca is
+not analysed again: identical loops recur across configurations.
 
 Version differences handled here:
 - llvm-mca 14 does not know znver4, znver5, graniterapids or neoverse-v2 and
@@ -15,6 +20,7 @@ Version differences handled here:
   An older llvm-mca stops at such an instruction: the batch is re-run one
   region at a time so only the offending loop loses its numbers.
 """
+import hashlib
 import json
 import os
 import re
@@ -155,19 +161,36 @@ def clean_resource(name):
     return re.sub(r"\.([\x00-\x1f])", lambda m: "." + str(ord(m.group(1))), name)
 
 
-def marked_text(fn, regions, arch):
-    """llvm-mca input: for each (name, [[first, last] line ranges]) the loop's lines of the
-    normalized text between region markers.  Labels outside stay undefined, which
-    llvm-mca accepts; code outside the markers would be ignored anyway."""
+LOCAL_LABEL_RE = re.compile(r"(\.L_[0-9A-Za-z_]+)")
+
+
+def region_lines(fn, ranges, tag=""):
+    """A loop's lines; with a tag, its local labels renamed so that regions of
+    several functions can share one llvm-mca input."""
+    lines = [line for a, b in ranges for line in fn.lines[a - 1:b]]
+    if tag:
+        lines = [LOCAL_LABEL_RE.sub(rf"\1_{tag}", line) for line in lines]
+    return lines
+
+
+def marked_text_multi(pieces, arch, syntax):
+    """llvm-mca input for [(name, lines)] regions.  Labels outside a region
+    stay undefined, which llvm-mca accepts; code outside the markers would be
+    ignored anyway."""
     out = []
-    if fn.syntax == "intel" and arch == "x86_64":
+    if syntax == "intel" and arch == "x86_64":
         out.append("\t.intel_syntax noprefix")
-    for name, ranges in regions:
+    for name, lines in pieces:
         out.append(f"# LLVM-MCA-BEGIN {name}")
-        for a, b in ranges:
-            out.extend(fn.lines[a - 1:b])
+        out.extend(lines)
         out.append(f"# LLVM-MCA-END {name}")
     return "\n".join(out) + "\n"
+
+
+def marked_text(fn, regions, arch):
+    """llvm-mca input: for each (name, [[first, last] line ranges]) the loop's lines of fn."""
+    return marked_text_multi([(name, region_lines(fn, ranges)) for name, ranges in regions], arch,
+                             fn.syntax)
 
 
 def region_isa_level(insns):
@@ -331,21 +354,109 @@ def _invoke(tool, arch, cpu, text):
     return doc, skipped, (errors + notes)[:3]
 
 
-def analyze_function(tool, fn, loops, arch, cpus, jobs=1):
-    """Runs llvm-mca for each CPU on all innermost loops of fn (one run per CPU).
+class RegionCache:
+    """llvm-mca results per (llvm-mca, CPU, region text), in a directory of small
+    JSON files written atomically (several sweeps may share it)."""
 
-    cpus: {key: resolve_cpu(...) result}.  Returns ([{"index", "lines", "instructions",
-    "per_cpu": {key: {...}}}] for the innermost loops in text order, {key: sched_model}).
+    def __init__(self, directory):
+        self.dir = directory
+
+    @classmethod
+    def from_env(cls):
+        d = os.environ.get("FLAGBENCH_MCA_CACHE")
+        return cls(d) if d else None
+
+    def key(self, tool, arch, cpu, lines):
+        h = hashlib.sha256()
+        for part in (tool.path, tool.version, str(tool.can_skip), arch, cpu["mcpu"],
+                     ",".join(cpu.get("mattr") or []), "\n".join(lines)):
+            h.update(part.encode() + b"\0")
+        return h.hexdigest()
+
+    def get(self, key):
+        try:
+            with open(os.path.join(self.dir, key[:2], key + ".json")) as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            return None
+
+    def put(self, key, value):
+        d = os.path.join(self.dir, key[:2])
+        os.makedirs(d, exist_ok=True)
+        tmp = os.path.join(d, f".{key}.{os.getpid()}.tmp")
+        with open(tmp, "w") as f:
+            json.dump(value, f)
+        os.replace(tmp, os.path.join(d, key + ".json"))
+
+
+def _skipped_in(skipped, lines):
+    """The skipped-instruction notes that belong to a region's own lines."""
+    flat = {" ".join(line.split()) for line in lines}
+    return [x for x in skipped if " ".join(x.split()) in flat]
+
+
+def _run_regions(tool, arch, cpu, regions, syntax, cache):
+    """{name: (parsed region or None, skipped notes, errors)} and the scheduling
+    model, for regions [(name, lines)]: cached ones from the cache, the others
+    in one llvm-mca run (one at a time if that run fails: an old llvm-mca stops
+    at the first instruction it does not know)."""
+    results, model = {}, ""
+    todo = []
+    for name, lines in regions:
+        hit = cache.get(cache.key(tool, arch, cpu, lines)) if cache else None
+        if hit is not None:
+            results[name] = (hit["parsed"], hit["skipped"], hit["errors"])
+            model = model or hit["model"]
+        else:
+            todo.append((name, lines))
+
+    def store(name, lines, parsed, skipped, errors, model_name):
+        results[name] = (parsed, skipped, errors)
+        if cache and parsed is not None:
+            cache.put(cache.key(tool, arch, cpu, lines),
+                      {"parsed": parsed, "skipped": skipped, "errors": errors, "model": model_name})
+
+    if todo:
+        doc, skipped, errors = _invoke(tool, arch, cpu, marked_text_multi(todo, arch, syntax))
+        if doc is not None:
+            parsed, model = _parse_regions(doc)
+            for name, lines in todo:
+                store(name, lines, parsed.get(name), _skipped_in(skipped, lines), [], model)
+        elif len(todo) == 1:
+            results[todo[0][0]] = (None, [], errors)
+        else:
+            for name, lines in todo:
+                d1, s1, e1 = _invoke(tool, arch, cpu, marked_text_multi([(name, lines)], arch, syntax))
+                if d1 is None:
+                    results[name] = (None, [], e1)
+                    continue
+                parsed, model = _parse_regions(d1)
+                store(name, lines, parsed.get(name), s1, [], model)
+    return results, model
+
+
+def analyze_functions(tool, items, arch, cpus, jobs=1, cache=None):
+    """Runs llvm-mca on the innermost loops of several functions: one run per
+    CPU for all of them.
+
+    items: [(key, fn, loops)]; cpus: {key: resolve_cpu(...) result}.  Returns
+    {item key: ([{"index", "lines", "instructions", "per_cpu": {cpu key: {...}}}]
+    for the function's innermost loops in text order, {cpu key: sched_model})}.
     """
-    inner = [lp for lp in loops if lp.innermost]
-    results = []
-    for n, lp in enumerate(inner, 1):
-        results.append({"index": n, "lines": [lp.start_line, lp.end_line],
-                        "instructions": len(lp.region(fn)), "per_cpu": {}})
-        if not lp.contiguous:
-            results[-1]["line_ranges"] = lp.ranges(fn)
-    if not inner:
-        return results, {}
+    prepared = []  # (item key, fn, inner loops, results)
+    for key, fn, loops in items:
+        inner = [lp for lp in loops if lp.innermost]
+        results = []
+        for n, lp in enumerate(inner, 1):
+            results.append({"index": n, "lines": [lp.start_line, lp.end_line],
+                            "instructions": len(lp.region(fn)), "per_cpu": {}})
+            if not lp.contiguous:
+                results[-1]["line_ranges"] = lp.ranges(fn)
+        prepared.append((key, fn, inner, results))
+    out = {key: (results, {}) for key, _fn, _inner, results in prepared}
+    if not any(inner for _k, _f, inner, _r in prepared):
+        return out
+    syntax = prepared[0][1].syntax
     unique = {}
     for key, cpu in cpus.items():
         if cpu.get("mcpu"):
@@ -354,83 +465,76 @@ def analyze_function(tool, fn, loops, arch, cpus, jobs=1):
     def run_cpu(item):
         (mcpu, mattr), keys = item
         cpu = cpus[keys[0]]
-        per_loop = {}
-        regions = []
-        for n, lp in enumerate(inner, 1):
-            unsound, notes, skip = static_flags(fn, lp, arch, mcpu)
-            per_loop[n] = {"mcpu": mcpu, "unsound": unsound, "notes": notes, "skip": skip}
-            if not skip:
-                regions.append((f"loop{n}", lp.ranges(fn), None, n))
-        model = ""
-        if regions:
-            doc, skipped, errors = _invoke(tool, arch, cpu, marked_text(fn, [r[:2] for r in regions], arch))
-            if doc is None and len(regions) > 1:
-                # one unknown instruction stops an old llvm-mca: isolate the region(s) at fault
-                parsed = {}
-                for r in regions:
-                    d1, s1, e1 = _invoke(tool, arch, cpu, marked_text(fn, [r[:2]], arch))
-                    if d1 is not None:
-                        got, model = _parse_regions(d1)
-                        parsed.update(got)
-                        skipped += s1
-                    else:
-                        per_loop[r[3]]["unsound"].append(
-                            "llvm-mca could not analyse the loop: " + " ".join(" ".join(e1).split()))
-            elif doc is None:
-                per_loop[regions[0][3]]["unsound"].append(
-                    "llvm-mca could not analyse the loop: " + " ".join(" ".join(errors).split()))
-                parsed = {}
-            else:
-                parsed, model = _parse_regions(doc)
-            for name, _a, _b, n in regions:
-                r = parsed.get(name)
-                if r is None:
-                    continue
-                ours = len(inner[n - 1].region(fn))
-                partial = r["_instructions"] < ours
-                if partial:
-                    per_loop[n]["unsound"].append(
-                        "llvm-mca skipped instruction(s) it does not know: " +
-                        "; ".join(" ".join(x.split()) for x in skipped[:3]) if skipped else
-                        f"llvm-mca saw {r['_instructions']} of {ours} instructions")
-                nbytes = memory_bytes(inner[n - 1].region(fn), arch, fn.syntax)
-                cpi = r.get("cycles_per_iteration")
-                r["bytes_per_iteration"] = nbytes
-                r["bytes_per_cycle"] = round(nbytes / cpi, 2) if cpi else None
-                if cpi and nbytes / cpi > L1_ONLY_BYTES_PER_CYCLE and not partial:
-                    per_loop[n]["unsound"].append(
-                        f"memory-dominated: needs {nbytes / cpi:.0f} B/cycle at the predicted rate "
-                        f"({r['_memory']} of {r['_instructions']} instructions access memory); only "
-                        "an L1-resident working set sustains that (llvm-mca assumes L1 hits)")
-                if r["_side_effects"]:
-                    per_loop[n]["unsound"].append(
-                        f"{r['_side_effects']} instruction(s) with effects llvm-mca does not model "
-                        "(locked, fences, serializing)")
-                per_loop[n].update({k: v for k, v in r.items() if not k.startswith("_")})
+        per_loop, regions = {}, []
+        for f, (_key, fn, inner, _results) in enumerate(prepared):
+            for n, lp in enumerate(inner, 1):
+                unsound, notes, skip = static_flags(fn, lp, arch, mcpu)
+                per_loop[(f, n)] = {"mcpu": mcpu, "unsound": unsound, "notes": notes, "skip": skip}
+                if not skip:
+                    tag = f"f{f}l{n}"
+                    regions.append((tag, region_lines(fn, lp.ranges(fn), tag), f, n))
+        got, model = _run_regions(tool, arch, cpu, [r[:2] for r in regions], syntax, cache) \
+            if regions else ({}, "")
+        for tag, _lines, f, n in regions:
+            r, skipped, errors = got.get(tag, (None, [], []))
+            entry = per_loop[(f, n)]
+            if r is None:
+                entry["unsound"].append("llvm-mca could not analyse the loop: " +
+                                        " ".join(" ".join(errors).split()))
+                continue
+            r = dict(r)
+            fn, inner = prepared[f][1], prepared[f][2]
+            ours = len(inner[n - 1].region(fn))
+            partial = r["_instructions"] < ours
+            if partial:
+                entry["unsound"].append(
+                    "llvm-mca skipped instruction(s) it does not know: " +
+                    "; ".join(" ".join(x.split()) for x in skipped[:3]) if skipped else
+                    f"llvm-mca saw {r['_instructions']} of {ours} instructions")
+            nbytes = memory_bytes(inner[n - 1].region(fn), arch, fn.syntax)
+            cpi = r.get("cycles_per_iteration")
+            r["bytes_per_iteration"] = nbytes
+            r["bytes_per_cycle"] = round(nbytes / cpi, 2) if cpi else None
+            if cpi and nbytes / cpi > L1_ONLY_BYTES_PER_CYCLE and not partial:
+                entry["unsound"].append(
+                    f"memory-dominated: needs {nbytes / cpi:.0f} B/cycle at the predicted rate "
+                    f"({r['_memory']} of {r['_instructions']} instructions access memory); only "
+                    "an L1-resident working set sustains that (llvm-mca assumes L1 hits)")
+            if r["_side_effects"]:
+                entry["unsound"].append(
+                    f"{r['_side_effects']} instruction(s) with effects llvm-mca does not model "
+                    "(locked, fences, serializing)")
+            entry.update({k: v for k, v in r.items() if not k.startswith("_")})
         return keys, per_loop, model
 
-    items = list(unique.items())
-    if jobs > 1 and len(items) > 1:
+    items_by_cpu = list(unique.items())
+    if jobs > 1 and len(items_by_cpu) > 1:
         with ThreadPoolExecutor(max_workers=jobs) as ex:
-            outs = list(ex.map(run_cpu, items))
+            outs = list(ex.map(run_cpu, items_by_cpu))
     else:
-        outs = [run_cpu(i) for i in items]
-    models = {}
+        outs = [run_cpu(i) for i in items_by_cpu]
     for keys, per_loop, model in outs:
-        for key in keys:
-            models[key] = model
-            for n, r in per_loop.items():
+        for cpu_key in keys:
+            for (f, n), r in per_loop.items():
                 entry = {k: v for k, v in r.items() if k != "skip"}
                 for k in ("block_rthroughput", "cycles_per_iteration", "ipc", "uops_per_cycle",
                           "dispatch_width"):
                     entry.setdefault(k, None)
                 entry.setdefault("pressure", [])
-                results[n - 1]["per_cpu"][key] = entry
-    for key, cpu in cpus.items():
+                prepared[f][3][n - 1]["per_cpu"][cpu_key] = entry
+            for key, _fn, _inner, _results in prepared:
+                out[key][1][cpu_key] = model
+    for cpu_key, cpu in cpus.items():
         if not cpu.get("mcpu"):
-            for r in results:
-                r["per_cpu"][key] = {"mcpu": None, "unsound": [cpu["note"]], "notes": [],
-                                     "block_rthroughput": None, "cycles_per_iteration": None,
-                                     "ipc": None, "uops_per_cycle": None, "dispatch_width": None,
-                                     "pressure": []}
-    return results, models
+            for _key, _fn, _inner, results in prepared:
+                for r in results:
+                    r["per_cpu"][cpu_key] = {"mcpu": None, "unsound": [cpu["note"]], "notes": [],
+                                             "block_rthroughput": None, "cycles_per_iteration": None,
+                                             "ipc": None, "uops_per_cycle": None,
+                                             "dispatch_width": None, "pressure": []}
+    return out
+
+
+def analyze_function(tool, fn, loops, arch, cpus, jobs=1, cache=None):
+    """analyze_functions for one function: (results, {cpu key: sched_model})."""
+    return analyze_functions(tool, [(None, fn, loops)], arch, cpus, jobs, cache)[None]

@@ -1,6 +1,7 @@
 """The sweep's assembly step: scripts/lib/asm/analyze.py on one kernel binary."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -14,8 +15,11 @@ def available(root: Path) -> bool:
 
 
 def analyze(root: Path, exe: Path, kernel: str, variants: list, arch: str, march: str,
-            mca_cpus: list, out_dir: Path, jobs: int = 1) -> str | None:
-    """Writes asm/<variant>.s and .json under out_dir.  Returns an error or None."""
+            mca_cpus: list, out_dir: Path, mca_cache: Path | None = None,
+            jobs: int = 1) -> str | None:
+    """Writes asm/<variant>.s and .json under out_dir.  Returns an error or None.
+    mca_cache: a directory of llvm-mca results by region text, shared by the
+    configurations of a sweep (identical loops recur across them)."""
     cmd = [sys.executable, str(root / "scripts/lib/asm/analyze.py"), "--binary", str(exe),
            "--kernel", kernel, "--variants", ",".join(variants), "--arch", arch,
            "--target-cpu", march, "--out", str(out_dir), "--jobs", str(jobs)]
@@ -23,7 +27,8 @@ def analyze(root: Path, exe: Path, kernel: str, variants: list, arch: str, march
         cmd += ["--mca-cpus", ",".join(mca_cpus)]
     else:
         cmd += ["--no-mca"]
-    r = procs.run(cmd, timeout=ANALYZE_TIMEOUT)
+    env = dict(os.environ, FLAGBENCH_MCA_CACHE=str(mca_cache)) if mca_cache else None
+    r = procs.run(cmd, timeout=ANALYZE_TIMEOUT, env=env)
     if r.returncode != 0:
         lines = (r.stderr or "").strip().splitlines()
         return f"{procs.describe_exit(r.returncode)}: {lines[-1] if lines else ''}"

@@ -10,8 +10,10 @@ Format (one directive a line, '#' starts a comment):
     config AXIS=VALUE ...           one configuration: the baseline with these changes
     cross AXIS=V1,V2 AXIS=V3,V4 ... the cross product of the listed values
     exclude AXIS=VALUE ...          drop every configuration matching all pairs
-    aa                              a duplicate of the baseline, timed separately,
-                                    for the A/A check (id: <baseline>.aa)
+    aa [all]                        a duplicate of the baseline, timed separately,
+                                    for the A/A check (id: <baseline>.aa): the first
+                                    passing variant of each kernel, or with "all"
+                                    every variant
 
 Every mistake is reported with file and line before anything is built.
 """
@@ -35,6 +37,7 @@ class Configuration:
     toolchain: str        # CMake toolchain file, relative to the repository
     line: int             # matrix line that produced it
     aa_of: str | None = None  # for the A/A duplicate: the id it duplicates
+    aa_all: bool = False      # the A/A duplicate times every variant, not one per kernel
 
     @property
     def build_key(self) -> str:
@@ -137,6 +140,7 @@ def parse_matrix(path: str | Path, axes: Axes) -> Matrix:
     pending = []  # (line, [choice dicts]) built once the baseline is known
     excludes = []
     want_aa = None
+    aa_all = False
     for lineno, raw in enumerate(text.splitlines(), 1):
         if raw.lstrip().startswith("description:"):
             description = raw.split(":", 1)[1].strip()
@@ -166,9 +170,10 @@ def parse_matrix(path: str | Path, axes: Axes) -> Matrix:
             pairs = _parse_pairs(axes, rest, path, lineno, multi=False)
             excludes.append({a: v[0] for a, v in pairs.items()})
         elif head == "aa":
-            if rest:
-                raise ConfigError("'aa' takes no arguments", path, lineno)
+            if rest not in ([], ["all"]):
+                raise ConfigError("'aa' takes no argument or 'all'", path, lineno)
             want_aa = lineno
+            aa_all = rest == ["all"]
         else:
             raise ConfigError(f"unknown directive '{head}'; expected one of {', '.join(DIRECTIVES)}",
                               path, lineno)
@@ -189,7 +194,8 @@ def parse_matrix(path: str | Path, axes: Axes) -> Matrix:
                 seen.add(c.id)
                 configs.append(c)
     if want_aa is not None:
-        aa = dataclasses.replace(baseline, id=baseline.id + ".aa", line=want_aa, aa_of=baseline.id)
+        aa = dataclasses.replace(baseline, id=baseline.id + ".aa", line=want_aa, aa_of=baseline.id,
+                                 aa_all=aa_all)
         configs.append(aa)
     return Matrix(path.stem, path, description, baseline, configs)
 

@@ -256,7 +256,7 @@ def analyze(ctx: Context, entry: dict, kernel: str, exe: Path, variants: list, k
     mca = [] if ctx.args.no_mca else (ctx.args.mca_cpus.split(",") if ctx.args.mca_cpus
                                       else MCA_CPUS.get(entry["arch"], []))
     err = asm_step.analyze(ROOT, exe, kernel, variants, entry["arch"], entry["axes"]["march"], mca,
-                           kdir / "asm")
+                           kdir / "asm", Path(ctx.args.build_root) / "mca-cache")
     if err:
         write_json(kdir / "asm" / "error.json", {"error": err})
 
@@ -363,6 +363,7 @@ def plan_cells(ctx: Context, kernel: str) -> list:
     records for the others."""
     cells, first_with_code = [], {}
     args = ctx.args
+    aa_timed = set()  # A/A configurations that have their one variant of this kernel
     for entry in ctx.plan["configs"]:
         cid = entry["id"]
         kdir = kernel_dir(ctx.run, cid, kernel)
@@ -380,6 +381,14 @@ def plan_cells(ctx: Context, kernel: str) -> list:
                 continue
             code_hash = (read_json(kdir / "asm" / f"{variant}.json") or {}).get("code_hash")
             key = (variant, code_hash)
+            if entry.get("aa_of") and not entry.get("aa_all"):
+                # The A/A check needs one pair per kernel (its noise threshold
+                # is per kernel), not a second copy of every cell.
+                if cid in aa_timed:
+                    if not out.exists():
+                        write_json(out, {"not_timed": "A/A duplicate: one variant per kernel is timed"})
+                    continue
+                aa_timed.add(cid)
             if code_hash and not entry.get("aa_of") and key in first_with_code:
                 if not out.exists():
                     write_json(out, {"same_as": first_with_code[key]})
