@@ -3,6 +3,7 @@
 #include "harness.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <sched.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "fb_build_info.h"
 
@@ -184,6 +186,11 @@ static void json_begin(fb_json *j)
     json_open(j);
 }
 
+/* --append FILE: every JSON line also goes there, in one write(2) on an
+ * O_APPEND descriptor, so lines of several processes never interleave.
+ * (hyperfine, which runs the sweep's samples, keeps no program output.) */
+static int append_fd = -1;
+
 static void json_end_line(fb_json *j)
 {
     json_raw(j, "}");
@@ -194,6 +201,12 @@ static void json_end_line(fb_json *j)
     fputs(j->buf, stdout);
     fputc('\n', stdout);
     fflush(stdout);
+    if (append_fd >= 0) {
+        j->buf[j->used] = '\n';
+        if (write(append_fd, j->buf, j->used + 1) != (ssize_t)(j->used + 1))
+            fprintf(stderr, "flagbench: cannot append the JSON line: %s\n", strerror(errno));
+        j->buf[j->used] = '\0';
+    }
 }
 
 /* ---- command line ---------------------------------------------------------- */
@@ -210,6 +223,7 @@ typedef struct options {
     uint64_t seed;
     bool stress;
     const char *pin;
+    const char *append;
 } options;
 
 static void usage(const fb_kernel *k, FILE *to)
@@ -229,6 +243,7 @@ static void usage(const fb_kernel *k, FILE *to)
             "  --stress            longer runs with random delays (concurrent kernels)\n"
             "  --pin CPUS          pin the process to a CPU list such as 0 or 0-3,6\n"
             "  --samples           include every repetition's time in the JSON line\n"
+            "  --append FILE       also append every JSON line to FILE\n"
             "  --help              this text\n\n"
             "Output: one JSON line per variant. Exit: 0 correct, 1 wrong result,\n"
             "2 usage error, 3 unsupported on this CPU.\n"
@@ -266,7 +281,8 @@ static options parse_args(const fb_kernel *k, int argc, char **argv)
         const char *val = NULL;
         bool needs_value = !strcmp(a, "--variant") || !strcmp(a, "--size") ||
                            !strcmp(a, "--reps") || !strcmp(a, "--warmup") ||
-                           !strcmp(a, "--threads") || !strcmp(a, "--seed") || !strcmp(a, "--pin");
+                           !strcmp(a, "--threads") || !strcmp(a, "--seed") || !strcmp(a, "--pin") ||
+                           !strcmp(a, "--append");
         if (needs_value) {
             if (i + 1 >= argc) usage_error(k, "%s needs a value", a);
             val = argv[++i];
@@ -286,6 +302,7 @@ static options parse_args(const fb_kernel *k, int argc, char **argv)
         else if (!strcmp(a, "--threads")) o.threads = parse_count(k, a, val, 1);
         else if (!strcmp(a, "--seed")) o.seed = (uint64_t)parse_count(k, a, val, 0);
         else if (!strcmp(a, "--pin")) o.pin = val;
+        else if (!strcmp(a, "--append")) o.append = val;
         else usage_error(k, "unknown option '%s'", a);
     }
     return o;
@@ -505,6 +522,10 @@ int fb_main(const fb_kernel *k, int argc, char **argv)
     if (reps < 1) reps = 1;
     fb_stress_enabled = o.stress;
     if (o.pin) pin_to(k, o.pin);
+    if (o.append) {
+        append_fd = open(o.append, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+        if (append_fd < 0) usage_error(k, "cannot open --append file '%s': %s", o.append, strerror(errno));
+    }
 
     bool chosen[k->variant_count ? k->variant_count : 1];
     select_variants(k, o.variants, chosen);

@@ -78,8 +78,8 @@ def parse_args(argv) -> argparse.Namespace:
                    help="stop a cell when its median's 95%% CI half-width is below this fraction (default 0.01)")
     p.add_argument("--time-per-kernel", type=float, default=5.0,
                    help="seconds of timing per kernel after which cells stop at the minimum (default 5)")
-    p.add_argument("--process-time", type=float, default=0.02,
-                   help="target seconds of timed work per process; sets --reps (default 0.02)")
+    p.add_argument("--process-time", type=float, default=0.015,
+                   help="target seconds of timed work per process; sets --reps (default 0.015)")
     p.add_argument("--seed", type=int, default=None, help="seed of the round order (default: random, recorded)")
     p.add_argument("--no-deps", action="store_true", help=argparse.SUPPRESS)  # handled by sweep.sh
     a = p.parse_args(argv)
@@ -345,11 +345,12 @@ def phase_time(ctx: Context) -> None:
         rng = random.Random(f"{seed}:{k}")
         ctx.progress.note(f"{k}: {len(cells)} cells")
 
-        def on_sample(cell, k=k):
-            if len(cell.samples) <= policy.min_samples:
-                ctx.progress.step(f"{k} {cell.config}/{cell.variant}")
+        def on_round(active, k=k):
+            first = [c for c in active if len(c.samples) <= policy.min_samples]
+            if first:
+                ctx.progress.step(f"{k}: round of {len(active)} cells", count=len(first))
 
-        timing.time_cells(cells, policy, rng, on_sample)
+        timing.time_cells(cells, policy, rng, on_round)
         if procs.stopping():
             raise procs.Stopped()
         for cell in cells:

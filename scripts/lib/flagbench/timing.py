@@ -3,8 +3,10 @@
 A cell is one (configuration, variant).  Every round runs each unfinished
 cell once, in a fresh random order, so a drift of the machine's speed is
 spread over all configurations instead of favouring the ones measured first.
-One sample is one process: hyperfine runs it (`--runs 1`, JSON export) and the
-harness inside reports the median time of its repetitions.  A cell stops when
+A round is one hyperfine invocation with one command per cell in that order
+(`--runs 1`, JSON export; hyperfine runs its commands one after the other).
+One sample is one process; the harness inside reports the median time of its
+repetitions and appends its JSON line to the cell's file (`--append`).  A cell stops when
 the 95% confidence interval of its median is within the target, or at the
 sample cap, or when the kernel's time budget is spent (after the minimum).
 """
@@ -46,34 +48,47 @@ class Policy:
 
 def reps_for(rep_ns: float | None, default_reps: int, process_seconds: float) -> int:
     """Repetitions per process so the timed part lasts about process_seconds,
-    never more than the kernel's own default and never fewer than 3."""
+    never more than the kernel's own default.  A repetition longer than that
+    runs once: the statistics come from the processes, each of which also
+    runs an untimed warm-up repetition first."""
     if not rep_ns or rep_ns <= 0:
         return default_reps
     want = int(process_seconds * 1e9 / rep_ns)
-    return max(3, min(default_reps, want))
+    return max(1, min(default_reps, want))
 
 
-def _sample(cell: Cell, size: str, warmup: bool) -> dict:
-    with tempfile.TemporaryDirectory(prefix="fb-time-") as tmp:
-        export, output = Path(tmp) / "h.json", Path(tmp) / "out.jsonl"
-        cmd = shlex.join([str(cell.exe), "--variant", cell.variant, "--size", size,
-                          "--reps", str(cell.reps), *cell.extra_args])
-        hf = ["hyperfine", "-N", "--style", "none", "--runs", "1",
-              "--warmup", "1" if warmup else "0", "--export-json", str(export),
-              f"--output={output}", cmd]
-        r = procs.run(hf, timeout=SAMPLE_TIMEOUT)
-        if r.returncode != 0:
-            why = (r.stderr or "").strip().splitlines()
-            raise RuntimeError(f"{procs.describe_exit(r.returncode)}: {why[-1] if why else ''}")
-        result = json.loads(export.read_text())["results"][0]
-        lines = [json.loads(l) for l in output.read_text().splitlines() if l.startswith("{")]
-    if not lines:
-        raise RuntimeError("the kernel printed no JSON line")
-    line = lines[0]
-    return {"median_ns": line["median_ns"], "min_ns": line["min_ns"], "reps": line["reps"],
-            "items": line.get("items"), "checksum": line.get("checksum"),
-            "setup_ns": line.get("setup_ns"), "wall_s": result["times"][0],
-            "user_s": result.get("user"), "system_s": result.get("system")}
+def _round(cells: list, size: str, warmup: bool, tmp: Path) -> None:
+    """Runs one sample of every cell, in the given order, in one hyperfine call."""
+    commands = []
+    for i, cell in enumerate(cells):
+        out = tmp / f"cell{i}.jsonl"
+        out.unlink(missing_ok=True)
+        commands.append(shlex.join([str(cell.exe), "--variant", cell.variant, "--size", size,
+                                    "--reps", str(cell.reps), "--append", str(out),
+                                    *cell.extra_args]))
+    export = tmp / "round.json"
+    hf = ["hyperfine", "-N", "--style", "none", "--ignore-failure", "--runs", "1",
+          "--warmup", "1" if warmup else "0", "--export-json", str(export), *commands]
+    r = procs.run(hf, timeout=SAMPLE_TIMEOUT * len(cells))
+    if r.returncode != 0 or not export.exists():
+        why = (r.stderr or "").strip().splitlines()
+        raise RuntimeError(f"hyperfine {procs.describe_exit(r.returncode)}: {why[-1] if why else ''}")
+    results = json.loads(export.read_text())["results"]
+    for i, (cell, result) in enumerate(zip(cells, results)):
+        codes = result.get("exit_codes") or [0]
+        out = tmp / f"cell{i}.jsonl"
+        lines = [json.loads(l) for l in out.read_text().splitlines()
+                 if l.startswith("{")] if out.exists() else []
+        if codes[-1] != 0 or not lines:
+            cell.error = (f"the timed run failed ({procs.describe_exit(codes[-1])})" if codes[-1]
+                          else "the kernel printed no JSON line")
+            continue
+        line = lines[-1]  # a warm-up run appends a line too
+        cell.samples.append({"median_ns": line["median_ns"], "min_ns": line["min_ns"],
+                             "reps": line["reps"], "items": line.get("items"),
+                             "checksum": line.get("checksum"), "setup_ns": line.get("setup_ns"),
+                             "wall_s": result["times"][-1], "user_s": result.get("user"),
+                             "system_s": result.get("system")})
 
 
 def _needs_more(cell: Cell, policy: Policy, out_of_time: bool) -> bool:
@@ -95,24 +110,25 @@ def _needs_more(cell: Cell, policy: Policy, out_of_time: bool) -> bool:
     return True
 
 
-def time_cells(cells: list, policy: Policy, rng: random.Random, on_sample=None) -> None:
+def time_cells(cells: list, policy: Policy, rng: random.Random, on_round=None) -> None:
     """Fills each cell's samples (or error) in interleaved rounds."""
     start = time.monotonic()
     rounds = 0
-    while True:
-        out_of_time = time.monotonic() - start > policy.time_per_kernel
-        active = [c for c in cells if _needs_more(c, policy, out_of_time)]
-        if not active:
-            break
-        rng.shuffle(active)
-        for cell in active:
+    with tempfile.TemporaryDirectory(prefix="fb-time-") as tmp:
+        while True:
+            out_of_time = time.monotonic() - start > policy.time_per_kernel
+            active = [c for c in cells if _needs_more(c, policy, out_of_time)]
+            if not active:
+                break
+            rng.shuffle(active)
             try:
-                cell.samples.append(_sample(cell, policy.size, warmup=rounds == 0))
+                _round(active, policy.size, rounds == 0, Path(tmp))
             except (RuntimeError, ValueError, KeyError, OSError) as e:
-                cell.error = str(e)
-            if on_sample:
-                on_sample(cell)
-        rounds += 1
+                for c in active:
+                    c.error = str(e)
+            if on_round:
+                on_round(active)
+            rounds += 1
 
 
 def summarize(cell: Cell) -> dict:
