@@ -72,12 +72,12 @@ def parse_args(argv) -> argparse.Namespace:
     p.add_argument("--no-mca", action="store_true", help="capture assembly but skip llvm-mca")
     p.add_argument("--mca-cpus", metavar="LIST", help="llvm-mca CPUs besides the target (default: host, "
                    "skylake, icelake-server, znver3, znver4, sapphirerapids; neoverse-n1/v2 for aarch64)")
-    p.add_argument("--min-samples", type=int, default=6, help="processes timed per cell at least (default 6)")
+    p.add_argument("--min-samples", type=int, default=5, help="processes timed per cell at least (default 5)")
     p.add_argument("--max-samples", type=int, default=30, help="processes timed per cell at most (default 30)")
     p.add_argument("--target-ci", type=float, default=0.01,
                    help="stop a cell when its median's 95%% CI half-width is below this fraction (default 0.01)")
-    p.add_argument("--time-per-kernel", type=float, default=5.0,
-                   help="seconds of timing per kernel after which cells stop at the minimum (default 5)")
+    p.add_argument("--time-per-kernel", type=float, default=2.5,
+                   help="seconds of timing per kernel after which cells stop at the minimum (default 2.5)")
     p.add_argument("--process-time", type=float, default=0.015,
                    help="target seconds of timed work per process; sets --reps (default 0.015)")
     p.add_argument("--seed", type=int, default=None, help="seed of the round order (default: random, recorded)")
@@ -193,8 +193,8 @@ def _emulator(bin_dir: Path) -> list:
     return info.get("emulator") or []
 
 
-def process_config(ctx: Context, entry: dict) -> None:
-    """Build, describe, check and analyse one configuration."""
+def build_config(ctx: Context, entry: dict) -> list:
+    """Builds one configuration; returns its kernels' (check + analysis) tasks."""
     cid = entry["id"]
     cdir = ctx.run / "configs" / cid
     write_json_if_changed(cdir / "config.json", entry)
@@ -203,25 +203,34 @@ def process_config(ctx: Context, entry: dict) -> None:
     if not (ctx.args.resume and rec and rec.get("bin_dir") and Path(rec["bin_dir"]).is_dir()):
         ctx.progress.note(f"building {cid}")
         cfg = _config_obj(entry)
-        jobs = max(1, (os.cpu_count() or 1) // min(ctx.args.jobs, len(ctx.plan["configs"])))
         rec, log, _ = build.build_configuration(ROOT, cfg, entry["hash"],
-                                                Path(ctx.args.build_root) / cid, kernels, jobs)
+                                                Path(ctx.args.build_root) / cid, kernels, 1)
         write_text(cdir / "build.log", log)
         write_json(cdir / "build.json", rec)
     ctx.progress.step(f"built {cid}: {rec['status']}")
     if rec["status"] == "failed":
         ctx.progress.step(f"{cid}: build failed", count=len(kernels))
-        return
+        return []
     bin_dir = Path(rec["bin_dir"])
     if not (cdir / "sizes.json").exists():
         write_json(cdir / "sizes.json", _binary_sizes(bin_dir, kernels))
     emulator = _emulator(bin_dir)
+    tasks = []
     for k in kernels:
         if k in rec.get("kernels_failed", {}):
             ctx.progress.step(f"{cid} {k}: build failed")
             continue
-        process_kernel(ctx, entry, k, bin_dir / kernels_mod.binary_name(k), emulator)
-        ctx.progress.step(f"{cid} {k}")
+
+        def task(k=k):
+            process_kernel(ctx, entry, k, bin_dir / kernels_mod.binary_name(k), emulator)
+            ctx.progress.step(f"{cid} {k}")
+        tasks.append(task)
+    return tasks
+
+
+def _build_cost(entry: dict) -> int:
+    """Rough build cost, so the longest builds start first."""
+    return 2 * (entry["axes"].get("pgo") == "on") + (entry["axes"].get("lto", "off") != "off")
 
 
 def process_kernel(ctx: Context, entry: dict, kernel: str, exe: Path, emulator: list) -> None:
@@ -308,16 +317,25 @@ def copy_aa(ctx: Context, entry: dict) -> None:
 
 
 def phase_build(ctx: Context) -> None:
-    entries = [e for e in ctx.plan["configs"] if not e.get("aa_of")]
+    """One pool of --jobs workers: every build (single-threaded Ninja, the
+    longest first), then, as each build finishes, one task per kernel for its
+    check and analysis.  The queue keeps every CPU busy to the end, which one
+    worker per configuration did not (the LTO build ran alone at the end)."""
+    entries = sorted((e for e in ctx.plan["configs"] if not e.get("aa_of")), key=_build_cost,
+                     reverse=True)
     total = len(entries) * (1 + len(ctx.plan["kernels"]))
     ctx.progress = Progress("build+check+asm", total)
     with concurrent.futures.ThreadPoolExecutor(max_workers=ctx.args.jobs) as pool:
-        futures = {pool.submit(process_config, ctx, e): e["id"] for e in entries}
-        for f in concurrent.futures.as_completed(futures):
-            try:
-                f.result()
-            except procs.Stopped:
-                pass
+        pending = {pool.submit(build_config, ctx, e) for e in entries}
+        while pending:
+            done, pending = concurrent.futures.wait(pending,
+                                                    return_when=concurrent.futures.FIRST_COMPLETED)
+            for f in done:
+                try:
+                    for task in f.result() or []:
+                        pending.add(pool.submit(task))
+                except procs.Stopped:
+                    pass
     if procs.stopping():
         raise procs.Stopped()
     ctx.progress.finish()

@@ -40,10 +40,10 @@ class Cell:
 @dataclasses.dataclass
 class Policy:
     size: str = "ref"
-    min_samples: int = 6
+    min_samples: int = 5
     max_samples: int = 30
     target: float = 0.01       # relative half-width of the median's 95% CI
-    time_per_kernel: float = 5.0
+    time_per_kernel: float = 2.5
 
 
 def reps_for(rep_ns: float | None, default_reps: int, process_seconds: float) -> int:
