@@ -20,5 +20,6 @@ def make(dest: Path, kernels=("simd/reduce.c",)) -> Path:
         (dest / "kernels" / k).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / "kernels" / k, dest / "kernels" / k)
     shutil.copytree(HERE / "fixture", dest / "kernels" / "fixture")
-    shutil.copy2(HERE / "tiny.matrix", dest / "matrix" / "tiny.matrix")
+    for m in ("tiny.matrix", "pgo.matrix"):
+        shutil.copy2(HERE / m, dest / "matrix" / m)
     return dest
