@@ -249,6 +249,13 @@ def _x86_items(loop_insns):
                 streams.append((steps[_x86_reg(index)] * scale, scale if scale > 1 else None, e))
             elif base and _x86_reg(base) in steps and base != "%rip":
                 streams.append((steps[_x86_reg(base)], None, e))
+    return _items_from_streams(streams, elems)
+
+
+def _items_from_streams(streams, elems):
+    """Items per iteration from the memory streams [(bytes per iteration,
+    element size from the scale or None, element size from the register or
+    None)] and the element sizes seen in the loop; (None, why) when unclear."""
     if not streams:
         return None, "no memory access advances with the induction variable"
     results = set()
@@ -310,18 +317,7 @@ def _a64_items(loop_insns):
                 streams.append((steps["x" + off[1:]] << sh, (1 << sh) if sh else None, e))
             elif base in steps:
                 streams.append((steps[base], None, e))
-    if not streams:
-        return None, "no memory access advances with the induction variable"
-    results = set()
-    for nbytes, scale_elem, e in streams:
-        elem = scale_elem or e or (min(elems) if len(elems) == 1 else None)
-        if not elem:
-            return None, "element size not determinable from the loop's instructions"
-        results.add(abs(nbytes) / elem)
-    if len(results) != 1:
-        return None, "the loop's memory streams advance by different element counts"
-    v = results.pop()
-    return (int(v) if v == int(v) else v), "static: induction step x scale / element size"
+    return _items_from_streams(streams, elems)
 
 
 def items_per_iteration(fn, loop):
