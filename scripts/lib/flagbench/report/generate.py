@@ -51,13 +51,14 @@ def make_plots(a: Analysis, e: Effects) -> tuple:
     """({name: svg}, note or None)."""
     if not plots.available():
         return {}, "Plots skipped: gnuplot not found (Debian: apt-get install gnuplot-nox)."
-    svgs, errors = {}, []
+    svgs, errors, empty = {}, [], []
 
     def attempt(name, fn):
         try:
             svgs[name] = fn()
         except plots.PlotError as err:
-            errors.append(f"{name}: {err}")
+            # "Nothing to plot" is a fact about the run, not a failure.
+            (empty if str(err).startswith("nothing to plot") else errors).append(f"{name}: {err}")
     attempt("heatmap", lambda: plots.heatmap(a))
     if e.effects:
         attempt("effects-overview", lambda: plots.forest(
@@ -69,7 +70,12 @@ def make_plots(a: Analysis, e: Effects) -> tuple:
         items = [(k, c) for k, c in it.kernels.items()] + [("all kernels", it.overall)]
         attempt(f"interaction-{i}", lambda it=it, items=items: plots.forest(
             "interaction: " + it.label, items, "interaction (log scale; > 1: the changes help each other)"))
-    return svgs, ("Some plots failed: " + "; ".join(errors)) if errors else None
+    notes = []
+    if errors:
+        notes.append("Some plots failed: " + "; ".join(errors))
+    if empty:
+        notes.append("Plots left out: " + "; ".join(empty))
+    return svgs, " ".join(notes) or None
 
 
 def generate(run_dir: Path, out: Path | None = None, options: Options | None = None,
