@@ -61,6 +61,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/grid.h"
+
 typedef struct {
     size_t n;
     float *a0, *a, *b, *c, *d; /* a0: the triad's input, copied into a */
@@ -180,18 +182,6 @@ static void run_multi_restrict(void *p)
 }
 
 /* ---- setup, check ------------------------------------------------------- */
-
-/* A float on a grid of 2^-bits steps in [lo, hi): built from an integer and
- * a power of two, so it is exact however the compiler contracts or rounds
- * (fb_rng_float's lo + (hi-lo)*x can become an FMA under -march=x86-64-v3 or
- * on aarch64 and give different inputs in different configurations). */
-static float grid_float(fb_rng *r, double lo, double hi, int bits)
-{
-    double step = ldexp(1.0, -bits);
-    uint64_t k = fb_rng_below(r, (uint64_t)((hi - lo) / step));
-    return (float)(lo + (double)k * step);
-}
-
 
 static void *setup(const fb_ctx *ctx)
 {

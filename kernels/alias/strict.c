@@ -54,6 +54,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/grid.h"
+
 typedef struct job {
     const float *src;
     float *dst;
@@ -69,17 +71,6 @@ typedef struct {
 } state;
 
 #define FACTOR 1.5f
-
-/* A float on a grid of 2^-bits steps in [lo, hi): built from an integer and
- * a power of two, so it is exact however the compiler contracts or rounds
- * (fb_rng_float's lo + (hi-lo)*x can become an FMA under -march=x86-64-v3 or
- * on aarch64 and give different inputs in different configurations). */
-static float grid_float(fb_rng *r, double lo, double hi, int bits)
-{
-    double step = ldexp(1.0, -bits);
-    uint64_t k = fb_rng_below(r, (uint64_t)((hi - lo) / step));
-    return (float)(lo + (double)k * step);
-}
 
 FB_HOT void strict_member(job *j, float k)
 {

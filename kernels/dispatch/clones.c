@@ -143,18 +143,8 @@ static count_fn override_fn;
 
 static __attribute__((noinline)) void overridden_loop(count_state *st) { COUNT_SEGMENTS(st, override_fn); }
 
-static void run_generic(void *p)
-{
-    count_state *st = p;
-    clones_generic(st);
-    st->path = "portable";
-}
-static void run_direct(void *p)
-{
-    count_state *st = p;
-    clones_direct(st);
-    st->path = DIRECT_PATH;
-}
+COUNT_RUNNER(clones, generic, "portable")
+COUNT_RUNNER(clones, direct, DIRECT_PATH)
 static void run_clones(void *p)
 {
     count_state *st = p;
@@ -220,12 +210,9 @@ static bool check(void *p, const fb_variant *v, char *why, size_t len)
 
 static void report(void *p, const fb_variant *v, fb_json *out)
 {
-    count_state *st = p;
-    if (strcmp(v->name, "clones") != 0) {
-        if (st->path) fb_json_str(out, "path", st->path);
-        return;
-    }
-    if (st->path) fb_json_str(out, "dispatched", st->path);
+    bool clones = !strcmp(v->name, "clones");
+    count_report_path(p, clones, out);
+    if (!clones) return;
     fb_json_str(out, "clones", HAVE_CLONES ? "target_clones" : "none");
     fb_json_str(out, "clones_resolved", resolver_clone);
     fb_json_str(out, "clones_best_allowed", best_allowed);

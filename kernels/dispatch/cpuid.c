@@ -99,25 +99,18 @@ static inline size_t lazy_call(const uint8_t *p, size_t n, uint8_t c)
 FB_HOT void cpuid_lazy(count_state *st) { COUNT_SEGMENTS(st, lazy_call); }
 
 /* ---- harness glue ----------------------------------------------------------- */
-#define RUNNER(variant, path_name)                                                             \
-    static void run_##variant(void *p)                                                         \
-    {                                                                                          \
-        count_state *st = p;                                                                   \
-        cpuid_##variant(st);                                                                   \
-        st->path = (path_name);                                                                \
-    }
-RUNNER(generic, "portable")
+COUNT_RUNNER(cpuid, generic, "portable")
 #if defined(__x86_64__)
-RUNNER(direct, "avx512")
-RUNNER(direct_avx2, "avx2")
-RUNNER(direct_sse2, "sse2")
+COUNT_RUNNER(cpuid, direct, "avx512")
+COUNT_RUNNER(cpuid, direct_avx2, "avx2")
+COUNT_RUNNER(cpuid, direct_sse2, "sse2")
 #elif defined(__aarch64__)
-RUNNER(direct, "neon")
+COUNT_RUNNER(cpuid, direct, "neon")
 #else
-RUNNER(direct, "portable")
+COUNT_RUNNER(cpuid, direct, "portable")
 #endif
-RUNNER(setup, setup_name)
-RUNNER(lazy, atomic_load_explicit(&lazy_name, memory_order_relaxed))
+COUNT_RUNNER(cpuid, setup, setup_name)
+COUNT_RUNNER(cpuid, lazy, atomic_load_explicit(&lazy_name, memory_order_relaxed))
 
 static void *setup(const fb_ctx *ctx)
 {
@@ -136,11 +129,7 @@ static bool check(void *p, const fb_variant *v, char *why, size_t len)
     return count_check(p, want, why, len);
 }
 
-static void report(void *p, const fb_variant *v, fb_json *out)
-{
-    count_state *st = p;
-    if (st->path) fb_json_str(out, dispatches(v) ? "dispatched" : "path", st->path);
-}
+static void report(void *p, const fb_variant *v, fb_json *out) { count_report_path(p, dispatches(v), out); }
 
 static const fb_variant variants[] = {
     {"generic", run_generic, 0, "portable C inlined, compiled for the build's -march: no dispatch"},

@@ -135,18 +135,8 @@ static __attribute__((noinline)) void overridden_loop(count_state *st) { COUNT_S
 
 static const char *harness_name; /* count_select(fb_cpu_features())->name */
 
-static void run_generic(void *p)
-{
-    count_state *st = p;
-    ifunc_generic(st);
-    st->path = "portable";
-}
-static void run_direct(void *p)
-{
-    count_state *st = p;
-    ifunc_direct(st);
-    st->path = DIRECT_PATH;
-}
+COUNT_RUNNER(ifunc, generic, "portable")
+COUNT_RUNNER(ifunc, direct, DIRECT_PATH)
 static void run_ifunc(void *p)
 {
     count_state *st = p;
@@ -182,12 +172,9 @@ static bool check(void *p, const fb_variant *v, char *why, size_t len)
 
 static void report(void *p, const fb_variant *v, fb_json *out)
 {
-    count_state *st = p;
-    if (strcmp(v->name, "ifunc") != 0) {
-        if (st->path) fb_json_str(out, "path", st->path);
-        return;
-    }
-    if (st->path) fb_json_str(out, "dispatched", st->path);
+    bool ifunc = !strcmp(v->name, "ifunc");
+    count_report_path(p, ifunc, out);
+    if (!ifunc) return;
 #if HAVE_IFUNC
     fb_json_str(out, "ifunc_resolved", resolved_name ? resolved_name : "(resolver did not run)");
 #else

@@ -65,6 +65,7 @@
 #include "lib/naive.h"
 #include "lib/pool.h"
 #include "lib/report.h"
+#include "lib/runners.h"
 
 #if FB_HAVE_OPENMP
 #include <omp.h>
@@ -135,20 +136,13 @@ static void naive_piece(void *ctx, int t, size_t lo, size_t hi)
 
 FB_HOT void fine_grained_threads(state *st) { naive_threads_for(st->threads, st->n, naive_piece, st); }
 
-#define RUNNER(variant)                                                                        \
-    static void run_##variant(void *p)                                                         \
-    {                                                                                          \
-        state *st = p;                                                                         \
-        st->counters.calls++;                                                                  \
-        fine_grained_##variant(st);                                                            \
-    }
-RUNNER(serial)
-RUNNER(pool)
+PAR_RUNNER(fine_grained, serial)
+PAR_RUNNER(fine_grained, pool)
 #if FB_HAVE_OPENMP
-RUNNER(omp_static)
-RUNNER(omp_dynamic)
+PAR_RUNNER(fine_grained, omp_static)
+PAR_RUNNER(fine_grained, omp_dynamic)
 #endif
-RUNNER(threads)
+PAR_RUNNER(fine_grained, threads)
 
 static void *setup(const fb_ctx *ctx)
 {
@@ -166,13 +160,7 @@ static void *setup(const fb_ctx *ctx)
         st->y0[i] = fb_rng_float(&rng, -1.0f, 1.0f);
     }
     st->pool = pool_create(ctx->threads);
-#if FB_HAVE_OPENMP
-#pragma omp parallel num_threads(st->threads)
-    {
-        fb_escape(st);
-    }
-#endif
-    pool_stats_get(st->pool, &st->counters.snap);
+    par_setup_done(st->pool, st->threads, &st->counters);
     return st;
 }
 
@@ -206,11 +194,7 @@ static uint64_t checksum(void *p)
     return fb_hash_bytes(st->y, st->n * sizeof *st->y, FB_HASH_INIT);
 }
 
-static void report(void *p, const fb_variant *v, fb_json *out)
-{
-    state *st = p;
-    par_report(out, v, st->pool, &st->counters);
-}
+PAR_REPORT_POOL
 
 static void teardown(void *p)
 {

@@ -66,6 +66,7 @@
 #include "lib/naive.h"
 #include "lib/pool.h"
 #include "lib/report.h"
+#include "lib/runners.h"
 
 #if FB_HAVE_OPENMP
 #include <omp.h>
@@ -130,20 +131,13 @@ FB_HOT void latency_threads(state *st)
     for (size_t c = 0; c < st->calls; c++) naive_threads_for(st->naive_threads, ITEMS, naive_piece, st);
 }
 
-#define RUNNER(variant)                                                                        \
-    static void run_##variant(void *p)                                                         \
-    {                                                                                          \
-        state *st = p;                                                                         \
-        st->counters.calls++;                                                                  \
-        latency_##variant(st);                                                                 \
-    }
-RUNNER(serial)
-RUNNER(pool)
+PAR_RUNNER(latency, serial)
+PAR_RUNNER(latency, pool)
 #if FB_HAVE_OPENMP
-RUNNER(omp_static)
-RUNNER(omp_dynamic)
+PAR_RUNNER(latency, omp_static)
+PAR_RUNNER(latency, omp_dynamic)
 #endif
-RUNNER(threads)
+PAR_RUNNER(latency, threads)
 
 static void *setup(const fb_ctx *ctx)
 {
@@ -152,13 +146,7 @@ static void *setup(const fb_ctx *ctx)
     st->threads = ctx->threads;
     st->naive_threads = ctx->threads < ITEMS ? ctx->threads : ITEMS;
     st->pool = pool_create(ctx->threads);
-#if FB_HAVE_OPENMP
-#pragma omp parallel num_threads(st->threads)
-    {
-        fb_escape(st);
-    }
-#endif
-    pool_stats_get(st->pool, &st->counters.snap);
+    par_setup_done(st->pool, st->threads, &st->counters);
     return st; /* no input: the seed plays no part */
 }
 
@@ -189,11 +177,7 @@ static uint64_t checksum(void *p)
     return fb_hash_bytes(st->count, sizeof st->count, FB_HASH_INIT);
 }
 
-static void report(void *p, const fb_variant *v, fb_json *out)
-{
-    state *st = p;
-    par_report(out, v, st->pool, &st->counters);
-}
+PAR_REPORT_POOL
 
 static void teardown(void *p)
 {

@@ -58,6 +58,7 @@
 #include "lib/naive.h"
 #include "lib/pool.h"
 #include "lib/report.h"
+#include "lib/runners.h"
 
 #if FB_HAVE_OPENMP
 #include <omp.h>
@@ -140,21 +141,14 @@ static void naive_rows(void *ctx, int t, size_t lo, size_t hi)
 
 FB_HOT void mandelbrot_threads(state *st) { naive_threads_for(st->threads, st->rows, naive_rows, st); }
 
-#define RUNNER(variant)                                                                        \
-    static void run_##variant(void *p)                                                         \
-    {                                                                                          \
-        state *st = p;                                                                         \
-        st->counters.calls++;                                                                  \
-        mandelbrot_##variant(st);                                                              \
-    }
-RUNNER(serial)
-RUNNER(pool)
+PAR_RUNNER(mandelbrot, serial)
+PAR_RUNNER(mandelbrot, pool)
 #if FB_HAVE_OPENMP
-RUNNER(omp_static)
-RUNNER(omp_cyclic)
-RUNNER(omp_dynamic)
+PAR_RUNNER(mandelbrot, omp_static)
+PAR_RUNNER(mandelbrot, omp_cyclic)
+PAR_RUNNER(mandelbrot, omp_dynamic)
 #endif
-RUNNER(threads)
+PAR_RUNNER(mandelbrot, threads)
 
 static void *setup(const fb_ctx *ctx)
 {
@@ -165,13 +159,7 @@ static void *setup(const fb_ctx *ctx)
     st->img = fb_calloc(st->rows * st->width, sizeof *st->img);
     st->done = fb_calloc(st->rows, sizeof *st->done);
     st->pool = pool_create(ctx->threads);
-#if FB_HAVE_OPENMP
-#pragma omp parallel num_threads(st->threads)
-    {
-        fb_escape(st);
-    }
-#endif
-    pool_stats_get(st->pool, &st->counters.snap);
+    par_setup_done(st->pool, st->threads, &st->counters);
     return st; /* the image has no input: the seed plays no part */
 }
 

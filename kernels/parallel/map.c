@@ -61,6 +61,7 @@
 #include "lib/naive.h"
 #include "lib/pool.h"
 #include "lib/report.h"
+#include "lib/runners.h"
 
 #if FB_HAVE_OPENMP
 #include <omp.h>
@@ -137,30 +138,19 @@ static void naive_piece(void *ctx, int t, size_t lo, size_t hi)
 
 FB_HOT void map_threads(state *st) { naive_threads_for(st->threads, st->n, naive_piece, st); }
 
-#define RUNNER(variant)                                                                        \
-    static void run_##variant(void *p)                                                         \
-    {                                                                                          \
-        state *st = p;                                                                         \
-        st->counters.calls++;                                                                  \
-        map_##variant(st);                                                                     \
-    }
-RUNNER(serial)
-RUNNER(pool)
+PAR_RUNNER(map, serial)
+PAR_RUNNER(map, pool)
 #if FB_HAVE_OPENMP
-RUNNER(omp_static)
-RUNNER(omp_dynamic)
+PAR_RUNNER(map, omp_static)
+PAR_RUNNER(map, omp_dynamic)
 #endif
-RUNNER(threads)
+PAR_RUNNER(map, threads)
 
 /* Input i from a hash of (seed, i), uniform in [-1, 1): any thread can
  * fill any piece, so the fill is parallel (first touch) and deterministic. */
 static inline float input_at(uint64_t seed, size_t i)
 {
-    uint64_t z = seed * 0x9e3779b97f4a7c15ull + (uint64_t)i * 0xbf58476d1ce4e5b9ull + 1;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    z ^= z >> 31;
-    return (float)(z >> 40) * 0x1.0p-23f - 1.0f;
+    return (float)(par_input_hash(seed, i) >> 40) * 0x1.0p-23f - 1.0f;
 }
 
 typedef struct {
@@ -188,13 +178,7 @@ static void *setup(const fb_ctx *ctx)
     st->out = fb_alloc(st->n * sizeof *st->out);
     fill_ctx fc = {st, ctx->seed};
     par_for(st->pool, 0, st->n, coarse_grain(st), first_touch, &fc);
-#if FB_HAVE_OPENMP
-#pragma omp parallel num_threads(st->threads)
-    {
-        fb_escape(st);
-    }
-#endif
-    pool_stats_get(st->pool, &st->counters.snap);
+    par_setup_done(st->pool, st->threads, &st->counters);
     return st;
 }
 
@@ -232,11 +216,7 @@ static uint64_t checksum(void *p)
     return fb_hash_bytes(st->out, st->n * sizeof *st->out, FB_HASH_INIT);
 }
 
-static void report(void *p, const fb_variant *v, fb_json *out)
-{
-    state *st = p;
-    par_report(out, v, st->pool, &st->counters);
-}
+PAR_REPORT_POOL
 
 static void teardown(void *p)
 {

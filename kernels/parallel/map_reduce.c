@@ -75,6 +75,7 @@
 #include "lib/naive.h"
 #include "lib/pool.h"
 #include "lib/report.h"
+#include "lib/runners.h"
 
 #if FB_HAVE_OPENMP
 #include <omp.h>
@@ -241,25 +242,17 @@ static void run_threads(void *p)
     st->sum = map_reduce_threads(st);
 }
 
-/* Input i is a hash of (seed, i): any thread can fill any piece, so the
- * fill can be parallel (first touch) and stays deterministic. */
-static inline uint64_t input_at(uint64_t seed, size_t i)
-{
-    uint64_t z = seed * 0x9e3779b97f4a7c15ull + (uint64_t)i * 0xbf58476d1ce4e5b9ull + 1;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 typedef struct {
     uint64_t *x;
     uint64_t seed;
 } fill_ctx;
 
+/* Input i is a hash of (seed, i): any thread can fill any piece, so the
+ * fill can be parallel (first touch) and stays deterministic. */
 static void fill_piece(void *ctx, size_t lo, size_t hi)
 {
     fill_ctx *c = ctx;
-    for (size_t i = lo; i < hi; i++) c->x[i] = input_at(c->seed, i);
+    for (size_t i = lo; i < hi; i++) c->x[i] = par_input_hash(c->seed, i);
 }
 
 static void *setup(const fb_ctx *ctx)
@@ -272,14 +265,7 @@ static void *setup(const fb_ctx *ctx)
     st->x = fb_alloc(st->n * sizeof *st->x); /* untouched: the pool touches it first */
     fill_ctx fc = {st->x, ctx->seed};
     par_for(st->pool, 0, st->n, coarse_grain(st), fill_piece, &fc);
-#if FB_HAVE_OPENMP
-    /* Start the OpenMP team now, outside the timed part. */
-#pragma omp parallel num_threads(st->threads)
-    {
-        fb_escape(st);
-    }
-#endif
-    pool_stats_get(st->pool, &st->counters.snap);
+    par_setup_done(st->pool, st->threads, &st->counters);
     return st;
 }
 
@@ -290,7 +276,7 @@ static bool check(void *p, const fb_variant *v, char *why, size_t len)
     if (!st->have_reference) {
         uint64_t s = 0;
         /* From the seed, not from x: the parallel fill is checked too. */
-        for (size_t i = 0; i < st->n; i++) s += f(input_at(st->seed, i));
+        for (size_t i = 0; i < st->n; i++) s += f(par_input_hash(st->seed, i));
         st->reference = s;
         st->have_reference = true;
     }

@@ -64,6 +64,7 @@
 #include "lib/naive.h"
 #include "lib/pool.h"
 #include "lib/report.h"
+#include "lib/runners.h"
 
 #if FB_HAVE_OPENMP
 #include <omp.h>
@@ -233,7 +234,16 @@ FB_HOT void par_sort_pool(state *st)
 static void omp_fork2(void *env, void (*fa)(void *), void *a, void (*fb)(void *), void *b)
 {
     (void)env;
+#if defined(__clang__) && __clang_major__ < 19
+    /* Clang 14 crashes (a segfault in EmitDeclRefLValue) on the plain task
+     * below; naming fb and b firstprivate, which they are by default
+     * anyway, avoids that.  Clang 15-18 were not checked and get the same
+     * spelling; GCC and Clang 19 keep the plain one, whose code this spelling
+     * would change (the order of the task's captured copies). */
+#pragma omp task firstprivate(fb, b)
+#else
 #pragma omp task
+#endif
     fb(b);
     fa(a);
 #pragma omp taskwait
@@ -296,20 +306,13 @@ FB_HOT void par_sort_threads(state *st)
     if (c.src != st->keys) memcpy(st->keys, c.src, st->n * sizeof *st->keys);
 }
 
-#define RUNNER(variant)                                                                        \
-    static void run_##variant(void *p)                                                         \
-    {                                                                                          \
-        state *st = p;                                                                         \
-        st->counters.calls++;                                                                  \
-        par_sort_##variant(st);                                                                \
-    }
-RUNNER(serial)
-RUNNER(qsort)
-RUNNER(pool)
+PAR_RUNNER(par_sort, serial)
+PAR_RUNNER(par_sort, qsort)
+PAR_RUNNER(par_sort, pool)
 #if FB_HAVE_OPENMP
-RUNNER(omp_tasks)
+PAR_RUNNER(par_sort, omp_tasks)
 #endif
-RUNNER(threads)
+PAR_RUNNER(par_sort, threads)
 
 static void *setup(const fb_ctx *ctx)
 {
@@ -323,13 +326,7 @@ static void *setup(const fb_ctx *ctx)
     fb_rng_seed(&rng, ctx->seed);
     for (size_t i = 0; i < st->n; i++) st->input[i] = fb_rng_next(&rng);
     st->pool = pool_create(ctx->threads);
-#if FB_HAVE_OPENMP
-#pragma omp parallel num_threads(st->threads)
-    {
-        fb_escape(st);
-    }
-#endif
-    pool_stats_get(st->pool, &st->counters.snap);
+    par_setup_done(st->pool, st->threads, &st->counters);
     return st;
 }
 
@@ -367,11 +364,7 @@ static uint64_t checksum(void *p)
     return fb_hash_bytes(st->keys, st->n * sizeof *st->keys, FB_HASH_INIT);
 }
 
-static void report(void *p, const fb_variant *v, fb_json *out)
-{
-    state *st = p;
-    par_report(out, v, st->pool, &st->counters);
-}
+PAR_REPORT_POOL
 
 static void teardown(void *p)
 {

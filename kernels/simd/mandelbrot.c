@@ -277,14 +277,7 @@ NO_CONTRACT FB_HOT void mandelbrot_neon(const float *cx, const float *cy, uint16
     }
 RUNNER(scalar)
 RUNNER(vecext)
-#if defined(__x86_64__)
-RUNNER(sse)
-RUNNER(avx2)
-RUNNER(avx512)
-#endif
-#if defined(__aarch64__)
-RUNNER(neon)
-#endif
+SIMD_INTRINSIC_VARIANTS(RUNNER)
 
 static void *setup(const fb_ctx *ctx)
 {

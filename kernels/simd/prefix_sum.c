@@ -237,14 +237,7 @@ FB_HOT void prefix_sum_neon(const uint32_t *in, uint32_t *out, size_t n)
 RUNNER(scalar)
 RUNNER(autovec)
 RUNNER(vecext)
-#if defined(__x86_64__)
-RUNNER(sse)
-RUNNER(avx2)
-RUNNER(avx512)
-#endif
-#if defined(__aarch64__)
-RUNNER(neon)
-#endif
+SIMD_INTRINSIC_VARIANTS(RUNNER)
 
 static void *setup(const fb_ctx *ctx)
 {

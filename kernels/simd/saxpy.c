@@ -170,14 +170,7 @@ FB_HOT void saxpy_neon(float a, const float *x, float *y, size_t n)
 RUNNER(scalar)
 RUNNER(autovec)
 RUNNER(vecext)
-#if defined(__x86_64__)
-RUNNER(sse)
-RUNNER(avx2)
-RUNNER(avx512)
-#endif
-#if defined(__aarch64__)
-RUNNER(neon)
-#endif
+SIMD_INTRINSIC_VARIANTS(RUNNER)
 
 static void *setup(const fb_ctx *ctx)
 {

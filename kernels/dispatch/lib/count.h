@@ -301,4 +301,23 @@ static inline void count_teardown(void *p)
         (st)->total = total_;                                                                  \
     } while (0)
 
+/* ---- harness glue ------------------------------------------------------- */
+
+/* run_<variant>: runs the hot function prefix_<variant>(st) and records
+ * path_name as the path it used, for the check and the report. */
+#define COUNT_RUNNER(prefix, variant, path_name)                                               \
+    static void run_##variant(void *p)                                                         \
+    {                                                                                          \
+        count_state *st = p;                                                                   \
+        prefix##_##variant(st);                                                                \
+        st->path = (path_name);                                                                \
+    }
+
+/* The path a variant used, in its JSON line: as "dispatched" for a variant
+ * that dispatches at run time, as "path" for one that calls a fixed path. */
+static inline void count_report_path(const count_state *st, bool dispatching, fb_json *out)
+{
+    if (st->path) fb_json_str(out, dispatching ? "dispatched" : "path", st->path);
+}
+
 #endif

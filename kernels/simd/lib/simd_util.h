@@ -66,6 +66,17 @@ typedef uint64_t vnq __attribute__((vector_size(FB_IVEC_BYTES))); /* native u64 
 #define VNU_LANES (FB_IVEC_BYTES / 4)
 #define VNQ_LANES (FB_IVEC_BYTES / 8)
 
+/* The hand-written variants most kernels of the family have, as an X-macro
+ * over a kernel's RUNNER(variant): sse, avx2 and avx512 on x86-64, neon on
+ * aarch64 (the same #if structure as the kernels' variant tables). */
+#if defined(__x86_64__)
+#define SIMD_INTRINSIC_VARIANTS(X) X(sse) X(avx2) X(avx512)
+#elif defined(__aarch64__)
+#define SIMD_INTRINSIC_VARIANTS(X) X(neon)
+#else
+#define SIMD_INTRINSIC_VARIANTS(X)
+#endif
+
 /* Portable fixed-width vectors (GCC/Clang vector extensions). */
 typedef float v4sf __attribute__((vector_size(16)));
 typedef float v8sf __attribute__((vector_size(32)));
