@@ -1,6 +1,6 @@
 /* atomics/counter: one shared counter, incremented by every thread, six ways.
  *
- * flagbench-sources: lib/team.c
+ * flagbench-sources: ../common/team.c
  *
  * What it shows
  *   All threads add 1 to a counter n times in total.  The shared variants put
@@ -48,7 +48,7 @@
  *               The gap to `sharded` is the cost of the locked instruction
  *               itself, the gap to `relaxed` the cost of contention.
  *   Threads are created in setup and pinned to distinct CPUs when there are
- *   enough (lib/team.h says why; with more threads than CPUs they are left
+ *   enough (common/team.h says why; with more threads than CPUs they are left
  *   unpinned); the timed part includes waking them and waiting for the last,
  *   not thread creation.
  * Sizes: n = total increments over all threads: test 100003, train 600001,
@@ -68,7 +68,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/team.h"
+#include "common/team.h"
 
 typedef struct {
     _Alignas(64) _Atomic uint64_t v;

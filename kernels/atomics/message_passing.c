@@ -1,6 +1,6 @@
 /* atomics/message_passing: a flag + payload handoff (ping-pong) under four correct orderings.
  *
- * flagbench-sources: lib/team.c
+ * flagbench-sources: ../common/team.c
  *
  * What it shows
  *   Two threads bounce a message: the pinger writes a payload (six plain,
@@ -50,8 +50,8 @@
  *   channels on their own cache lines); an odd thread out (and --threads 1)
  *   runs the same protocol with itself (no waiting, no line transfer: the
  *   cost of the code alone).  Threads are created in setup and pinned to
- *   distinct CPUs when there are enough (lib/team.h says why); the timed part
- *   includes waking them and waiting for the last.
+ *   distinct CPUs when there are enough (common/team.h says why); the timed
+ *   part includes waking them and waiting for the last.
  * Sizes: n = round trips per pair: test 2003, train 30001, ref 100000.  The
  *   data is two cache lines per pair (L1); what is measured is the latency of
  *   moving a line between two cores, twice per round trip.
@@ -71,8 +71,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/team.h"
 #include "lib/sync.h"
-#include "lib/team.h"
 
 #define PAYLOAD_WORDS 6
 /* Polls before parking: SPIN_LIMIT when every thread has a CPU; with more
@@ -161,9 +161,9 @@ static __attribute__((noinline)) void wake(channel *c) { futex_wake(&c->seq, 1);
 #define AWAIT_seq_cst(c, r) AWAIT_LOAD(c, r, memory_order_seq_cst)
 /* A release fence before a relaxed store, an acquire fence after the relaxed
  * load that reads it: the fences synchronize (C11 7.17.4p2).  TSan does not
- * model fences (lib/sync.h), so a TSan build replaces them with release/acquire
- * on the flag: the payload logic is still checked there, the fence reasoning
- * rests on the standard alone. */
+ * model fences (common/spin.h), so a TSan build replaces them with
+ * release/acquire on the flag: the payload logic is still checked there, the
+ * fence reasoning rests on the standard alone. */
 #if FB_TSAN
 #define FENCE_FLAG_STORE memory_order_release
 #define FENCE_FLAG_LOAD memory_order_acquire

@@ -1,6 +1,6 @@
 /* atomics/seqlock: a multi-word record read by many threads and written by one: seqlock, rwlock, mutex.
  *
- * flagbench-sources: lib/team.c
+ * flagbench-sources: ../common/team.c
  *
  * What it shows
  *   One writer repeatedly publishes a new 8-word record (a version, six data
@@ -55,9 +55,9 @@
  *   where lock holders get preempted and the lock-free readers should win
  *   clearly).
  *   Readers whose seqlock read keeps finding a write in progress spin with
- *   `pause`, then yield (lib/sync.h), so with more threads than cores a
+ *   `pause`, then yield (common/spin.h), so with more threads than cores a
  *   reader gives its CPU to a preempted writer.  Threads are created in setup
- *   and pinned to distinct CPUs when there are enough (lib/team.h says why);
+ *   and pinned to distinct CPUs when there are enough (common/team.h says why);
  *   the timed part includes waking them and waiting for the last.
  * Sizes: n = reads per reader: test 20003, train 60001, ref 300000; items =
  *   all reads and writes.  The record is one cache line, the lock or counter
@@ -82,8 +82,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/team.h"
 #include "lib/sync.h"
-#include "lib/team.h"
 
 #define RECORD_WORDS 8 /* [0] version, [1..6] data, [7] checksum of [0..6] */
 #define READS_PER_WRITE 64
@@ -135,7 +135,7 @@ static _Alignas(64) uint64_t g_rwlock_rec[RECORD_WORDS] FB_GUARDED_BY(g_rwlock);
 static _Alignas(64) fb_mutex g_mutex = FB_MUTEX_INIT;
 static _Alignas(64) uint64_t g_mutex_rec[RECORD_WORDS] FB_GUARDED_BY(g_mutex);
 
-/* TSan does not model fences (lib/sync.h).  A TSan build uses the other
+/* TSan does not model fences (common/spin.h).  A TSan build uses the other
  * correct formulation: release data stores and acquire data loads (a reader
  * whose acquire load sees a new word synchronizes with the writer's store,
  * after which the odd seq is visible to its second seq load).  On x86 both

@@ -1,6 +1,6 @@
 /* atomics/spinlock: spin locks (TAS, TTAS+backoff, ticket, MCS) vs pthread_mutex, with and without oversubscription.
  *
- * flagbench-sources: lib/team.c
+ * flagbench-sources: ../common/team.c
  *
  * What it shows
  *   Every thread repeatedly takes a lock, updates two words of shared data
@@ -52,7 +52,7 @@
  *              and again while the rest are preempted or yielding
  *              (thread_ops_min and thread_ops_max in the JSON line show it).
  *              Every spin loop here spins 1024 pauses and then calls
- *              sched_yield() on each further poll (lib/sync.h); a pure spin
+ *              sched_yield() on each further poll (common/spin.h); a pure spin
  *              would collapse far worse.
  *   Orderings (weakest correct): acquiring is an acquire operation (the
  *   exchange, the load of "now serving", the MCS flag load) and releasing a
@@ -66,7 +66,7 @@
  *   its lock held: each lock type is a capability, its lock and unlock
  *   functions acquire and release it, the data is guarded_by it (lib/sync.h).
  *   Threads are created in setup; the first five variants' threads are pinned
- *   to distinct CPUs when there are enough (lib/team.h says why), the *_over
+ *   to distinct CPUs when there are enough (common/team.h says why), the *_over
  *   threads are never pinned.  The timed part includes waking them, the
  *   start line (all threads arrive, the last releases the rest) and waiting
  *   for the last to finish.
@@ -95,8 +95,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/team.h"
 #include "lib/sync.h"
-#include "lib/team.h"
 
 #define BACKOFF_MIN 4u
 #define BACKOFF_MAX 1024u

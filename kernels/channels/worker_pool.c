@@ -1,7 +1,7 @@
 /* channels/worker_pool: a dispatcher hands n jobs to a pool of workers over
  * one shared channel; results come back over another.
  *
- * flagbench-sources: lib/team.c lib/chan_mutex.c lib/chan_array.c lib/chan_list.c
+ * flagbench-sources: ../common/team.c lib/flow.c lib/chan_mutex.c lib/chan_array.c lib/chan_list.c
  *
  * What it shows
  *   The job channel has one sender and W receivers (the workers compete for
@@ -33,11 +33,12 @@
  * Threads: --threads N gives N workers (at least 1) plus the dispatcher and
  *   the collector: N+2 threads, so the default (N = CPUs = 2) already
  *   oversubscribes this 2-core machine and blocked threads must park.  The
- *   threads are created in setup and parked between repetitions (waking them
- *   is timed, creating them is not); the channels are created and freed inside
- *   the timed run (a few microseconds).  The hot function
+ *   threads are created in setup and wait between repetitions (common/team.h;
+ *   waking them is timed, creating them is not); the channels are created and
+ *   freed inside the timed run (a few microseconds).  The hot function
  *   worker_pool_<variant> is one team member's job: member 0 collects, 1
- *   dispatches, the others work.
+ *   dispatches, the others work (the message flow the channel kernels share,
+ *   lib/flow.h).
  * Extra output: fairness_min_max = fewest / most jobs handled by one worker
  *   (1 = perfectly even); min_jobs and max_jobs.  Throughput is
  *   1e9 / ns_per_item jobs per second.
@@ -55,189 +56,23 @@
  */
 #include "harness.h"
 
-#include <stdlib.h>
-#include <string.h>
+#include "lib/flow.h"
 
-#include "lib/chan.h"
-#include "lib/team.h"
-#include "lib/work.h"
+/* The plain flow (lib/flow.h): one shared job channel. */
+FLOW_VARIANTS(worker_pool, 0)
 
-enum { CAPACITY = 256 };
-
-typedef struct wstat {
-    _Alignas(64) uint64_t handled;
-} wstat;
-
-typedef struct state {
-    size_t n;
-    uint64_t seed;
-    int workers;
-    team *team;
-    void *jobs, *results; /* this repetition's channels */
-    uint8_t *seen;        /* by job id */
-    uint64_t *last;       /* per worker: last id the collector saw from it */
-    wstat *ws;
-    /* the collector's totals */
-    uint64_t count, dup, disorder, sum, xor;
-} state;
-
-#define ALWAYS_INLINE static inline __attribute__((always_inline))
-
-ALWAYS_INLINE void collector(state *st, chan_kind k)
-{
-    uint64_t count = 0, dup = 0, disorder = 0, sum = 0, x = 0;
-    chan_msg m;
-    while (ch_recv(k, st->results, &m)) {
-        uint64_t id = m.a & ID_MASK;
-        unsigned w = (unsigned)(m.a >> ID_BITS);
-        if (id < st->n && w < (unsigned)st->workers) {
-            dup += st->seen[id];
-            st->seen[id] = 1;
-            disorder += st->last[w] != UINT64_MAX && id <= st->last[w];
-            st->last[w] = id;
-        } else {
-            dup++; /* a message nobody sent */
-        }
-        count++;
-        sum += m.b;
-        x ^= m.b;
-        fb_stress_point();
-    }
-    st->count = count;
-    st->dup = dup;
-    st->disorder = disorder;
-    st->sum = sum;
-    st->xor = x;
-}
-
-ALWAYS_INLINE void dispatcher(state *st, chan_kind k)
-{
-    for (size_t i = 0; i < st->n; i++) {
-        ch_send(k, st->jobs, (chan_msg){i, ch_payload(i, st->seed)});
-        fb_stress_point();
-    }
-    ch_sender_done(k, st->jobs);
-}
-
-ALWAYS_INLINE void worker(state *st, int w, chan_kind k)
-{
-    uint64_t handled = 0;
-    chan_msg m;
-    while (ch_recv(k, st->jobs, &m)) {
-        ch_send(k, st->results, (chan_msg){m.a | (uint64_t)w << ID_BITS, ch_work(m.b)});
-        handled++;
-        fb_stress_point();
-    }
-    ch_sender_done(k, st->results);
-    st->ws[w].handled = handled;
-}
-
-ALWAYS_INLINE void pool_body(state *st, int idx, chan_kind k)
-{
-    if (idx == 0) collector(st, k);
-    else if (idx == 1) dispatcher(st, k);
-    else worker(st, idx - 2, k);
-}
-
-FB_HOT void worker_pool_mutex(void *arg, int idx) { pool_body(arg, idx, CH_MUTEX); }
-FB_HOT void worker_pool_array(void *arg, int idx) { pool_body(arg, idx, CH_ARRAY); }
-FB_HOT void worker_pool_list(void *arg, int idx) { pool_body(arg, idx, CH_LIST); }
-
-ALWAYS_INLINE void run_pool(state *st, chan_kind k, team_fn fn)
-{
-    st->jobs = ch_new(k, CAPACITY, 1);
-    st->results = ch_new(k, CAPACITY, st->workers);
-    team_run(st->team, st->workers + 2, fn, st);
-    ch_free(k, st->jobs);
-    ch_free(k, st->results);
-}
-
-static void run_mutex(void *p) { run_pool(p, CH_MUTEX, worker_pool_mutex); }
-static void run_array(void *p) { run_pool(p, CH_ARRAY, worker_pool_array); }
-static void run_list(void *p) { run_pool(p, CH_LIST, worker_pool_list); }
-
-static void *setup(const fb_ctx *ctx)
-{
-    state *st = fb_calloc(1, sizeof *st);
-    st->n = ctx->n;
-    st->seed = ctx->seed;
-    st->workers = ctx->threads > 1 ? ctx->threads : 1;
-    st->seen = fb_calloc(st->n, 1);
-    st->last = fb_calloc((size_t)st->workers, sizeof *st->last);
-    st->ws = fb_calloc((size_t)st->workers, sizeof *st->ws);
-    st->team = team_create(st->workers + 2);
-    return st;
-}
-
-static void prepare(void *p, const fb_variant *v)
-{
-    (void)v;
-    state *st = p;
-    memset(st->seen, 0, st->n);
-    for (int w = 0; w < st->workers; w++) {
-        st->last[w] = UINT64_MAX;
-        st->ws[w].handled = 0;
-    }
-}
-
-static bool check(void *p, const fb_variant *v, char *why, size_t len)
-{
-    (void)v;
-    state *st = p;
-    uint64_t sum = 0, x = 0, handled = 0;
-    for (size_t i = 0; i < st->n; i++) {
-        uint64_t r = ch_work(ch_payload(i, st->seed));
-        sum += r;
-        x ^= r;
-        if (!st->seen[i]) {
-            snprintf(why, len, "job %zu never came back", i);
-            return false;
-        }
-    }
-    for (int w = 0; w < st->workers; w++) handled += st->ws[w].handled;
-    if (st->count != st->n || st->dup || st->disorder || handled != st->n || st->sum != sum || st->xor != x) {
-        snprintf(why, len,
-                 "%llu results for %zu jobs, %llu duplicated or foreign, %llu out of order, "
-                 "workers handled %llu, sum %s, xor %s",
-                 (unsigned long long)st->count, st->n, (unsigned long long)st->dup,
-                 (unsigned long long)st->disorder, (unsigned long long)handled,
-                 st->sum == sum ? "ok" : "differs", st->xor == x ? "ok" : "differs");
-        return false;
-    }
-    return true;
-}
-
-static uint64_t checksum(void *p)
-{
-    state *st = p;
-    uint64_t t[3] = {st->count, st->sum, st->xor};
-    return fb_hash_bytes(t, sizeof t, FB_HASH_INIT);
-}
+static void *setup(const fb_ctx *ctx) { return flow_setup(ctx, ctx->threads > 1 ? ctx->threads : 1, 0); }
 
 static void report(void *p, const fb_variant *v, fb_json *out)
 {
     (void)v;
-    state *st = p;
-    uint64_t lo = UINT64_MAX, hi = 0;
-    for (int w = 0; w < st->workers; w++) {
-        uint64_t h = st->ws[w].handled;
-        lo = h < lo ? h : lo;
-        hi = h > hi ? h : hi;
-    }
-    fb_json_int(out, "workers", st->workers);
+    ch_flow *f = p;
+    uint64_t lo, hi;
+    flow_handled_range(f, &lo, &hi);
+    fb_json_int(out, "workers", f->workers);
     fb_json_int(out, "min_jobs", (long long)lo);
     fb_json_int(out, "max_jobs", (long long)hi);
     fb_json_num(out, "fairness_min_max", hi ? (double)lo / (double)hi : 1.0);
-}
-
-static void teardown(void *p)
-{
-    state *st = p;
-    team_destroy(st->team);
-    free(st->seen);
-    free(st->last);
-    free(st->ws);
-    free(st);
 }
 
 static const fb_variant variants[] = {
@@ -255,11 +90,11 @@ static const fb_kernel kernel = {
     .reps = {1, 5, 5},
     .concurrent = true,
     .setup = setup,
-    .prepare = prepare,
-    .check = check,
-    .checksum = checksum,
+    .prepare = flow_prepare,
+    .check = flow_check,
+    .checksum = flow_checksum,
     .report = report,
-    .teardown = teardown,
+    .teardown = flow_teardown,
     .variants = variants,
     .variant_count = FB_COUNT(variants),
 };

@@ -1,7 +1,7 @@
 /* queues/mpmc: one producer/consumer workload across five MPMC queues and
  * three thread configurations.
  *
- * flagbench-sources: lib/team.c lib/hazard.c
+ * flagbench-sources: ../common/team.c lib/hazard.c
  * flagbench-needs: ck
  *
  * What it shows
@@ -59,11 +59,12 @@
  *   team member's whole job (producer or consumer by its index); the three
  *   functions of a queue share one always-inline body, specialised on the
  *   producer count, so each symbol holds that queue's inlined loops.  The
- *   threads are created in setup and parked between repetitions: waking them
- *   is timed, creating them is not.
+ *   threads (one team, common/team.h, sized for the largest configuration;
+ *   a configuration runs the first P+C members) are created in setup and
+ *   wait between repetitions: waking them is timed, creating them is not.
  *   Waiting: consumers of an empty queue and producers of a full one spin
  *   briefly, then park on a futex eventcount with lazy wake-ups
- *   (lib/park.h); mutex uses its condition variables.
+ *   (lib/park.h, common/eventcount.h); mutex uses its condition variables.
  * Sizes: test 5003, train 60001, ref 150000 items (64-bit words).  The
  *   bounded queues hold 16 KiB of cells (L1/L2); msq and seg allocate as they
  *   go, but the queue stays short because consumers keep up, so the live
@@ -92,17 +93,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/team.h"
 #include "lib/hazard.h"
 #include "lib/msq.h"
 #include "lib/park.h"
 #include "lib/segq.h"
-#include "lib/team.h"
 #include "lib/vyukov.h"
 
-#if FB_HAVE_CK && !Q_TSAN
+#if FB_HAVE_CK && !FB_TSAN
 #include <ck_fifo.h>
 #endif
-#if FB_HAVE_CK && !Q_TSAN && defined(CK_F_FIFO_MPMC)
+#if FB_HAVE_CK && !FB_TSAN && defined(CK_F_FIFO_MPMC)
 #define USE_CK 1
 #else
 #define USE_CK 0
@@ -291,7 +292,7 @@ static void run_config(state *st, enum alg a, enum conf cf, team_fn fn)
     st->P = st->C = P;
     /* Consumer quotas: together exactly n, so every consumer finishes. */
     for (int c = 0; c <= st->C; c++) st->cbase[c] = range(st->n, c, st->C);
-    team_run(st->team, st->P + st->C, fn, st);
+    team_run_some(st->team, st->P + st->C, fn, st);
     /* Every thread has stopped: reclaim what the lock-free queues could not
      * free while others might still have been reading it (timed). */
     switch (a) {
@@ -306,7 +307,11 @@ static void run_config(state *st, enum alg a, enum conf cf, team_fn fn)
 }
 
 #define VARIANT(NAME, ALG, CONF, PFIX)                                                         \
-    FB_HOT void mpmc_##NAME(void *arg, int idx) { mpmc_body(arg, idx, ALG, PFIX); }            \
+    FB_HOT void mpmc_##NAME(void *arg, int idx, int nt)                                        \
+    {                                                                                          \
+        (void)nt;                                                                              \
+        mpmc_body(arg, idx, ALG, PFIX);                                                        \
+    }                                                                                          \
     static void run_##NAME(void *p) { run_config(p, ALG, CONF, mpmc_##NAME); }
 #define QUEUE(Q, ALG)                                                                          \
     VARIANT(Q##_1p1c, ALG, C_1P1C, 1)                                                          \
@@ -330,7 +335,7 @@ static void *setup(const fb_ctx *ctx)
     st->seed = ctx->seed;
     st->over = 2 * (ctx->threads > 0 ? ctx->threads : 1);
     int most = 2 * st->over > 4 ? 2 * st->over : 4;
-    st->team = team_create(most);
+    st->team = team_create(most, NULL);
     st->cbase = fb_calloc((size_t)most + 1, sizeof *st->cbase);
     st->log = fb_calloc(st->n, sizeof *st->log);
     st->res = fb_calloc((size_t)most, sizeof *st->res);

@@ -1,6 +1,6 @@
 /* queues/spsc: a bounded single-producer single-consumer ring, four ways.
  *
- * flagbench-sources: lib/team.c
+ * flagbench-sources: ../common/team.c
  * flagbench-needs: ck
  *
  * What it shows
@@ -32,15 +32,15 @@
  *              is found, and never under TSan (its assembly is not
  *              instrumented).
  *   All four block the same way when the ring is full or empty (lib/park.h: a
- *   bounded spin, then a futex park with lazy wake-ups), except mutex, which
- *   uses its condition variables.
+ *   bounded spin, then a futex park with lazy wake-ups, common/eventcount.h),
+ *   except mutex, which uses its condition variables.
  * Threads: --threads N runs N/2 independent producer/consumer pairs, each with
  *   its own ring, sharing the n items (default N = CPUs = 2: one pair).  With
  *   --threads 1 a single thread alternates the two roles, pushing bursts of 512
  *   items and popping them back: no concurrency at all, only the cost of the
- *   ring operations themselves.  The threads are created in setup and parked
- *   between repetitions; waking them is inside the timed part, creating them
- *   is not.
+ *   ring operations themselves.  The threads (common/team.h) are created in
+ *   setup and wait between repetitions; waking them is inside the timed part,
+ *   creating them is not.
  * Sizes: test 10007 items, train 150001, ref 250000.  An item is a 64-bit word;
  *   each ring is 8 KiB of slots plus four 64-byte index/parking lines, so
  *   everything lives in L1/L2 and the cost is the cross-core traffic.
@@ -63,10 +63,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/team.h"
 #include "lib/park.h"
-#include "lib/team.h"
 
-#define USE_CK (FB_HAVE_CK && !Q_TSAN)
+#define USE_CK (FB_HAVE_CK && !FB_TSAN)
 #if USE_CK
 #include <ck_ring.h>
 #endif
@@ -329,14 +329,14 @@ ALWAYS_INLINE void spsc_body(state *st, int idx, enum kind k)
 
 /* The hot functions: each is one team member's whole job (see the doc
  * comment); the run_* wrappers hand them to the thread team. */
-FB_HOT void spsc_lamport(void *arg, int idx) { spsc_body(arg, idx, K_LAMPORT); }
-FB_HOT void spsc_cached(void *arg, int idx) { spsc_body(arg, idx, K_CACHED); }
-FB_HOT void spsc_mutex(void *arg, int idx) { spsc_body(arg, idx, K_MUTEX); }
+FB_HOT void spsc_lamport(void *arg, int idx, int nt) { (void)nt; spsc_body(arg, idx, K_LAMPORT); }
+FB_HOT void spsc_cached(void *arg, int idx, int nt) { (void)nt; spsc_body(arg, idx, K_CACHED); }
+FB_HOT void spsc_mutex(void *arg, int idx, int nt) { (void)nt; spsc_body(arg, idx, K_MUTEX); }
 #if USE_CK
-FB_HOT void spsc_ck(void *arg, int idx) { spsc_body(arg, idx, K_CK); }
+FB_HOT void spsc_ck(void *arg, int idx, int nt) { (void)nt; spsc_body(arg, idx, K_CK); }
 #endif
 
-static void run_team(state *st, team_fn fn) { team_run(st->team, st->single ? 1 : 2 * st->pairs, fn, st); }
+static void run_team(state *st, team_fn fn) { team_run(st->team, fn, st); }
 static void run_lamport(void *p) { run_team(p, spsc_lamport); }
 static void run_cached(void *p) { run_team(p, spsc_cached); }
 static void run_mutex(void *p) { run_team(p, spsc_mutex); }
@@ -365,7 +365,7 @@ static void *setup(const fb_ctx *ctx)
         pthread_cond_init(&m->not_empty, NULL);
         pthread_cond_init(&m->not_full, NULL);
     }
-    st->team = team_create(st->single ? 1 : 2 * st->pairs);
+    st->team = team_create(st->single ? 1 : 2 * st->pairs, NULL);
     return st;
 }
 

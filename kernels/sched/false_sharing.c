@@ -1,6 +1,6 @@
 /* sched/false_sharing: per-thread counters packed into one cache line vs padded to their own.
  *
- * flagbench-sources: lib/team.c
+ * flagbench-sources: ../common/team.c
  *
  * What it shows
  *   Each thread increments only its own counter; no counter is shared, yet
@@ -41,7 +41,7 @@
  *              memory: the ceiling for the others.
  *   With one thread (--threads 1) packed equals padded: nothing to share.
  *   Threads are created in setup and pinned to distinct CPUs when there are
- *   enough (lib/team.h: unpinned threads on this VM can take turns on one
+ *   enough (common/team.h: unpinned threads on this VM can take turns on one
  *   CPU, which hides false sharing entirely); with more threads than CPUs
  *   they are unpinned and the effect shrinks, since only threads running at
  *   the same moment on different cores fight over the line.  The timed part
@@ -63,7 +63,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/team.h"
+#include "common/team.h"
 
 typedef struct {
     _Atomic uint64_t v;

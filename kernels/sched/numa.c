@@ -1,6 +1,6 @@
 /* sched/numa: first-touch page placement: memory initialised by the thread that uses it vs by one thread.
  *
- * flagbench-sources: lib/team.c
+ * flagbench-sources: ../common/team.c
  * flagbench-needs: numa
  *
  * What it shows
@@ -60,7 +60,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "lib/team.h"
+#include "common/team.h"
 
 #if FB_HAVE_NUMA
 #include <numa.h>

@@ -1,6 +1,6 @@
 /* sched/pinning: one bulk-synchronous compute kernel run pinned, unpinned and oversubscribed.
  *
- * flagbench-sources: lib/team.c
+ * flagbench-sources: ../common/team.c
  *
  * What it shows
  *   An array is split into one contiguous chunk per thread; in each of 32
@@ -30,10 +30,10 @@
  *              so every round pays context switches and futex wake-ups, and
  *              threads that arrive early burn their spin phase for nothing.
  *   The barrier spins briefly (2000 pauses) and then sleeps on a futex
- *   (lib/sync.h), like OpenMP runtimes, so oversubscription degrades it
+ *   (common/spin.h), like OpenMP runtimes, so oversubscription degrades it
  *   instead of deadlocking it.  Threads are created in setup (each variant
  *   has its own team); the pinned and unpinned teams poll for work for ~2 ms
- *   between repetitions (lib/team.h), the oversubscribed team parks at once.
+ *   between repetitions (common/team.h), the oversubscribed team parks at once.
  *   The timed part includes waking the team and waiting for the last thread;
  *   the array is reset before each repetition by the same threads that then
  *   compute on it (untimed), so each chunk starts in its user's cache.
@@ -56,8 +56,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/sync.h"
-#include "lib/team.h"
+#include "common/spin.h"
+#include "common/team.h"
 
 #define ROUNDS 32
 #define MIX_STEPS 4

@@ -34,8 +34,8 @@ struct chan_array {
     _Alignas(64) size_t capacity, one_lap, mark_bit;
     slot *buf;
     atomic_int senders;
-    ch_event receivers; /* parked receivers wait for a message */
-    ch_event senders_ev; /* parked senders wait for room */
+    eventcount receivers; /* parked receivers wait for a message */
+    eventcount senders_ev; /* parked senders wait for room */
 };
 
 enum { OK, WOULD_BLOCK, DISCONNECTED };
@@ -54,8 +54,8 @@ chan_array *chan_array_new(size_t capacity, int senders)
     atomic_init(&c->head, 0);
     atomic_init(&c->tail, 0);
     atomic_init(&c->senders, senders);
-    ch_event_init(&c->receivers);
-    ch_event_init(&c->senders_ev);
+    ec_init(&c->receivers);
+    ec_init(&c->senders_ev);
     return c;
 }
 
@@ -87,7 +87,7 @@ static int try_send(chan_array *c, chan_msg m)
                 atomic_store_explicit(&s->stamp, tail + 1, memory_order_release);
                 return OK;
             }
-            ch_relax();
+            cpu_relax();
         } else if (stamp + c->one_lap == tail + 1) {
             /* The slot holds last lap's message: full, unless a receiver is
              * just taking it.  The fence orders our tail read before the head
@@ -95,11 +95,11 @@ static int try_send(chan_array *c, chan_msg m)
             atomic_thread_fence(memory_order_seq_cst);
             size_t head = atomic_load_explicit(&c->head, memory_order_relaxed);
             if (head + c->one_lap == tail) return WOULD_BLOCK;
-            ch_snooze(&step);
+            spin_snooze(&step);
             tail = atomic_load_explicit(&c->tail, memory_order_relaxed);
         } else {
             /* another sender claimed this slot and moved the tail */
-            ch_snooze(&step);
+            spin_snooze(&step);
             tail = atomic_load_explicit(&c->tail, memory_order_relaxed);
         }
     }
@@ -125,16 +125,16 @@ static int try_recv(chan_array *c, chan_msg *m)
                 atomic_store_explicit(&s->stamp, head + c->one_lap, memory_order_release);
                 return OK;
             }
-            ch_relax();
+            cpu_relax();
         } else if (stamp == head) {
             /* Not written yet: empty, unless a sender is just writing. */
             atomic_thread_fence(memory_order_seq_cst);
             size_t tail = atomic_load_explicit(&c->tail, memory_order_relaxed);
             if ((tail & ~c->mark_bit) == head) return tail & c->mark_bit ? DISCONNECTED : WOULD_BLOCK;
-            ch_snooze(&step);
+            spin_snooze(&step);
             head = atomic_load_explicit(&c->head, memory_order_relaxed);
         } else {
-            ch_snooze(&step);
+            spin_snooze(&step);
             head = atomic_load_explicit(&c->head, memory_order_relaxed);
         }
     }
@@ -159,7 +159,7 @@ void chan_array_send(chan_array *c, chan_msg m)
 {
     int r;
     CH_WAIT_UNTIL(&c->senders_ev, (r = try_send(c, m)) != WOULD_BLOCK, can_send(c));
-    if (r == OK) ch_event_notify(&c->receivers);
+    if (r == OK) ec_notify(&c->receivers);
 }
 
 bool chan_array_recv(chan_array *c, chan_msg *m)
@@ -167,7 +167,7 @@ bool chan_array_recv(chan_array *c, chan_msg *m)
     int r;
     CH_WAIT_UNTIL(&c->receivers, (r = try_recv(c, m)) != WOULD_BLOCK, can_recv(c));
     if (r != OK) return false;
-    ch_event_notify(&c->senders_ev);
+    ec_notify(&c->senders_ev);
     return true;
 }
 
@@ -176,6 +176,6 @@ void chan_array_sender_done(chan_array *c)
     /* acq_rel: every sender's messages are ordered before the disconnect. */
     if (atomic_fetch_sub_explicit(&c->senders, 1, memory_order_acq_rel) == 1) {
         atomic_fetch_or_explicit(&c->tail, c->mark_bit, memory_order_seq_cst);
-        ch_event_wake_all(&c->receivers);
+        ec_wake_all(&c->receivers);
     }
 }

@@ -57,7 +57,7 @@ struct chan_list {
     end head;
     end tail;
     _Alignas(64) atomic_int senders;
-    ch_event receivers;
+    eventcount receivers;
 };
 
 static block *new_block(void)
@@ -81,7 +81,7 @@ chan_list *chan_list_new(size_t capacity_ignored, int senders)
     atomic_init(&c->tail.index, 0);
     atomic_init(&c->tail.block, b);
     atomic_init(&c->senders, senders);
-    ch_event_init(&c->receivers);
+    ec_init(&c->receivers);
     return c;
 }
 
@@ -124,7 +124,7 @@ void chan_list_send(chan_list *c, chan_msg m)
         if (tail & MARK) break; /* disconnected: nobody sends after that here */
         size_t offset = (tail >> SHIFT) % LAP;
         if (offset == BLOCK_CAP) {
-            ch_snooze(&step);
+            spin_snooze(&step);
             tail = atomic_load_explicit(&c->tail.index, memory_order_acquire);
             b = atomic_load_explicit(&c->tail.block, memory_order_acquire);
             continue;
@@ -147,10 +147,10 @@ void chan_list_send(chan_list *c, chan_msg m)
             break;
         }
         b = atomic_load_explicit(&c->tail.block, memory_order_acquire);
-        ch_snooze(&step);
+        spin_snooze(&step);
     }
     free(next_block);
-    ch_event_notify(&c->receivers);
+    ec_notify(&c->receivers);
 }
 
 enum { OK, WOULD_BLOCK, DISCONNECTED };
@@ -163,7 +163,7 @@ static int try_recv(chan_list *c, chan_msg *m)
     for (;;) {
         size_t offset = (head >> SHIFT) % LAP;
         if (offset == BLOCK_CAP) {
-            ch_snooze(&step);
+            spin_snooze(&step);
             head = atomic_load_explicit(&c->head.index, memory_order_acquire);
             b = atomic_load_explicit(&c->head.block, memory_order_acquire);
             continue;
@@ -182,7 +182,7 @@ static int try_recv(chan_list *c, chan_msg *m)
                 block *next;
                 unsigned wait = 0;
                 while ((next = atomic_load_explicit(&b->next, memory_order_acquire)) == NULL)
-                    ch_snooze(&wait);
+                    spin_snooze(&wait);
                 size_t next_index = (new_head & ~(size_t)MARK) + (1u << SHIFT);
                 if (atomic_load_explicit(&next->next, memory_order_relaxed) != NULL) next_index |= MARK;
                 atomic_store_explicit(&c->head.block, next, memory_order_release);
@@ -190,7 +190,8 @@ static int try_recv(chan_list *c, chan_msg *m)
             }
             slot *s = &b->slots[offset];
             unsigned wait = 0;
-            while ((atomic_load_explicit(&s->state, memory_order_acquire) & WRITE) == 0) ch_snooze(&wait);
+            while ((atomic_load_explicit(&s->state, memory_order_acquire) & WRITE) == 0)
+                spin_snooze(&wait);
             *m = s->msg;
             if (offset + 1 == BLOCK_CAP)
                 destroy(b, 0);
@@ -199,7 +200,7 @@ static int try_recv(chan_list *c, chan_msg *m)
             return OK;
         }
         b = atomic_load_explicit(&c->head.block, memory_order_acquire);
-        ch_snooze(&step);
+        spin_snooze(&step);
     }
 }
 
@@ -222,6 +223,6 @@ void chan_list_sender_done(chan_list *c)
 {
     if (atomic_fetch_sub_explicit(&c->senders, 1, memory_order_acq_rel) == 1) {
         atomic_fetch_or_explicit(&c->tail.index, MARK, memory_order_seq_cst);
-        ch_event_wake_all(&c->receivers);
+        ec_wake_all(&c->receivers);
     }
 }

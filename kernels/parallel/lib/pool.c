@@ -16,7 +16,8 @@
 #endif
 #include "pool.h"
 
-#include "harness.h" /* fb_stress_point */
+#include "common/spin.h" /* cpu_relax, futex_wait, futex_wake */
+#include "harness.h"     /* fb_stress_point */
 
 /* GCC's TSan warns that it does not model the fences (-Wtsan), which
  * -Werror would turn into a failed build; that is accounted for above. */
@@ -25,7 +26,6 @@
 #endif
 
 #include <limits.h>
-#include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdalign.h>
@@ -34,19 +34,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 /* ---- small helpers -------------------------------------------------------- */
-
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    __asm__ volatile("yield" ::: "memory");
-#endif
-}
 
 static _Noreturn void pool_die(const char *what)
 {
@@ -68,18 +57,6 @@ static inline void stat_inc(atomic_ulong *c)
 {
     atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
                           memory_order_relaxed);
-}
-
-static void futex_wait(atomic_uint *addr, unsigned expected)
-{
-    /* Returns at once if *addr != expected (checked atomically with queueing
-     * in the kernel), on a wake, or spuriously (EINTR): callers loop. */
-    syscall(SYS_futex, (unsigned *)addr, FUTEX_WAIT_PRIVATE, expected, NULL, NULL, 0);
-}
-
-static void futex_wake(atomic_uint *addr)
-{
-    syscall(SYS_futex, (unsigned *)addr, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
 }
 
 /* ---- types ------------------------------------------------------------------ */
@@ -297,7 +274,7 @@ static void wake(worker *v)
 {
     /* release: a sleeper that reads the new wake_seq sees what we published. */
     atomic_fetch_add_explicit(&v->wake_seq, 1, memory_order_release);
-    futex_wake(&v->wake_seq);
+    futex_wake(&v->wake_seq, INT_MAX);
 }
 
 /* Wakes v if it is (about to be) parked and nobody else has claimed it. */
@@ -353,7 +330,7 @@ static void idle_sleep(worker *w, pool_job *waiting_on)
               work_visible(p);
     if (!go) {
         stat_inc(&w->parks);
-        futex_wait(&w->wake_seq, seq);
+        futex_wait(&w->wake_seq, seq, 0);
     }
     atomic_store_explicit(&w->sleeping, 0, memory_order_relaxed);
     atomic_fetch_sub_explicit(&p->sleepers, 1, memory_order_relaxed);

@@ -124,7 +124,7 @@ Q_ALWAYS_INLINE void segq_push(segq *q, uint64_t v)
         size_t offset = (tail >> SEG_SHIFT) % SEG_LAP;
         if (offset == SEG_CAP) {
             /* the producer of the last slot is installing the next block */
-            q_snooze(&step);
+            spin_snooze(&step);
             tail = atomic_load_explicit(&q->tail.index, memory_order_acquire);
             block = atomic_load_explicit(&q->tail.block, memory_order_acquire);
             continue;
@@ -154,7 +154,7 @@ Q_ALWAYS_INLINE void segq_push(segq *q, uint64_t v)
             break;
         }
         block = atomic_load_explicit(&q->tail.block, memory_order_acquire);
-        q_snooze(&step);
+        spin_snooze(&step);
     }
     if (next_block) free(next_block); /* allocated, then someone else took the last slot */
 }
@@ -169,7 +169,7 @@ Q_ALWAYS_INLINE bool segq_try_pop(segq *q, uint64_t *out)
         size_t offset = (head >> SEG_SHIFT) % SEG_LAP;
         if (offset == SEG_CAP) {
             /* the consumer of the last slot is moving head to the next block */
-            q_snooze(&step);
+            spin_snooze(&step);
             head = atomic_load_explicit(&q->head.index, memory_order_acquire);
             block = atomic_load_explicit(&q->head.block, memory_order_acquire);
             continue;
@@ -191,7 +191,7 @@ Q_ALWAYS_INLINE bool segq_try_pop(segq *q, uint64_t *out)
                 seg_block *next;
                 unsigned wait = 0;
                 while ((next = atomic_load_explicit(&block->next, memory_order_acquire)) == NULL)
-                    q_snooze(&wait);
+                    spin_snooze(&wait);
                 size_t next_index = (new_head & ~(size_t)SEG_HAS_NEXT) + (1u << SEG_SHIFT);
                 if (atomic_load_explicit(&next->next, memory_order_relaxed) != NULL)
                     next_index |= SEG_HAS_NEXT;
@@ -201,7 +201,8 @@ Q_ALWAYS_INLINE bool segq_try_pop(segq *q, uint64_t *out)
             seg_slot *s = &block->slots[offset];
             /* The producer has claimed the slot; wait for its value. */
             unsigned wait = 0;
-            while ((atomic_load_explicit(&s->state, memory_order_acquire) & SLOT_WRITE) == 0) q_snooze(&wait);
+            while ((atomic_load_explicit(&s->state, memory_order_acquire) & SLOT_WRITE) == 0)
+                spin_snooze(&wait);
             *out = s->value;
             if (offset + 1 == SEG_CAP)
                 seg_destroy(block, 0);
@@ -210,7 +211,7 @@ Q_ALWAYS_INLINE bool segq_try_pop(segq *q, uint64_t *out)
             return true;
         }
         block = atomic_load_explicit(&q->head.block, memory_order_acquire);
-        q_snooze(&step);
+        spin_snooze(&step);
     }
 }
 

@@ -1,5 +1,5 @@
-/* atomics/lib/team.c: persistent worker threads; see team.h. */
-#include "team.h"
+/* common/team.c: persistent worker threads; see team.h. */
+#include "common/team.h"
 
 #include <pthread.h>
 #include <sched.h>
@@ -9,16 +9,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/spin.h"
 #include "harness.h"
-#include "sync.h"
 
 #define GEN_QUIT 0xffffffffu
 /* How long an idle member polls for the next job before it parks. */
 #define IDLE_SPIN_NS 2000000ull
 
 typedef struct member {
-    _Alignas(64) _Atomic uint32_t go; /* generation to run; GEN_QUIT ends the thread */
-    _Atomic uint32_t parked;          /* 1 while in (or about to enter) futex_wait */
+    /* This member's job counter: its waker (the caller, or the member above
+     * it in the tree) moves it on by one for every job the member takes part
+     * in; GEN_QUIT ends the thread.  Per member, not one team-wide
+     * generation, so that a member team_run_some leaves out for any number
+     * of jobs still sees a new value when it is next woken.  On its own
+     * cache line: starting `count` members touches only theirs, and a member
+     * left out never reads the job fields while they are rewritten. */
+    _Alignas(64) _Atomic uint32_t go;
+    _Atomic uint32_t parked; /* 1 while in (or about to enter) futex_wait */
     struct team *t;
     int id;
     bool has_thread;
@@ -28,10 +35,11 @@ typedef struct member {
 struct team {
     _Alignas(64) _Atomic uint32_t pending; /* members still busy with this job */
     _Atomic uint32_t caller_parked;
-    uint32_t generation; /* only the caller touches it */
-    /* The job: written by team_run before the stores that wake the members. */
+    /* The job: written by team_run_some before the stores that wake the
+     * members, read by them after their acquire load of go. */
     team_fn fn;
     void *arg;
+    int count; /* members taking part: 0 .. count-1 */
     int n, pinned;
     bool caller_works, idle_spin;
     member *m;
@@ -43,12 +51,19 @@ struct team {
  * order of seq_cst operations one of them comes first, so either the waker
  * sees the announcement and calls futex_wake, or the sleeper sees the new
  * value and does not sleep.  (futex_wait itself also re-checks the word.) */
-static void wake_member(team *t, int i, uint32_t gen)
+static void wake_member(team *t, int i)
 {
-    if (i >= t->n || !t->m[i].has_thread) return;
-    /* seq_cst: also a release, so the job (fn, arg) is visible to the member. */
-    atomic_store_explicit(&t->m[i].go, gen, memory_order_seq_cst);
-    if (atomic_load_explicit(&t->m[i].parked, memory_order_seq_cst)) futex_wake(&t->m[i].go, 1);
+    if (i >= t->count || !t->m[i].has_thread) return;
+    member *m = &t->m[i];
+    /* relaxed: only the waker writes go (see member), and each job's
+     * hand-off happens-after the previous one's, so this reads the last
+     * value stored. */
+    uint32_t gen = atomic_load_explicit(&m->go, memory_order_relaxed) + 1;
+    if (gen == GEN_QUIT) gen = 0;
+    /* seq_cst: also a release, so the job (fn, arg, count) is visible to the
+     * member. */
+    atomic_store_explicit(&m->go, gen, memory_order_seq_cst);
+    if (atomic_load_explicit(&m->parked, memory_order_seq_cst)) futex_wake(&m->go, 1);
 }
 
 static uint32_t await_job(member *m, uint32_t seen)
@@ -95,9 +110,9 @@ static void *member_main(void *p)
         uint32_t gen = await_job(m, seen);
         if (gen == GEN_QUIT) return NULL;
         seen = gen;
-        wake_member(t, 2 * m->id + 1, gen);
-        wake_member(t, 2 * m->id + 2, gen);
-        t->fn(t->arg, m->id, t->n);
+        wake_member(t, 2 * m->id + 1);
+        wake_member(t, 2 * m->id + 2);
+        t->fn(t->arg, m->id, t->count);
         finish_one(t);
     }
 }
@@ -174,20 +189,25 @@ team *team_create_spread(int n)
 int team_size(const team *t) { return t->n; }
 int team_pinned(const team *t) { return t->pinned; }
 
-void team_run(team *t, team_fn fn, void *arg)
+void team_run(team *t, team_fn fn, void *arg) { team_run_some(t, t->n, fn, arg); }
+
+void team_run_some(team *t, int count, team_fn fn, void *arg)
 {
+    if (count < 1 || count > t->n) {
+        fprintf(stderr, "flagbench: team: %d members asked of a team of %d\n", count, t->n);
+        abort();
+    }
     t->fn = fn;
     t->arg = arg;
-    uint32_t gen = ++t->generation;
-    if (gen == GEN_QUIT || gen == 0) gen = t->generation = 1;
-    atomic_store_explicit(&t->pending, (uint32_t)t->n, memory_order_relaxed);
+    t->count = count;
+    atomic_store_explicit(&t->pending, (uint32_t)count, memory_order_relaxed);
     if (t->caller_works) {
-        wake_member(t, 1, gen);
-        wake_member(t, 2, gen);
-        fn(arg, 0, t->n);
+        wake_member(t, 1);
+        wake_member(t, 2);
+        fn(arg, 0, count);
         finish_one(t);
     } else {
-        wake_member(t, 0, gen);
+        wake_member(t, 0);
     }
     /* Wait for the others: a short spin, then park (same protocol as above).
      * The caller of a pinned team has no CPU of its own (every CPU has a
