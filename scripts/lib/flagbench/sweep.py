@@ -76,8 +76,8 @@ def parse_args(argv) -> argparse.Namespace:
     p.add_argument("--max-samples", type=int, default=30, help="processes timed per cell at most (default 30)")
     p.add_argument("--target-ci", type=float, default=0.01,
                    help="stop a cell when its median's 95%% CI half-width is below this fraction (default 0.01)")
-    p.add_argument("--time-per-kernel", type=float, default=2.5,
-                   help="seconds of timing per kernel after which cells stop at the minimum (default 2.5)")
+    p.add_argument("--time-per-kernel", type=float, default=2.0,
+                   help="seconds of timing per kernel after which cells stop at the minimum (default 2)")
     p.add_argument("--process-time", type=float, default=0.015,
                    help="target seconds of timed work per process; sets --reps (default 0.015)")
     p.add_argument("--seed", type=int, default=None, help="seed of the round order (default: random, recorded)")

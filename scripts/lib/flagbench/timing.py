@@ -43,7 +43,7 @@ class Policy:
     min_samples: int = 5
     max_samples: int = 30
     target: float = 0.01       # relative half-width of the median's 95% CI
-    time_per_kernel: float = 2.5
+    time_per_kernel: float = 2.0
 
 
 def reps_for(rep_ns: float | None, default_reps: int, process_seconds: float) -> int:
@@ -57,8 +57,11 @@ def reps_for(rep_ns: float | None, default_reps: int, process_seconds: float) ->
     return max(1, min(default_reps, want))
 
 
-def _round(cells: list, size: str, warmup: bool, tmp: Path) -> None:
-    """Runs one sample of every cell, in the given order, in one hyperfine call."""
+def _round(cells: list, size: str, tmp: Path) -> None:
+    """Runs one sample of every cell, in the given order, in one hyperfine call.
+    No hyperfine warm-up: the check step has just run every binary (its pages
+    are in the page cache) and the harness runs a warm-up repetition inside
+    each process."""
     commands = []
     for i, cell in enumerate(cells):
         out = tmp / f"cell{i}.jsonl"
@@ -68,7 +71,7 @@ def _round(cells: list, size: str, warmup: bool, tmp: Path) -> None:
                                     *cell.extra_args]))
     export = tmp / "round.json"
     hf = ["hyperfine", "-N", "--style", "none", "--ignore-failure", "--runs", "1",
-          "--warmup", "1" if warmup else "0", "--export-json", str(export), *commands]
+          "--export-json", str(export), *commands]
     r = procs.run(hf, timeout=SAMPLE_TIMEOUT * len(cells))
     if r.returncode != 0 or not export.exists():
         why = (r.stderr or "").strip().splitlines()
@@ -83,7 +86,7 @@ def _round(cells: list, size: str, warmup: bool, tmp: Path) -> None:
             cell.error = (f"the timed run failed ({procs.describe_exit(codes[-1])})" if codes[-1]
                           else "the kernel printed no JSON line")
             continue
-        line = lines[-1]  # a warm-up run appends a line too
+        line = lines[-1]
         cell.samples.append({"median_ns": line["median_ns"], "min_ns": line["min_ns"],
                              "reps": line["reps"], "items": line.get("items"),
                              "checksum": line.get("checksum"), "setup_ns": line.get("setup_ns"),
@@ -113,7 +116,6 @@ def _needs_more(cell: Cell, policy: Policy, out_of_time: bool) -> bool:
 def time_cells(cells: list, policy: Policy, rng: random.Random, on_round=None) -> None:
     """Fills each cell's samples (or error) in interleaved rounds."""
     start = time.monotonic()
-    rounds = 0
     with tempfile.TemporaryDirectory(prefix="fb-time-") as tmp:
         while True:
             out_of_time = time.monotonic() - start > policy.time_per_kernel
@@ -122,13 +124,12 @@ def time_cells(cells: list, policy: Policy, rng: random.Random, on_round=None) -
                 break
             rng.shuffle(active)
             try:
-                _round(active, policy.size, rounds == 0, Path(tmp))
+                _round(active, policy.size, Path(tmp))
             except (RuntimeError, ValueError, KeyError, OSError) as e:
                 for c in active:
                     c.error = str(e)
             if on_round:
                 on_round(active)
-            rounds += 1
 
 
 def summarize(cell: Cell) -> dict:
