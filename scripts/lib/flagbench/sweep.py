@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import json
 import dataclasses
 import os
 import random
@@ -347,6 +348,25 @@ def phase_build(ctx: Context) -> None:
 
 # ---------------------------------------------------------------- phase 2
 
+def measure_clock(ctx: Context) -> dict | None:
+    """The core's effective clock, from a host binary's --clock (the report
+    turns measured time into cycles with it; /proc/cpuinfo's MHz is often a
+    VM's nominal clock)."""
+    for entry in ctx.plan["configs"]:
+        rec = read_json(ctx.run / "configs" / entry["id"] / "build.json") or {}
+        if entry["arch"] != "x86_64" or not rec.get("bin_dir") or entry.get("aa_of"):
+            continue
+        for k in ctx.plan["kernels"]:
+            exe = Path(rec["bin_dir"]) / kernels_mod.binary_name(k)
+            if exe.exists():
+                r = procs.run([str(exe), "--clock"], timeout=60)
+                try:
+                    return json.loads(r.stdout) if r.returncode == 0 else None
+                except ValueError:
+                    return None
+    return None
+
+
 def phase_time(ctx: Context) -> None:
     policy = timing.Policy(size=ctx.plan["size"], min_samples=ctx.args.min_samples,
                            max_samples=ctx.args.max_samples, target=ctx.args.target_ci,
@@ -524,6 +544,11 @@ def main(argv=None) -> int:
         phase_build(ctx)
         t_build = time.monotonic() - t0
         if not a.no_time:
+            clock = measure_clock(ctx)
+            if clock and clock.get("clock_ghz"):
+                manifest["machine"]["cpu"]["measured_ghz"] = clock["clock_ghz"]
+                manifest["machine"]["cpu"]["measured_ghz_method"] = clock["method"]
+                write_json(run_dir / "manifest.json", manifest)
             phase_time(ctx)
         manifest["status"] = "complete"
     except procs.Stopped:

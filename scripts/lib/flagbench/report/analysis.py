@@ -332,7 +332,19 @@ class Analysis:
 
     @property
     def mhz(self) -> float | None:
-        return (self.machine.get("cpu") or {}).get("mhz_reported")
+        """The clock that turns measured ns into cycles: the one the sweep
+        measured (harness --clock), else the one /proc/cpuinfo reported."""
+        cpu = self.machine.get("cpu") or {}
+        if cpu.get("measured_ghz"):
+            return cpu["measured_ghz"] * 1000
+        return cpu.get("mhz_reported")
+
+    @property
+    def mhz_source(self) -> str:
+        cpu = self.machine.get("cpu") or {}
+        if cpu.get("measured_ghz"):
+            return "measured by the sweep (`machine.cpu.measured_ghz`: dependent adds, 1 per cycle)"
+        return "reported by /proc/cpuinfo (`machine.cpu.mhz_reported`; a VM often reports its nominal clock)"
 
     def matrix_arg(self) -> str:
         """The --matrix argument that names this run's matrix."""

@@ -28,8 +28,8 @@ def code_markdown(a: Analysis, rows: list, links: dict | None = None) -> str:
             "llvm-mca sees it); *rthroughput*: block reciprocal throughput of the main loop "
             "(cycles per iteration, the loop alone, every access an L1 hit); *pred.* and *meas.*: "
             "cycles per item predicted and measured; *meas./pred.* above 1 means the machine is "
-            f"slower than the model. Measured cycles = measured ns × {ghz}, the clock the manifest "
-            "recorded (`machine.cpu.mhz_reported`; a VM often reports the nominal clock).", ""]
+            f"slower than the model. Measured cycles = measured ns × {ghz}, the clock "
+            f"{a.mhz_source}.", ""]
     if not have_model:
         out += ["**Prediction per item: n/a.** `scripts/lib/asm/model.py` is not available, so "
                 "only the block reciprocal throughput is shown; the *pred.* column is empty.", ""]
@@ -73,7 +73,9 @@ def code_csv(a: Analysis, rows: list) -> str:
 def code_json(a: Analysis, rows: list) -> str:
     return fmt.json_text({"schema": CODE_SCHEMA, "run_id": a.run_id, "machine_id": a.machine_id,
                           "ghz": a.mhz / 1000 if a.mhz else None,
-                          "ghz_source": "manifest machine.cpu.mhz_reported",
+                          "ghz_source": ("manifest machine.cpu.measured_ghz"
+                                         if (a.machine.get("cpu") or {}).get("measured_ghz")
+                                         else "manifest machine.cpu.mhz_reported"),
                           "model": "scripts/lib/asm/model.py" if hotcode.asm_model else None,
                           "cells": rows})
 

@@ -5,8 +5,8 @@ The prediction comes from scripts/lib/asm/model.py when it is there (cycles
 per item from the loops' cycles per iteration and items per iteration).  When
 it is not, or a cell has no assembly analysis, the row says why instead of
 inventing a number.  The clock that turns measured ns into cycles is the one
-the manifest recorded (machine.cpu.mhz_reported): a VM often reports the
-nominal clock, not the one the core ran at.
+the sweep measured (machine.cpu.measured_ghz), else the one /proc/cpuinfo
+reported (machine.cpu.mhz_reported: a VM often reports its nominal clock).
 """
 from __future__ import annotations
 
