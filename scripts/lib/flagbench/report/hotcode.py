@@ -10,6 +10,9 @@ reported (machine.cpu.mhz_reported: a VM often reports its nominal clock).
 """
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from .analysis import Analysis, Cell
 
 COUNTS = ["bytes", "instructions", "vector_width", "fma", "loads", "stores", "calls", "branches",
@@ -37,6 +40,20 @@ def _main_loop(asm: dict, cpu: str | None) -> tuple:
         return d.get("items_per_iteration_measured") or d.get("items_per_iteration") or \
             lp.get("items_per_iteration") or 0
     return cpu, max(loops, key=items)
+
+
+# The static estimate of items per loop iteration counts array elements the
+# loop walks; it means "items" only where the kernel's item is an element.
+ELEMENT_UNITS = ("elements", "bytes")
+
+
+def _unit(a: Analysis, cell: Cell) -> str | None:
+    path = (Path(a.run.path) / "configs" / cell.config / "kernels" /
+            cell.kernel.replace("/", "_") / "describe.json")
+    try:
+        return json.loads(path.read_text()).get("unit")
+    except (OSError, ValueError):
+        return None
 
 
 def row(a: Analysis, cell: Cell) -> dict:
@@ -68,7 +85,16 @@ def row(a: Analysis, cell: Cell) -> dict:
     out.update(mca_cpu=label, block_rthroughput=per.get("block_rthroughput"),
                cycles_per_iteration=per.get("cycles_per_iteration"),
                items_per_iteration=d.get("items_per_iteration_measured") or d.get("items_per_iteration"))
-    if asm_model is not None:
+    unit = _unit(a, cell)
+    measured_trips = any(x.get("items_per_iteration_measured") for x in details.values())
+    if asm_model is not None and unit and unit not in ELEMENT_UNITS and not measured_trips:
+        out.update(predicted_cycles_per_item=None,
+                   measured_cycles_per_item=ns_item * ghz if ns_item and ghz else None,
+                   model_ratio=None, model_method=None, unsound=per.get("unsound") or [],
+                   model_why=f"n/a: an item of this kernel is one of its {unit}, not an "
+                             "array element, so items per loop iteration cannot be read off the "
+                             "loop (analyze.py --trip-counts measures it)")
+    elif asm_model is not None:
         try:
             m = asm_model.model_vs_measurement(asm, ns_item, ghz)
         except Exception as e:  # noqa: BLE001 - a model bug must not lose the report
