@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import threading
-import time
 
 
 class Stopped(Exception):
@@ -74,10 +73,3 @@ def describe_exit(code: int | None) -> str:
         except ValueError:
             return f"killed by signal {-code}"
     return f"exit {code}"
-
-
-def wait_briefly(seconds: float) -> None:
-    """Sleeps, waking early if the sweep is stopping."""
-    end = time.monotonic() + seconds
-    while time.monotonic() < end and not _stopping.is_set():
-        time.sleep(min(0.1, end - time.monotonic()))

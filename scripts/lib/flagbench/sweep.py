@@ -161,7 +161,6 @@ class Context:
     run: Path
     plan: dict
     args: argparse.Namespace
-    cfg_by_id: dict
     progress: Progress | None = None
 
 
@@ -537,7 +536,7 @@ def main(argv=None) -> int:
     write_json(run_dir / "manifest.json", manifest)
     update_latest(run_dir)
 
-    ctx = Context(run_dir, plan, a, {c["id"]: c for c in plan["configs"]})
+    ctx = Context(run_dir, plan, a)
     t0 = time.monotonic()
     print(f"sweep: run {run_dir}", file=sys.stderr)
     try:

@@ -31,7 +31,6 @@ class Cell:
     variant: str
     exe: Path
     reps: int
-    extra_args: list = dataclasses.field(default_factory=list)
     samples: list = dataclasses.field(default_factory=list)
     error: str | None = None
     stopped_by: str = ""
@@ -67,8 +66,7 @@ def _round(cells: list, size: str, tmp: Path) -> None:
         out = tmp / f"cell{i}.jsonl"
         out.unlink(missing_ok=True)
         commands.append(shlex.join([str(cell.exe), "--variant", cell.variant, "--size", size,
-                                    "--reps", str(cell.reps), "--append", str(out),
-                                    *cell.extra_args]))
+                                    "--reps", str(cell.reps), "--append", str(out)]))
     export = tmp / "round.json"
     hf = ["hyperfine", "-N", "--style", "none", "--ignore-failure", "--runs", "1",
           "--export-json", str(export), *commands]
