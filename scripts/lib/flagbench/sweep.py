@@ -27,7 +27,7 @@ from pathlib import Path
 from . import asm_step, build, check, config, kernels as kernels_mod, machine, procs, table, timing
 from .atomic import read_json, write_json, write_json_if_changed, write_text, write_text_if_changed
 from .axes import ConfigError, parse_axes
-from .matrix import find_matrix, parse_matrix
+from .matrix import Configuration, find_matrix, parse_matrix
 from .progress import Progress, fmt_duration
 from .results import kernel_dir, load
 
@@ -164,8 +164,7 @@ class Context:
     progress: Progress | None = None
 
 
-def _config_obj(entry: dict):
-    from .matrix import Configuration
+def _config_obj(entry: dict) -> Configuration:
     fields = {f.name for f in dataclasses.fields(Configuration)}
     return Configuration(**{k: v for k, v in entry.items() if k in fields})
 
