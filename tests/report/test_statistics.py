@@ -128,9 +128,16 @@ class Verdicts(unittest.TestCase):
         self.assertGreater(covered / trials, 0.9)
 
     def test_ratio_symmetry_on_log_scale(self):
-        self.assertEqual(st.verdict(1.05, (1.04, 1.06), 0.04)[0], st.FASTER)
-        self.assertEqual(st.verdict(1 / 1.05, (1 / 1.06, 1 / 1.04), 0.04)[0], st.SLOWER)
+        self.assertEqual(st.verdict(1.05, (1.045, 1.06), 0.04)[0], st.FASTER)
+        self.assertEqual(st.verdict(1 / 1.05, (1 / 1.06, 1 / 1.045), 0.04)[0], st.SLOWER)
         self.assertEqual(st.verdict(1.03, (1.02, 1.04), 0.04)[0], st.SAME)
+
+    def test_the_whole_interval_must_clear_the_band(self):
+        """+3% beyond a 1% band is not called while the interval reaches down to +0.1%."""
+        v, why = st.verdict(1.03, (1.001, 1.06), 0.01)
+        self.assertEqual(v, st.SAME)
+        self.assertIn("reaches into", why)
+        self.assertEqual(st.verdict(1.03, (1.011, 1.06), 0.01)[0], st.FASTER)
 
 
 class GeometricMeans(unittest.TestCase):

@@ -14,7 +14,7 @@ import shutil
 import time
 from pathlib import Path
 
-from . import procs, tools
+from . import layout, procs, tools
 from .config import cmake_definitions
 from .kernels import binary_name, cmake_filter
 
@@ -37,11 +37,13 @@ class Log:
 
 
 def _configure(root: Path, cfg, build_dir: Path, phase: str, profile_dir: Path | None,
-               kernels: list, config_hash: str, log: Log) -> str | None:
-    """Runs CMake unless the directory is already configured for this hash and
-    kernel list.  Returns an error message, or None."""
+               kernels: list, config_hash: str, log: Log, pads: str = "") -> str | None:
+    """Runs CMake unless the directory is already configured for this hash,
+    kernel list and set of layout seeds (pads: FB_LAYOUT_PADS; another set of
+    seeds only adds or drops links, never a recompile).  Returns an error
+    message, or None."""
     stamp_path = build_dir / "flagbench-stamp.json"
-    stamp = {"hash": config_hash, "phase": phase, "kernels": kernels}
+    stamp = {"hash": config_hash, "phase": phase, "kernels": kernels, "layout_pads": pads}
     try:
         old = json.loads(stamp_path.read_text())
     except (OSError, ValueError):
@@ -54,7 +56,7 @@ def _configure(root: Path, cfg, build_dir: Path, phase: str, profile_dir: Path |
     cmd = ["cmake", "-S", str(root), "-B", str(build_dir), "-G", "Ninja",
            f"-DCMAKE_TOOLCHAIN_FILE={root / cfg.toolchain}", "-DBUILD_TESTING=OFF",
            f"-DFB_KERNELS={cmake_filter(kernels)}", *cmake_definitions(cfg),
-           f"-DFB_PGO={phase}", f"-DFB_PGO_DIR={profile_dir or ''}"]
+           f"-DFB_PGO={phase}", f"-DFB_PGO_DIR={profile_dir or ''}", f"-DFB_LAYOUT_PADS={pads}"]
     r = procs.run(cmd, timeout=CONFIGURE_TIMEOUT)
     log.add("cmake " + " ".join(cmd[1:]), (r.stdout or "") + (r.stderr or ""))
     if r.returncode != 0:
@@ -103,8 +105,10 @@ def _failure_messages(ninja_output: str) -> dict:
     blocks = re.split(r"^FAILED: ", ninja_output, flags=re.M)[1:]
     for block in blocks:
         first = block.splitlines()[0] if block else ""
-        m = re.search(r"CMakeFiles/([a-z0-9_]+)\.dir", first) or re.search(r"bin/([a-z0-9_]+)", first)
-        key = m.group(1) if m else "unknown"
+        m = (re.search(r"CMakeFiles/([a-z0-9_]+)\.dir", first)
+             or re.search(r"bin(?:-seed\d+)?/([a-z0-9_]+)", first))
+        # A kernel's objects (X_objects) and its per-seed links (X_seedN) are the kernel X.
+        key = re.sub(r"_(objects|seed\d+)$", "", m.group(1)) if m else "unknown"
         if key in ("fb_harness", "fb_cpu_check"):
             key = "harness"
         errors = [l.strip() for l in block.splitlines()
@@ -159,8 +163,9 @@ def _train(cfg, root: Path, gen_dir: Path, profile_dir: Path, kernels: list, log
 
 
 def build_configuration(root: Path, cfg, config_hash: str, build_dir: Path, kernels: list,
-                        jobs: int) -> tuple:
-    """Builds one configuration.  Returns (build record, log text, bin dir)."""
+                        jobs: int, seeds: list = (0,)) -> tuple:
+    """Builds one configuration, linked once per layout seed (flagbench.layout).
+    Returns (build record, log text, bin dir)."""
     t0 = time.monotonic()
     log = Log()
     record = {"status": "ok", "reused": False, "kernels_failed": {}, "message": ""}
@@ -193,7 +198,7 @@ def build_configuration(root: Path, cfg, config_hash: str, build_dir: Path, kern
 
     phase = "use" if pgo else "off"
     err = _configure(root, cfg, final_dir, phase, profile_dir if pgo else None, kernels, config_hash,
-                     log)
+                     log, layout.cmake_pads(seeds))
     if err:
         return fail(err)
     if retrain:
@@ -215,5 +220,6 @@ def build_configuration(root: Path, cfg, config_hash: str, build_dir: Path, kern
         cost_file.write_text(json.dumps({"seconds": record["seconds"]}))
     record["build_seconds"] = json.loads(cost_file.read_text())["seconds"]
     record["bin_dir"] = str(final_dir / "bin")
+    record["layout_seeds"] = {str(s): layout.pad_bytes(s) for s in sorted(set(seeds))}
     record["build_dir"] = str(final_dir)
     return record, log.text(), final_dir / "bin"

@@ -14,6 +14,8 @@ Format (one directive a line, '#' starts a comment):
                                     for the A/A check (id: <baseline>.aa): the first
                                     passing variant of each kernel, or with "all"
                                     every variant
+    time-identical                  time every cell, also where the code is identical
+                                    to another configuration's (placement experiments)
 
 Every mistake is reported with file and line before anything is built.
 """
@@ -25,7 +27,7 @@ from pathlib import Path
 
 from .axes import Axes, ConfigError, check_value
 
-DIRECTIVES = ("description:", "baseline", "vary", "config", "cross", "exclude", "aa")
+DIRECTIVES = ("description:", "baseline", "vary", "config", "cross", "exclude", "aa", "time-identical")
 
 
 @dataclasses.dataclass
@@ -52,6 +54,7 @@ class Matrix:
     description: str
     baseline: Configuration
     configs: list  # Configuration, baseline first, no duplicates
+    time_identical: bool = False  # no identical-code shortcut
 
 
 def default_axes(axes: Axes) -> dict:
@@ -141,6 +144,7 @@ def parse_matrix(path: str | Path, axes: Axes) -> Matrix:
     excludes = []
     want_aa = None
     aa_all = False
+    time_identical = False
     for lineno, raw in enumerate(text.splitlines(), 1):
         if raw.lstrip().startswith("description:"):
             description = raw.split(":", 1)[1].strip()
@@ -174,6 +178,10 @@ def parse_matrix(path: str | Path, axes: Axes) -> Matrix:
                 raise ConfigError("'aa' takes no argument or 'all'", path, lineno)
             want_aa = lineno
             aa_all = rest == ["all"]
+        elif head == "time-identical":
+            if rest:
+                raise ConfigError("'time-identical' takes no argument", path, lineno)
+            time_identical = True
         else:
             raise ConfigError(f"unknown directive '{head}'; expected one of {', '.join(DIRECTIVES)}",
                               path, lineno)
@@ -197,7 +205,7 @@ def parse_matrix(path: str | Path, axes: Axes) -> Matrix:
         aa = dataclasses.replace(baseline, id=baseline.id + ".aa", line=want_aa, aa_of=baseline.id,
                                  aa_all=aa_all)
         configs.append(aa)
-    return Matrix(path.stem, path, description, baseline, configs)
+    return Matrix(path.stem, path, description, baseline, configs, time_identical)
 
 
 def find_matrix(name_or_path: str, matrix_dir: Path) -> Path:

@@ -24,12 +24,21 @@ class CellResult:
     timing: dict | None = None
     asm: dict | None = None
 
+    def _timed(self) -> list:
+        return [s for s in (self.timing or {}).get("samples") or []
+                if isinstance(s, dict) and s.get("median_ns") is not None]
+
     @property
     def samples(self) -> list:
         """The cell's own per-process sample values (ns per repetition); empty
         when it was not timed (a "same code" cell borrows none)."""
-        return [s["median_ns"] for s in (self.timing or {}).get("samples") or []
-                if isinstance(s, dict) and s.get("median_ns") is not None]
+        return [s["median_ns"] for s in self._timed()]
+
+    @property
+    def sample_seeds(self) -> list | None:
+        """The layout seed of each sample; None for runs made before seeds."""
+        seeds = [s.get("seed") for s in self._timed()]
+        return None if any(x is None for x in seeds) else seeds
 
 
 @dataclasses.dataclass
@@ -101,7 +110,10 @@ def load(run_path: str | Path) -> Run:
                         cell.detail = f"same code as {timing['same_as']}"
                     elif timing.get("not_timed"):
                         cell.status, cell.detail = "not timed", timing["not_timed"]
-                    elif timing.get("error") and not timing.get("n"):
+                    elif timing.get("error"):
+                        # A cell that failed part-way keeps its samples on
+                        # file but gets no verdict: the failure may be what
+                        # the missing samples would have shown.
                         cell.status, cell.detail = "timing failed", timing["error"]
                     else:
                         cell.median_ns, cell.ci_ns, cell.n = (timing.get("median_ns"),

@@ -24,7 +24,8 @@ import sys
 import time
 from pathlib import Path
 
-from . import asm_step, build, check, config, kernels as kernels_mod, machine, procs, table, timing
+from . import asm_step, build, check, config, kernels as kernels_mod, layout, machine, procs, timing
+from asm import identity as asm_identity
 from .atomic import read_json, write_json, write_json_if_changed, write_text, write_text_if_changed
 from .axes import ConfigError, parse_axes
 from .matrix import Configuration, find_matrix, parse_matrix
@@ -39,7 +40,7 @@ EMULATED_NOTE = "built for another architecture and run under qemu: timings are 
 
 # Options a resumed run takes from the run it continues, not from the new command line.
 RESUMED_OPTIONS = ("size", "no_time", "no_asm", "no_mca", "mca_cpus", "min_samples", "max_samples",
-                   "target_ci", "time_per_kernel", "process_time", "build_root")
+                   "time_per_kernel", "process_time", "build_root", "seeds", "time_identical")
 
 
 class UsageError(Exception):
@@ -73,12 +74,20 @@ def parse_args(argv) -> argparse.Namespace:
     p.add_argument("--no-mca", action="store_true", help="capture assembly but skip llvm-mca")
     p.add_argument("--mca-cpus", metavar="LIST", help="llvm-mca CPUs besides the target (default: host, "
                    "skylake, icelake-server, znver3, znver4, sapphirerapids; neoverse-n1/v2 for aarch64)")
-    p.add_argument("--min-samples", type=int, default=5, help="processes timed per cell at least (default 5)")
-    p.add_argument("--max-samples", type=int, default=30, help="processes timed per cell at most (default 30)")
-    p.add_argument("--target-ci", type=float, default=0.01,
-                   help="stop a cell when its median's 95%% CI half-width is below this fraction (default 0.01)")
+    p.add_argument("--seeds", type=int, default=4,
+                   help="layout seeds: each configuration is linked this many times with its code at "
+                        "other addresses, and every cell is timed across them (default 4; the A/A "
+                        "duplicate gets as many others)")
+    p.add_argument("--min-samples", type=int, default=None,
+                   help="processes timed per cell at least (default: one per seed)")
+    p.add_argument("--max-samples", type=int, default=None,
+                   help="processes timed per cell at most, while its verdict is undecided "
+                        "(default: three per seed)")
     p.add_argument("--time-per-kernel", type=float, default=2.0,
                    help="seconds of timing per kernel after which cells stop at the minimum (default 2)")
+    p.add_argument("--time-identical", action="store_true",
+                   help="time every cell, also where its code is identical to another configuration's "
+                        "(placement experiments; see matrix/placement.matrix)")
     p.add_argument("--process-time", type=float, default=0.015,
                    help="target seconds of timed work per process; sets --reps (default 0.015)")
     p.add_argument("--seed", type=int, default=None, help="seed of the round order (default: random, recorded)")
@@ -94,6 +103,10 @@ def parse_args(argv) -> argparse.Namespace:
             raise UsageError(f"--{opt} '{getattr(a, opt)}' is not a regular expression: {e}") from None
     if a.jobs < 1:
         raise UsageError("--jobs must be at least 1")
+    if not 1 <= a.seeds <= 32:
+        raise UsageError(f"--seeds wants 1 to 32 layout seeds, not {a.seeds}")
+    a.min_samples = a.seeds if a.min_samples is None else a.min_samples
+    a.max_samples = 3 * a.seeds if a.max_samples is None else a.max_samples
     if not 1 <= a.min_samples <= a.max_samples:
         raise UsageError("need 1 <= --min-samples <= --max-samples")
     if a.size not in ("test", "train", "ref") and not a.size.isdigit():
@@ -117,8 +130,12 @@ def make_plan(a: argparse.Namespace) -> dict:
     if not chosen:
         raise UsageError(f"shard {a.shard} has no kernels")
     plan_configs = []
+    aa_sources = {c.aa_of for c in configs if c.aa_of}
     for c in configs:
         entry = dataclasses.asdict(c)
+        entry["seeds"] = layout.seeds_for(entry, a.seeds, aa=bool(c.aa_of))
+        if c.id in aa_sources:      # its build also links the A/A duplicate's seeds
+            entry["link_seeds"] = entry["seeds"] + layout.seeds_for(entry, a.seeds, aa=True)
         entry["hash"] = config.config_hash(axes, ROOT, c)
         entry["flags"] = config.resolved(axes, c)
         if c.axes.get("pgo") == "on":
@@ -126,7 +143,9 @@ def make_plan(a: argparse.Namespace) -> dict:
         plan_configs.append(entry)
     return {"matrix": matrix.name, "matrix_file": str(matrix.path), "description": matrix.description,
             "matrix_text": matrix.path.read_text(), "baseline": matrix.baseline.id,
-            "size": a.size, "shard": a.shard, "configs": plan_configs, "kernels": chosen}
+            "size": a.size, "shard": a.shard, "seeds": a.seeds,
+            "time_identical": a.time_identical or matrix.time_identical,
+            "configs": plan_configs, "kernels": chosen}
 
 
 def print_plan(plan: dict, a: argparse.Namespace) -> None:
@@ -138,7 +157,7 @@ def print_plan(plan: dict, a: argparse.Namespace) -> None:
         if c["id"] == plan["baseline"]:
             tags.append("baseline")
         if c.get("aa_of"):
-            tags.append(f"A/A duplicate of {c['aa_of']}, shares its build")
+            tags.append(f"A/A duplicate of {c['aa_of']}: its build, layout seeds {c['seeds']}")
         if c["axes"].get("pgo") == "on":
             tags.append("PGO: instrumented build + train run + optimized build")
         if c["arch"] != "x86_64":
@@ -203,7 +222,8 @@ def build_config(ctx: Context, entry: dict) -> list:
         ctx.progress.note(f"building {cid}")
         cfg = _config_obj(entry)
         rec, log, _ = build.build_configuration(ROOT, cfg, entry["hash"],
-                                                Path(ctx.args.build_root) / cid, kernels, 1)
+                                                Path(ctx.args.build_root) / cid, kernels, 1,
+                                                entry.get("link_seeds") or entry.get("seeds") or [0])
         write_text(cdir / "build.log", log)
         write_json(cdir / "build.json", rec)
     ctx.progress.step(f"built {cid}: {rec['status']}")
@@ -367,8 +387,7 @@ def measure_clock(ctx: Context) -> dict | None:
 
 def phase_time(ctx: Context) -> None:
     policy = timing.Policy(size=ctx.plan["size"], min_samples=ctx.args.min_samples,
-                           max_samples=ctx.args.max_samples, target=ctx.args.target_ci,
-                           time_per_kernel=ctx.args.time_per_kernel)
+                           max_samples=ctx.args.max_samples, time_per_kernel=ctx.args.time_per_kernel)
     seed = ctx.plan["timing_seed"]
     work = []  # (kernel, [cells])
     for k in ctx.plan["kernels"]:
@@ -376,6 +395,10 @@ def phase_time(ctx: Context) -> None:
         if cells:
             work.append((k, cells))
     total = sum(len(c) for _, c in work)
+    print(f"sweep: timing {total} cells of {len(work)} kernels, {policy.min_samples} to "
+          f"{policy.max_samples} processes each across {ctx.plan.get('seeds', 1)} layout seeds; "
+          f"budget {fmt_duration(len(work) * policy.time_per_kernel)} "
+          f"({policy.time_per_kernel:g} s per kernel, more where the minimum needs it)", file=sys.stderr)
     ctx.progress = Progress("time", total * policy.min_samples)
     for k, cells in work:
         rng = random.Random(f"{seed}:{k}")
@@ -395,11 +418,21 @@ def phase_time(ctx: Context) -> None:
     ctx.progress.finish()
 
 
+def identity(asm: dict, line: dict) -> str | None:
+    """What must be equal for two cells to be one measurement: the code, the
+    data it reads, the libraries, the start-up FP environment and the
+    dispatch path (asm.identity)."""
+    if not asm.get("code_hash"):
+        return None
+    return asm_identity.dedupe_key(asm, line)
+
+
 def plan_cells(ctx: Context, kernel: str) -> list:
     """The cells of one kernel to time now; writes "same code" and "not timed"
     records for the others."""
     cells, first_with_code = [], {}
     args = ctx.args
+    dedupe = not ctx.plan.get("time_identical")
     aa_timed = set()  # A/A configurations that have their one variant of this kernel
     for entry in ctx.plan["configs"]:
         cid = entry["id"]
@@ -416,8 +449,8 @@ def plan_cells(ctx: Context, kernel: str) -> list:
                 if not out.exists():
                     write_json(out, {"not_timed": EMULATED_NOTE})
                 continue
-            code_hash = (read_json(kdir / "asm" / f"{variant}.json") or {}).get("code_hash")
-            key = (variant, code_hash)
+            line = chk.get("line") or {}
+            key = (variant, identity(read_json(kdir / "asm" / f"{variant}.json") or {}, line))
             if entry.get("aa_of") and not entry.get("aa_all"):
                 # The A/A check needs one pair per kernel (its noise threshold
                 # is per kernel), not a second copy of every cell.
@@ -426,32 +459,52 @@ def plan_cells(ctx: Context, kernel: str) -> list:
                         write_json(out, {"not_timed": "A/A duplicate: one variant per kernel is timed"})
                     continue
                 aa_timed.add(cid)
-            if code_hash and not entry.get("aa_of") and key in first_with_code:
+            same = dedupe and key[1] and not entry.get("aa_of")
+            if same and key in first_with_code:
                 if not out.exists():
                     write_json(out, {"same_as": first_with_code[key]})
                 continue
-            if code_hash and not entry.get("aa_of"):
+            if same:
                 first_with_code[key] = cid
             if args.resume and out.exists():
                 continue
-            exe = Path(rec["bin_dir"]) / kernels_mod.binary_name(kernel)
-            rep_ns = (chk.get("line") or {}).get("median_ns")
+            name = kernels_mod.binary_name(kernel)
+            exes = {s: layout.binary(rec["bin_dir"], s, name) for s in entry.get("seeds") or [0]}
+            missing = [str(e) for e in exes.values() if not e.exists()]
+            if missing:
+                write_json(out, {"error": f"layout seed binary missing: {missing[0]}", "n": 0})
+                continue
+            rep_ns = line.get("median_ns")
             reps = timing.reps_for(rep_ns, default_reps, args.process_time)
-            cells.append(timing.Cell(cid, variant, exe, reps))
+            cells.append(timing.Cell(cid, variant, exes, reps, checksum=line.get("checksum"),
+                                     baseline=cid == ctx.plan["baseline"]))
     return cells
+
+
+def failures(run_dir: Path) -> list:
+    """Everything of a finished run that a CI user must hear about: failed
+    builds, kernels that failed to build, crashed, gave a wrong or
+    nondeterministic result, or could not be timed."""
+    out = []
+    run = load(run_dir)
+    for cid in run.configs:
+        b = run.builds.get(cid) or {}
+        if b.get("status") == "failed":
+            out.append(f"{cid}: build failed: {b.get('message', '')}")
+    for c in run.cells:
+        if c.status in ("crashed", "wrong", "timeout", "timing failed") or (
+                c.status == "build failed" and (run.builds.get(c.config) or {}).get("status") != "failed"):
+            out.append(f"{c.config} {c.kernel}{'' if c.variant == '*' else '/' + c.variant}: "
+                       f"{c.status}{': ' + c.detail[:200] if c.detail else ''}")
+    return out
 
 
 # ---------------------------------------------------------------- phase 3 and main
 
 def write_tables(run_dir: Path) -> Path:
-    run = load(run_dir)
-    tdir = run_dir / "tables"
-    write_text(tdir / "summary.md", table.markdown(run))
-    write_text(tdir / "summary.csv", table.csv_text(run))
-    report = ROOT / "scripts" / "report.sh"
-    if report.exists():
-        subprocess.run([str(report), str(run_dir)], check=False)
-    return tdir / "summary.md"
+    """The report (scripts/report.sh), written once, by its own writer."""
+    subprocess.run([str(ROOT / "scripts" / "report.sh"), str(run_dir)], check=False)
+    return run_dir / "tables" / "summary.md"
 
 
 def update_latest(run_dir: Path) -> None:
@@ -562,7 +615,13 @@ def main(argv=None) -> int:
                                                  "load_average_at_end": machine.load_average()})
     write_json(run_dir / "manifest.json", manifest)
     summary = write_tables(run_dir)
+    problems = failures(run_dir)
     print(f"sweep: done in {fmt_duration(total)}. Tables: {summary}", file=sys.stderr)
+    if problems:
+        print(f"sweep: {len(problems)} problem(s); the rest of the run is complete:", file=sys.stderr)
+        for line in problems:
+            print(f"  {line}", file=sys.stderr)
+        return 1
     return 0
 
 

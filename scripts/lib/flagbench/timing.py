@@ -6,9 +6,19 @@ spread over all configurations instead of favouring the ones measured first.
 A round is one hyperfine invocation with one command per cell in that order
 (`--runs 1`, JSON export; hyperfine runs its commands one after the other).
 One sample is one process; the harness inside reports the median time of its
-repetitions and appends its JSON line to the cell's file (`--append`).  A cell stops when
-the 95% confidence interval of its median is within the target, or at the
-sample cap, or when the kernel's time budget is spent (after the minimum).
+repetitions and appends its JSON line to the cell's file (`--append`).
+
+Layout: a cell's samples cycle through its layout seeds (the same code linked
+at other addresses, flagbench.layout), and every process gets an environment
+and an initial stack offset of random size, so a verdict is about the code
+across the places it can land, not about one place.
+
+Stopping (a sequential design): every cell first gets `min_samples` samples
+(at least one per seed).  Then a cell goes on only while its comparison with
+the baseline's cell of the same variant is undecided: neither called nor
+with its whole interval inside the noise band (statistics.decided).  The
+baseline goes on while any of its comparisons is undecided.  Nothing goes on
+past `max_samples` or, after the minimum, past the kernel's time budget.
 """
 from __future__ import annotations
 
@@ -20,29 +30,41 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import procs, stats
+from . import procs
+from .report import statistics as st
 
 SAMPLE_TIMEOUT = 120
+ENV_PAD_MAX = 4096      # bytes of environment padding per process (Mytkowicz et al. 2009)
+STACK_PAD_MAX = 4096    # bytes of stack the harness consumes before its run loop
 
 
 @dataclasses.dataclass
 class Cell:
     config: str
     variant: str
-    exe: Path
+    exes: dict                  # layout seed -> binary
     reps: int
+    checksum: str | None = None  # the check run's checksum: timing must reproduce it
+    baseline: bool = False      # the baseline's cell of this variant
     samples: list = dataclasses.field(default_factory=list)
     error: str | None = None
     stopped_by: str = ""
+
+    @property
+    def seeds(self) -> list:
+        return sorted(self.exes)
+
+    def next_seed(self) -> int:
+        return self.seeds[len(self.samples) % len(self.seeds)]
 
 
 @dataclasses.dataclass
 class Policy:
     size: str = "ref"
-    min_samples: int = 5
-    max_samples: int = 30
-    target: float = 0.01       # relative half-width of the median's 95% CI
+    min_samples: int = 4
+    max_samples: int = 12
     time_per_kernel: float = 2.0
+    floor: float = st.NOISE_FLOOR
 
 
 def reps_for(rep_ns: float | None, default_reps: int, process_seconds: float) -> int:
@@ -56,17 +78,28 @@ def reps_for(rep_ns: float | None, default_reps: int, process_seconds: float) ->
     return max(1, min(default_reps, want))
 
 
-def _round(cells: list, size: str, tmp: Path) -> None:
+def command(cell: Cell, seed: int, size: str, out: Path, rng: random.Random) -> list:
+    """One timed process: the seed's binary, a random environment size and a
+    random initial stack offset."""
+    pad = "x" * rng.randrange(ENV_PAD_MAX)
+    stack = rng.randrange(0, STACK_PAD_MAX, 16)
+    return ["env", f"FLAGBENCH_ENV_PAD={pad}", str(cell.exes[seed]), "--variant", cell.variant,
+            "--size", size, "--reps", str(cell.reps), "--stack-pad", str(stack),
+            "--append", str(out)]
+
+
+def _round(cells: list, size: str, tmp: Path, rng: random.Random) -> None:
     """Runs one sample of every cell, in the given order, in one hyperfine call.
     No hyperfine warm-up: the check step has just run every binary (its pages
     are in the page cache) and the harness runs a warm-up repetition inside
     each process."""
-    commands = []
+    commands, seeds = [], []
     for i, cell in enumerate(cells):
         out = tmp / f"cell{i}.jsonl"
         out.unlink(missing_ok=True)
-        commands.append(shlex.join([str(cell.exe), "--variant", cell.variant, "--size", size,
-                                    "--reps", str(cell.reps), "--append", str(out)]))
+        seed = cell.next_seed()
+        seeds.append(seed)
+        commands.append(shlex.join(command(cell, seed, size, out, rng)))
     export = tmp / "round.json"
     hf = ["hyperfine", "-N", "--style", "none", "--ignore-failure", "--runs", "1",
           "--export-json", str(export), *commands]
@@ -75,7 +108,7 @@ def _round(cells: list, size: str, tmp: Path) -> None:
         why = (r.stderr or "").strip().splitlines()
         raise RuntimeError(f"hyperfine {procs.describe_exit(r.returncode)}: {why[-1] if why else ''}")
     results = json.loads(export.read_text())["results"]
-    for i, (cell, result) in enumerate(zip(cells, results)):
+    for i, (cell, result, seed) in enumerate(zip(cells, results, seeds)):
         codes = result.get("exit_codes") or [0]
         out = tmp / f"cell{i}.jsonl"
         lines = [json.loads(l) for l in out.read_text().splitlines()
@@ -85,30 +118,71 @@ def _round(cells: list, size: str, tmp: Path) -> None:
                           else "the kernel printed no JSON line")
             continue
         line = lines[-1]
+        if cell.checksum and line.get("checksum") != cell.checksum:
+            cell.error = (f"nondeterministic result: checksum {line.get('checksum')} while timing "
+                          f"(seed {seed}), {cell.checksum} at the check")
+            continue
         cell.samples.append({"median_ns": line["median_ns"], "min_ns": line["min_ns"],
                              "reps": line["reps"], "items": line.get("items"),
                              "checksum": line.get("checksum"), "setup_ns": line.get("setup_ns"),
+                             "seed": seed, "stack_pad": line.get("stack_pad"),
+                             "batch_reps": line.get("batch_reps"),
                              "wall_s": result["times"][-1], "user_s": result.get("user"),
                              "system_s": result.get("system")})
 
 
-def _needs_more(cell: Cell, policy: Policy, out_of_time: bool) -> bool:
-    n = len(cell.samples)
-    if cell.error:
-        return False
-    if n < policy.min_samples:
-        return True
-    if n >= policy.max_samples:
-        cell.stopped_by = "sample cap"
-        return False
-    width = stats.relative_halfwidth([s["median_ns"] for s in cell.samples])
-    if width is not None and width <= policy.target:
-        cell.stopped_by = "converged"
-        return False
-    if out_of_time:
-        cell.stopped_by = "time budget"
-        return False
-    return True
+def summary_of(cell: Cell, seed: int) -> st.Summary | None:
+    xs = [s["median_ns"] for s in cell.samples]
+    if not xs:
+        return None
+    return st.summarize(xs, seed, seeds=[s["seed"] for s in cell.samples])
+
+
+def undecided(cells: list, policy: Policy) -> set:
+    """The cells whose comparison with their variant's baseline cell could
+    still change with more samples, and the baselines of those."""
+    out = set()
+    by_variant: dict = {}
+    for c in cells:
+        by_variant.setdefault(c.variant, []).append(c)
+    for group in by_variant.values():
+        base = next((c for c in group if c.baseline and not c.error), None)
+        if base is None:
+            continue
+        sb = summary_of(base, 0)
+        for c in group:
+            if c is base or c.error:
+                continue
+            cmp_ = st.compare(sb, summary_of(c, 1), policy.floor) if sb else None
+            if cmp_ is None or not st.decided(cmp_):
+                out.add(id(c))
+                out.add(id(base))
+    return out
+
+
+def _active(cells: list, policy: Policy, out_of_time: bool) -> list:
+    need_more = None
+    active = []
+    for c in cells:
+        n = len(c.samples)
+        if c.error:
+            continue
+        if n < policy.min_samples:
+            active.append(c)
+            continue
+        if n >= policy.max_samples:
+            c.stopped_by = "sample cap"
+            continue
+        if out_of_time:
+            c.stopped_by = "time budget"
+            continue
+        if need_more is None:
+            need_more = undecided(cells, policy)
+        if id(c) in need_more:
+            active.append(c)
+        else:
+            c.stopped_by = "decided"
+    return active
 
 
 def time_cells(cells: list, policy: Policy, rng: random.Random, on_round=None) -> None:
@@ -117,15 +191,20 @@ def time_cells(cells: list, policy: Policy, rng: random.Random, on_round=None) -
     with tempfile.TemporaryDirectory(prefix="fb-time-") as tmp:
         while True:
             out_of_time = time.monotonic() - start > policy.time_per_kernel
-            active = [c for c in cells if _needs_more(c, policy, out_of_time)]
+            active = _active(cells, policy, out_of_time)
             if not active:
                 break
             rng.shuffle(active)
             try:
-                _round(active, policy.size, Path(tmp))
-            except (RuntimeError, ValueError, KeyError, OSError) as e:
+                _round(active, policy.size, Path(tmp), rng)
+            except (RuntimeError, ValueError, KeyError, OSError):
+                # One failed hyperfine call: run each cell alone, so a single
+                # broken cell does not take the kernel's others with it.
                 for c in active:
-                    c.error = str(e)
+                    try:
+                        _round([c], policy.size, Path(tmp), rng)
+                    except (RuntimeError, ValueError, KeyError, OSError) as e:
+                        c.error = str(e)
             if on_round:
                 on_round(active)
 
@@ -133,13 +212,12 @@ def time_cells(cells: list, policy: Policy, rng: random.Random, on_round=None) -
 def summarize(cell: Cell) -> dict:
     xs = [s["median_ns"] for s in cell.samples]
     out = {"config": cell.config, "variant": cell.variant, "reps_per_process": cell.reps,
-           "n": len(xs), "stopped_by": cell.stopped_by or None, "error": cell.error,
-           "samples": cell.samples}
+           "seeds": cell.seeds, "n": len(xs), "stopped_by": cell.stopped_by or None,
+           "error": cell.error, "samples": cell.samples}
     if xs:
-        ci = stats.median_ci(xs)
-        out.update(median_ns=stats.median(xs), ci_ns=list(ci) if ci else None,
-                   rel_halfwidth=stats.relative_halfwidth(xs), min_ns=min(xs), max_ns=max(xs),
-                   wall_median_s=stats.median([s["wall_s"] for s in cell.samples]))
-        checksums = sorted({s.get("checksum") for s in cell.samples})
-        out["checksums"] = checksums
+        s = summary_of(cell, 0)
+        out.update(median_ns=s.median, ci_ns=list(s.ci) if s.ci else None, min_ns=min(xs),
+                   max_ns=max(xs), layout_spread=s.layout, seed_medians=s.seed_medians,
+                   wall_median_s=st.pystats.median([x["wall_s"] for x in cell.samples]))
+        out["checksums"] = sorted({x.get("checksum") for x in cell.samples})
     return out

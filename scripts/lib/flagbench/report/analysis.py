@@ -26,6 +26,7 @@ class Cell:
     same_as: str | None = None      # configuration whose identical code was timed instead
     code_hash: str | None = None
     samples: list = dataclasses.field(default_factory=list)   # own samples, ns per repetition
+    sample_seeds: list | None = None  # layout seed of each sample (None: one layout)
     stats: st.Summary | None = None  # own, or borrowed from same_as
     items: int | None = None        # work items per repetition
     reps: int | None = None         # repetitions per timed process
@@ -71,6 +72,7 @@ class Options:
     confidence: float = st.CONFIDENCE
     replicates: int = st.REPLICATES
     namespace: str = "run"          # part of every seed; compare uses one per side
+    fdr: float = 0.05               # false discovery rate q of the run's calls
 
 
 class Analysis:
@@ -109,8 +111,9 @@ class Analysis:
             for v in names:
                 cell = Cell(c.kernel, v, c.config, c.status, c.detail, c.same_as, c.code_hash,
                             asm=c.asm, timing=c.timing)
-                if c.variant != "*":
+                if c.variant != "*" and c.status == "ok":
                     cell.samples = c.samples
+                    cell.sample_seeds = c.sample_seeds
                     line = (c.check or {}).get("line") or {}
                     cell.items = line.get("items")
                     cell.reps = (c.timing or {}).get("reps_per_process")
@@ -123,12 +126,17 @@ class Analysis:
         for cell in self.cells.values():
             if cell.samples:
                 cell.stats = st.summarize(cell.samples, st.seed_for(o.namespace, *cell.key),
-                                          o.confidence, o.replicates)
+                                          o.confidence, o.replicates, cell.sample_seeds)
         for cell in self.cells.values():
             if cell.same_as and cell.stats is None:
+                # Identical code was timed once: this cell inherits its twin's
+                # samples, with replicates of its own, so a comparison of the
+                # two reads 1.00 with the interval the measurement supports
+                # rather than a false certainty of [1.00, 1.00].
                 src = self.source(cell)
-                if src is not None:
-                    cell.stats = src.stats
+                if src is not None and src.samples:
+                    cell.stats = st.summarize(src.samples, st.seed_for(o.namespace, *cell.key),
+                                              o.confidence, o.replicates, src.sample_seeds)
 
     def source(self, cell: Cell) -> Cell | None:
         """The cell whose timing this one uses (itself when timed)."""
@@ -149,7 +157,8 @@ class Analysis:
 
     # ---------------------------------------------------------------- comparisons
 
-    def compare_cells(self, base: Cell | None, other: Cell | None, extra: float = 0.0) -> st.Comparison:
+    def compare_cells(self, base: Cell | None, other: Cell | None, extra: float = 0.0,
+                      confidence: float | None = None) -> st.Comparison:
         """Speedup of `other` over `base` with interval and verdict."""
         if base is None or other is None:
             return st.Comparison(None, None, None, st.NO_DATA, "a cell is missing")
@@ -157,10 +166,12 @@ class Analysis:
             return st.Comparison(None, None, None, st.NO_DATA, f"{base.config}: {base.status_text}")
         if other.stats is None:
             return st.Comparison(None, None, None, st.NO_DATA, f"{other.config}: {other.status_text}")
+        c = st.compare(base.stats, other.stats, self.options.floor, extra,
+                       confidence or self.options.confidence)
         sb, so = self.source(base), self.source(other)
-        if sb is so:
-            return st.Comparison(1.0, (1.0, 1.0), None, st.SAME, "identical code, timed once")
-        return st.compare(base.stats, other.stats, self.options.floor, extra, self.options.confidence)
+        if sb is so and c.ratio is not None:
+            c.verdict, c.reason = st.SAME, f"same code as {sb.config}: timed once"
+        return c
 
     def extra_threshold(self, kernel: str) -> float:
         """The A/A term of a kernel's noise threshold (a relative change)."""
@@ -178,6 +189,48 @@ class Analysis:
                 if cell is None or config == self.baseline:
                     continue
                 cell.vs_base = self.compare_cells(base, cell, self.extra_threshold(kernel))
+        self._control_fdr()
+
+    def _control_fdr(self):
+        """Benjamini-Hochberg over every comparison with the baseline: a run
+        makes hundreds of them, so a call must survive the false discovery
+        rate q, not just its own 95% interval."""
+        tested = [c for c in self.cells.values()
+                  if c.vs_base is not None and c.vs_base.log_replicates is not None]
+        pvals = [st.p_value(c.vs_base, c.vs_base.log_replicates) for c in tested]
+        keep = st.benjamini_hochberg([1.0 if p is None else p for p in pvals], self.options.fdr)
+        self.fdr = {"q": self.options.fdr, "tested": len(tested), "called_before": 0, "demoted": 0}
+        for cell, p, k in zip(tested, pvals, keep):
+            cmp_ = cell.vs_base
+            cmp_.p_value = p
+            if cmp_.verdict in (st.FASTER, st.SLOWER):
+                self.fdr["called_before"] += 1
+                if not k:
+                    self.fdr["demoted"] += 1
+                    cmp_.reason = (f"{cmp_.reason}, but not significant after false-discovery-rate "
+                                   f"control (Benjamini-Hochberg, q = {self.options.fdr:g})")
+                    cmp_.verdict = st.SAME
+        self.fdr["called"] = self.fdr["called_before"] - self.fdr["demoted"]
+
+    def fdr_summary(self) -> dict:
+        """How many calls of the run are expected to be false: at most q of
+        them by the FDR control, and, from the measured A/A rate, that rate
+        times the comparisons that had no real change to find."""
+        aa = self.aa_summary()
+        out = dict(self.fdr)
+        out["expected_false_by_fdr"] = self.fdr["called"] * self.options.fdr
+        if aa.get("wrong_rate_ci"):
+            out["aa_rate_upper"] = aa["wrong_rate_ci"][1]
+            out["expected_false_by_aa_upper"] = aa["wrong_rate_ci"][1] * max(
+                0, self.fdr["tested"] - self.fdr["called"])
+        return out
+
+    def layout_sensitive(self, top: int = 5) -> list:
+        """(kernel, variant, config, spread) of the cells whose per-seed medians
+        differ most: where the code lands matters most."""
+        rows = [(c.stats.layout, c.kernel, c.variant, c.config) for c in self.cells.values()
+                if c.stats is not None and c.stats.layout is not None and c.samples]
+        return [(k, v, cfg, sp) for sp, k, v, cfg in sorted(rows, reverse=True)[:top]]
 
     def log_terms(self, base: Cell, other: Cell) -> list | None:
         """[log speedup] + its log replicates, for geometric means; None if unmeasured."""
@@ -185,8 +238,6 @@ class Analysis:
             return None
         if base.stats.replicates is None or other.stats.replicates is None:
             return None
-        if self.source(base) is self.source(other):
-            return [0.0] * (len(base.stats.replicates) + 1)
         lb, lo = self._logs(base), self._logs(other)
         return [u - v for u, v in zip(lb, lo)]
 
@@ -199,8 +250,8 @@ class Analysis:
         return self._log_cache[key]
 
     def threshold_of(self, cells: list, kernel: str) -> float:
-        return st.threshold_of([c.stats.noise for c in cells if c.stats], self.options.floor,
-                               self.extra_threshold(kernel))
+        spreads = [x for c in cells if c.stats for x in (c.stats.noise, c.stats.layout)]
+        return st.threshold_of(spreads, self.options.floor, self.extra_threshold(kernel))
 
     # ---------------------------------------------------------------- A/A
 
@@ -249,7 +300,8 @@ class Analysis:
 
     # ---------------------------------------------------------------- best
 
-    def kernel_compare(self, kernel: str, a: str, b: str) -> st.Comparison:
+    def kernel_compare(self, kernel: str, a: str, b: str,
+                       confidence: float | None = None) -> st.Comparison:
         """Geometric mean over the kernel's variants of the speedup of `b` over `a`."""
         terms, ths = [], []
         for (k, v) in self.rows:
@@ -261,43 +313,60 @@ class Analysis:
                 continue
             terms.append(t)
             ths.append(self.threshold_of([ca, cb], kernel))
-        return st.combine(terms, ths, self.options.confidence)
+        return st.combine(terms, ths, confidence or self.options.confidence)
 
-    def kernel_speedup(self, kernel: str, config: str) -> st.Comparison:
-        return self.kernel_compare(kernel, self.baseline, config)
+    def kernel_speedup(self, kernel: str, config: str, confidence: float | None = None) -> st.Comparison:
+        return self.kernel_compare(kernel, self.baseline, config, confidence)
 
     def candidates(self) -> list:
         """Configurations that compete for "best" (not the baseline, not A/A duplicates)."""
         return [c for c in self.configs if c != self.baseline and not self.is_duplicate(c)]
 
+    def selection_confidence(self) -> float:
+        """The confidence of a winner's interval: picking the largest of k
+        speedups favours the one whose noise happened to help (the winner's
+        curse), so the winner is judged with simultaneous intervals over the k
+        candidates (Bonferroni: 1 - alpha/k)."""
+        k = max(1, len(self.candidates()))
+        return 1 - (1 - self.options.confidence) / k
+
+    def _best(self, ranked: list, rejudge, tie_compare) -> tuple:
+        """ranked: (ratio, config) of the configurations called faster.  The
+        highest is the winner if it is still called faster at the selection
+        confidence; ties: the others not significantly slower than it."""
+        if not ranked:
+            return None, None, []
+        _, best = max(ranked)
+        cmp_ = rejudge(best)
+        if cmp_.verdict != st.FASTER:
+            return None, None, []
+        ties = [c for _, c in ranked if c != best and tie_compare(best, c).verdict != st.SLOWER]
+        return best, cmp_, ties
+
     def best_for_row(self, kernel, variant) -> tuple:
         """(config, comparison, ties) for the configuration with the highest
         speedup among those called faster; ties: the other configurations
         called faster whose difference from it is not significant."""
-        faster = []
+        ranked = []
         for c in self.candidates():
             cell = self.cell(kernel, variant, c)
             if cell is not None and cell.vs_base is not None and cell.vs_base.verdict == st.FASTER:
-                faster.append((cell.vs_base.ratio, c, cell.vs_base))
-        if not faster:
-            return None, None, []
-        _, best, cmp_ = max(faster)
-        ties = [c for _, c, _ in faster if c != best
-                and self.compare_configs(kernel, variant, best, c).verdict != st.SLOWER]
-        return best, cmp_, ties
+                ranked.append((cell.vs_base.ratio, c))
+        base = self.cell(kernel, variant, self.baseline)
+        return self._best(
+            ranked,
+            lambda c: self.compare_cells(base, self.cell(kernel, variant, c), self.extra_threshold(kernel),
+                                         self.selection_confidence()),
+            lambda x, y: self.compare_configs(kernel, variant, x, y))
 
     def best_for_kernel(self, kernel) -> tuple:
-        faster = []
+        ranked = []
         for c in self.candidates():
             cmp_ = self.kernel_speedup(kernel, c)
             if cmp_.verdict == st.FASTER:
-                faster.append((cmp_.ratio, c, cmp_))
-        if not faster:
-            return None, None, []
-        _, best, cmp_ = max(faster)
-        ties = [c for _, c, _ in faster if c != best
-                and self.kernel_compare(kernel, best, c).verdict != st.SLOWER]
-        return best, cmp_, ties
+                ranked.append((cmp_.ratio, c))
+        return self._best(ranked, lambda c: self.kernel_speedup(kernel, c, self.selection_confidence()),
+                          lambda x, y: self.kernel_compare(kernel, x, y))
 
     # ---------------------------------------------------------------- provenance
 
