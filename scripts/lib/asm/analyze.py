@@ -3,8 +3,9 @@
 kernel binary: what the sweep runs once per kernel binary and configuration.
 
 Writes, per variant, OUT/<variant>.s (the normalized assembly of the hot function)
-and OUT/<variant>.json (symbols, summary counts, code_hash, loops, llvm-mca
-results); both atomically.  A variant whose symbol is missing gets
+and OUT/<variant>.json (symbols, summary counts, code_hash over the code reachable
+from the hot function, data_hash, libraries, loops, llvm-mca results, and with
+--layout-binary the addresses per layout seed); both atomically.  A variant whose symbol is missing gets
 "found": false and a "why", never an exception.  The binary is read and
 disassembled once, whatever the number of variants; llvm-mca runs once per
 CPU for the whole binary, every innermost loop of every variant a region of
@@ -20,7 +21,8 @@ from pathlib import Path
 
 if __package__ in (None, ""):
     sys.path[0] = str(Path(__file__).resolve().parent.parent)
-from asm import disasm, elf as elfmod, loops as loopmod, mca as mcamod, normalize, summary  # noqa: E402
+from asm import disasm, elf as elfmod, libraries as libmod, loops as loopmod, mca as mcamod  # noqa: E402
+from asm import layout as layoutmod, normalize, reach as reachmod, summary  # noqa: E402
 
 
 def write_atomic(path, text):
@@ -30,20 +32,29 @@ def write_atomic(path, text):
     os.replace(tmp, path)
 
 
-def code_hash(binary, fn):
-    """Hash of the function's text and of the functions it calls directly in the binary."""
-    h = hashlib.sha256(fn.text.encode())
+def reach_of(binary):
+    """The binary's reach.Reach (one per binary: normalized functions are shared)."""
+    if getattr(binary, "_reach", None) is None:
+        binary._reach = reachmod.Reach(binary)
+    return binary._reach
+
+
+def direct_callees(fn):
+    """Display names of the functions fn calls or tail-calls directly (PLT stubs included)."""
     own = {s.addr for s in fn.parts}
-    seen, callees = set(), []
+    seen, out = set(), []
     for ins in fn.insns:
         c = ins.callee
-        if c is None or c.addr in own or c.addr in seen:
-            continue
-        seen.add(c.addr)
-        callee = normalize.normalize(binary, disasm.Lookup(c.name, parts=[c]))
-        h.update(b"\n--callee--\n" + callee.text.encode())
-        callees.append(disasm.display_name(c.name))
-    return h.hexdigest()[:16], callees
+        if c is not None and c.addr not in own and c.addr not in seen:
+            seen.add(c.addr)
+            out.append(disasm.display_name(c.name))
+    return out
+
+
+def code_hash(binary, fn, roots=()):
+    """(code_hash, direct callees): the hash covers the text of every function reachable
+    from fn inside the binary (reach.py), extra roots included."""
+    return reach_of(binary).closure(fn, roots).code_hash, direct_callees(fn)
 
 
 def capture(binary, function):
@@ -80,8 +91,15 @@ def resolve_cpus(tool, arch, target, others):
     return cpus
 
 
+def not_found(base, why):
+    out = dict(base, found=False, why=why, symbols=[], code_hash=None, data_hash=None, reachable=[])
+    out.update({c: None for c in summary.COLUMNS})
+    out["mca"] = None
+    return out
+
+
 def analyze_variant(binary, kernel, variant, args):
-    """(doc without llvm-mca, normalized text, (fn, loops) or None)."""
+    """(doc without llvm-mca, normalized text, (fn, loops) or None, closure or None)."""
     name = kernel.split("/")[-1]
     function = f"{name}_{variant}"
     base = {"kernel": kernel, "variant": variant, "function": function,
@@ -89,21 +107,27 @@ def analyze_variant(binary, kernel, variant, args):
             "objdump": binary.objdump}
     got, why = capture(binary, function)
     if got is None:
-        out = dict(base, found=False, why=why, symbols=[], code_hash=None)
-        out.update({c: None for c in summary.COLUMNS})
-        out["mca"] = None
-        return out, None, None
+        return not_found(base, why), None, None, None
     fn, lps, summ = got
-    h, callees = code_hash(binary, fn)
+    roots = args.roots.get(variant, [])
+    cl = reach_of(binary).closure(fn, roots)
     out = dict(base, found=True, symbols=fn.symbols)
     if fn.clones_not_shown:
         out["clones_not_shown"] = fn.clones_not_shown
     out.update(summ)
-    out["code_hash"] = h
-    out["callees"] = callees
+    out["code_hash"] = cl.code_hash
+    out["callees"] = direct_callees(fn)
+    out["reachable"] = cl.reachable
+    out["roots"] = roots
+    if cl.roots_missing:
+        out["roots_missing"] = cl.roots_missing
+    out["data_hash"] = cl.data_hash
+    out["data"] = cl.data
+    out["data_refs"] = reachmod.DATA_METHOD[binary.arch]
+    out["libraries"] = args.libraries
     out["loop_details"] = loop_details(fn, lps)
     out["mca"] = {"skipped": args.mca_skip_reason, "loops": []}
-    return out, fn.text, (fn, lps)
+    return out, fn.text, (fn, lps), cl
 
 
 def add_mca(docs, captured, arch, args, tool, cpus):
@@ -132,6 +156,45 @@ def add_mca(docs, captured, arch, args, tool, cpus):
         }
 
 
+def add_layout(docs, binary, closures, args):
+    """docs[v]["layout"] = {seed: record}: the main binary as seed 0 (unless a seed 0 is
+    given), then each --layout-binary."""
+    t0 = time.perf_counter()
+    per_seed = {}
+    if "0" not in args.layout_binary:
+        per_seed["0"] = {v: layoutmod.describe(args.binary, fn, lps, cl) for v, (fn, lps, cl) in closures.items()}
+    for seed, path in args.layout_binary.items():
+        per_seed[seed] = layoutmod.seed_layout(path, binary, closures, args.roots, reach_of, args.objdump)
+    runs = sum(r.pop("_objdump_runs", 0) for r in per_seed.values())
+    seconds = round(time.perf_counter() - t0, 3)
+    for v in closures:
+        docs[v]["layout"] = {seed: recs[v] for seed, recs in per_seed.items() if v in recs}
+        errors = [s for s, r in docs[v]["layout"].items() if "layout_error" in r]
+        docs[v]["layout_errors"] = errors
+    if not args.quiet:
+        bad = sorted({s for v in closures for s in docs[v]["layout_errors"]})
+        print(f"analyze: {args.kernel}: {len(args.layout_binary)} layout seeds in {seconds:.2f} s "
+              f"({runs} objdump runs)" + (f"; code differs in seeds {', '.join(bad)}" if bad else ""),
+              file=sys.stderr)
+
+
+def parse_pairs(values, what, split_list):
+    """['A=x,y', 'B=z'] -> {'A': ['x', 'y'], 'B': ['z']} (or {'A': 'x,y'} without split_list);
+    a malformed entry raises ValueError naming it."""
+    out = {}
+    for item in values or []:
+        key, sep, val = item.partition("=")
+        if not sep or not key or not val:
+            raise ValueError(f"{what} takes KEY=VALUE, got '{item}'")
+        if split_list:
+            out.setdefault(key, []).extend(x for x in val.split(",") if x)
+        elif key in out:
+            raise ValueError(f"{what} {key} given twice")
+        else:
+            out[key] = val
+    return out
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(
         description="Capture normalized assembly, summary counts and llvm-mca results for the "
@@ -153,8 +216,22 @@ def main(argv=None):
     ap.add_argument("--jobs", type=int, default=1, help="llvm-mca runs in parallel (per CPU)")
     ap.add_argument("--trip-counts", action="store_true",
                     help="also measure items per loop iteration under callgrind (slow; x86 host only)")
+    ap.add_argument("--roots", action="append", metavar="VARIANT=SYM[,SYM...]",
+                    help="extra functions a variant's code reaches at run time (the dispatch target "
+                         "it reported), hashed with its closure; repeatable")
+    ap.add_argument("--layout-binary", action="append", metavar="SEED=PATH",
+                    help="the same configuration relinked with layout seed SEED: record where each "
+                         "hot function and loop landed there and check its code_hash; repeatable")
     ap.add_argument("--quiet", action="store_true", help="no per-variant line on stderr")
     args = ap.parse_args(argv)
+    try:
+        args.roots = parse_pairs(args.roots, "--roots", True)
+        args.layout_binary = parse_pairs(args.layout_binary, "--layout-binary", False)
+    except ValueError as e:
+        ap.error(str(e))
+    for seed, path in args.layout_binary.items():
+        if not os.path.isfile(path):
+            ap.error(f"--layout-binary {seed}={path}: no such file")
     t0 = time.perf_counter()
     variants = [v for v in args.variants.split(",") if v]
     out_dir = Path(args.out)
@@ -164,8 +241,7 @@ def main(argv=None):
     except (elfmod.ElfError, disasm.DisasmError) as e:
         print(f"analyze: {e}", file=sys.stderr)
         for v in variants:
-            doc = {"kernel": args.kernel, "variant": v, "found": False, "why": str(e), "symbols": [],
-                   "code_hash": None, "mca": None, **{c: None for c in summary.COLUMNS}}
+            doc = not_found({"kernel": args.kernel, "variant": v}, str(e))
             write_atomic(out_dir / f"{v}.json", json.dumps(doc, indent=1) + "\n")
         return 1
     if args.arch and args.arch != binary.arch:
@@ -184,19 +260,19 @@ def main(argv=None):
             tool, args.mca_skip_reason = None, str(e)
             print(f"analyze: {e}; continuing without llvm-mca", file=sys.stderr)
     status = 0
-    docs, captured = {}, {}
+    args.libraries = libmod.libraries(binary.elf)
+    docs, captured, closures = {}, {}, {}
     for v in variants:
         t1 = time.perf_counter()
         try:
-            doc, text, got = analyze_variant(binary, args.kernel, v, args)
+            doc, text, got, cl = analyze_variant(binary, args.kernel, v, args)
         except disasm.DisasmError as e:
-            doc, text, got = {"kernel": args.kernel, "variant": v, "found": False, "why": str(e),
-                              "symbols": [], "code_hash": None, "mca": None,
-                              **{c: None for c in summary.COLUMNS}}, None, None
+            doc, text, got, cl = not_found({"kernel": args.kernel, "variant": v}, str(e)), None, None, None
             status = 1
         docs[v] = doc
         if got is not None:
             captured[v] = got
+            closures[v] = (got[0], got[1], cl)
         if text is not None:
             write_atomic(out_dir / f"{v}.s", text)
         elif (out_dir / f"{v}.s").exists():
@@ -206,6 +282,8 @@ def main(argv=None):
             what = (f"{doc['instructions']} insns, {doc['vector_width']}, {doc['loops']} loops"
                     if doc.get("found") else "not found: " + doc.get("why", ""))
             print(f"analyze: {args.kernel}/{v}: {what}", file=sys.stderr)
+    if args.layout_binary and closures:
+        add_layout(docs, binary, closures, args)
     if tool is not None and captured:
         add_mca(docs, captured, arch, args, tool, cpus)
     if args.trip_counts:

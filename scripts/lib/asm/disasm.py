@@ -107,9 +107,16 @@ class Lookup:
 
 
 class Binary:
-    """One linked binary: symbols, and its disassembly (run on first use, once)."""
+    """One linked binary: symbols, and its disassembly (run on first use, once).
 
-    def __init__(self, path, objdump=None, syntax="att"):
+    partial=True disassembles only the functions asked for (llvm-objdump's
+    --disassemble-symbols, one run per batch; see prefetch), which is what a layout
+    seed's binary needs: a few functions out of thousands."""
+
+    _covered = None   # partial mode: addresses of the function symbols disassembled so far
+    objdump_runs = 0
+
+    def __init__(self, path, objdump=None, syntax="att", partial=False):
         self.path = path
         self.elf = elfmod.read_elf(path)
         self.arch = self.elf.arch
@@ -136,18 +143,41 @@ class Binary:
         self._data_addrs = [s.addr for s in data]
         self._addrs = None
         self._texts = None
+        self._covered = set() if partial and is_llvm_objdump(self.objdump) else None
+        self.objdump_runs = 0
 
     # ---- disassembly ----------------------------------------------------------
 
     def disassemble(self):
-        if self._addrs is not None:
+        """The whole binary, once (also in partial mode, when something needs it all)."""
+        if self._addrs is not None and self._covered is None:
             return
-        cmd = [self.objdump, "-d", "--no-show-raw-insn"]
+        self._covered = None
+        self._addrs, self._texts = self._run_objdump([])
+
+    def prefetch(self, symbols):
+        """Partial mode: disassembles the function symbols not done yet, in one run."""
+        if self._covered is None:
+            return self.disassemble()
+        todo = sorted({s.name for s in symbols if s.addr not in self._covered})
+        if not todo:
+            return
+        addrs, texts = self._run_objdump(["--disassemble-symbols=" + ",".join(todo)])
+        merged = dict(zip(self._addrs or [], self._texts or []))
+        merged.update(zip(addrs, texts))
+        self._addrs = sorted(merged)
+        self._texts = [merged[a] for a in self._addrs]
+        names = set(todo)
+        self._covered.update(s.addr for s in self.functions if s.name in names)
+
+    def _run_objdump(self, extra):
+        cmd = [self.objdump, "-d", "--no-show-raw-insn"] + extra
         if is_llvm_objdump(self.objdump):
             cmd.append("--print-imm-hex")
         if self.syntax == "intel" and self.arch == "x86_64":
             cmd += ["-M", "intel"]
         cmd.append(self.path)
+        self.objdump_runs += 1
         try:
             p = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
         except OSError as e:
@@ -165,7 +195,7 @@ class Binary:
             order = sorted(range(len(addrs)), key=addrs.__getitem__)
             addrs = [addrs[i] for i in order]
             texts = [texts[i] for i in order]
-        self._addrs, self._texts = addrs, texts
+        return addrs, texts
 
     def extent(self, sym):
         """[start, end) of a function symbol; a zero size runs to the next function."""
@@ -182,7 +212,10 @@ class Binary:
 
     def instructions(self, sym):
         """[(addr, size, text)] of one function symbol, from the single disassembly."""
-        self.disassemble()
+        if self._covered is not None:
+            self.prefetch([sym])
+        else:
+            self.disassemble()
         start, end = self.extent(sym)
         lo = bisect.bisect_left(self._addrs, start)
         hi = bisect.bisect_left(self._addrs, end)

@@ -42,6 +42,7 @@ class Insn:
     callee: object = None   # elf.Symbol of a direct call / tail-call target, if any
     ref: int = None         # RIP-relative data address from objdump's comment (x86)
     line: int = 0           # 1-based line in the function's text
+    refs: list = field(default_factory=list)  # addresses this instruction's operands name
 
     @property
     def text(self):
@@ -224,14 +225,16 @@ def _x86_data_refs(binary, ins, syntax):
             if m:
                 disp = int(m.group(2), 0) if m.group(2) else 0
                 disp = -disp if m.group(1) == "-" else disp
-                name = binary.data_name(ins.ref if ins.ref is not None else end + disp)
-                ins.ops[k] = op[:m.start()] + f"[rip + {name}]" + op[m.end():]
+                addr = ins.ref if ins.ref is not None else end + disp
+                ins.refs.append(addr)
+                ins.ops[k] = op[:m.start()] + f"[rip + {binary.data_name(addr)}]" + op[m.end():]
         else:
             m = RIP_ATT_RE.search(op)
             if m:
                 disp = int(m.group(1), 0) if m.group(1) else 0
-                name = binary.data_name(ins.ref if ins.ref is not None else end + disp)
-                ins.ops[k] = op[:m.start()] + f"{name}(%rip)" + op[m.end():]
+                addr = ins.ref if ins.ref is not None else end + disp
+                ins.refs.append(addr)
+                ins.ops[k] = op[:m.start()] + f"{binary.data_name(addr)}(%rip)" + op[m.end():]
 
 
 def _a64_data_refs(binary, insns, idx, ins, adrp):
@@ -242,6 +245,7 @@ def _a64_data_refs(binary, insns, idx, ins, adrp):
             addr = int(m.group(1), 16)
             if ins.base == "adr":
                 ops[1] = binary.data_name(addr)
+                ins.refs.append(addr)
             else:
                 sec = binary.elf.section_at(addr)
                 ops[1] = sec.name if sec else "page"
@@ -251,13 +255,15 @@ def _a64_data_refs(binary, insns, idx, ins, adrp):
         m = TARGET_RE.match(ops[1])
         if m and m.group(2) is not None:  # literal-pool load
             ops[1] = binary.data_name(int(m.group(1), 16))
+            ins.refs.append(int(m.group(1), 16))
             return
     if not adrp:
         return
     resolved = None
     if ins.base == "add" and len(ops) == 3 and ops[1] in adrp and ops[2].startswith("#"):
         page_idx, page = adrp[ops[1]]
-        name = binary.data_name(page + int(ops[2][1:], 0))
+        ins.refs.append(page + int(ops[2][1:], 0))
+        name = binary.data_name(ins.refs[-1])
         ops[2] = f":lo12:{name}"
         resolved = (ops[1], page_idx, name)
     else:
@@ -265,7 +271,8 @@ def _a64_data_refs(binary, insns, idx, ins, adrp):
             m = A64_MEM_IMM_RE.match(op)
             if m and m.group(1) in adrp and not m.group(3):
                 page_idx, page = adrp[m.group(1)]
-                name = binary.data_name(page + int(m.group(2), 0))
+                ins.refs.append(page + int(m.group(2), 0))
+                name = binary.data_name(ins.refs[-1])
                 ops[k] = f"[{m.group(1)}, :lo12:{name}]"
                 resolved = (m.group(1), page_idx, name)
                 break
