@@ -16,13 +16,21 @@ def available(root: Path) -> bool:
 
 def analyze(root: Path, exe: Path, kernel: str, variants: list, arch: str, march: str,
             mca_cpus: list, out_dir: Path, mca_cache: Path | None = None,
-            jobs: int = 1) -> str | None:
+            jobs: int = 1, roots: dict | None = None, layout_binaries: dict | None = None) -> str | None:
     """Writes asm/<variant>.s and .json under out_dir.  Returns an error or None.
     mca_cache: a directory of llvm-mca results by region text, shared by the
-    configurations of a sweep (identical loops recur across them)."""
+    configurations of a sweep (identical loops recur across them).
+    roots: variant -> symbols it dispatched to at run time (part of its code).
+    layout_binaries: seed -> the binary linked for that layout seed (their
+    addresses are recorded and their code proven the same)."""
     cmd = [sys.executable, str(root / "scripts/lib/asm/analyze.py"), "--binary", str(exe),
            "--kernel", kernel, "--variants", ",".join(variants), "--arch", arch,
            "--target-cpu", march, "--out", str(out_dir), "--jobs", str(jobs)]
+    for variant, syms in (roots or {}).items():
+        if syms:
+            cmd += ["--roots", f"{variant}={','.join(syms)}"]
+    for seed, path in sorted((layout_binaries or {}).items()):
+        cmd += ["--layout-binary", f"{seed}={path}"]
     if mca_cpus:
         cmd += ["--mca-cpus", ",".join(mca_cpus)]
     else:

@@ -161,11 +161,13 @@ class AxisFlags:
 
 
 def resolve_axis(axes: Axes, axis_name: str, value_name: str, family: str, arch: str,
-                 pgo_phase: str = "use", profile_dir: str = "", build_dir: str = "") -> AxisFlags:
+                 pgo_phase: str = "use", profile_dir: str = "", build_dir: str = "",
+                 source_dir: str | None = None) -> AxisFlags:
     """The flags one axis value contributes for one compiler family.
 
     pgo_phase says which half of a PGO value applies: "generate" for the
-    instrumented build, "use" for the optimized one.
+    instrumented build, "use" for the optimized one.  {source_dir} is the
+    repository (the folder above matrix/) unless given.
     """
     if axis_name not in axes.axes:
         raise ConfigError(f"unknown axis '{axis_name}'; known: {', '.join(axes.axes)}", axes.path)
@@ -178,7 +180,10 @@ def resolve_axis(axes: Axes, axis_name: str, value_name: str, family: str, arch:
     if spelled is None:
         raise ConfigError(f"{axis_name}={value_name} has no spelling for {family}", axes.path,
                           value.line)
-    subst = {"value": value.name, "profile_dir": profile_dir, "build_dir": build_dir}
+    if source_dir is None:
+        source_dir = str(Path(axes.path).resolve().parent.parent)
+    subst = {"value": value.name, "profile_dir": profile_dir, "build_dir": build_dir,
+             "source_dir": source_dir}
 
     def flags(kind: str) -> list:
         return [f.format(**subst) for f in value.flags.get((spelled, kind), [])]
@@ -194,9 +199,9 @@ def resolve_axis(axes: Axes, axis_name: str, value_name: str, family: str, arch:
 
 
 def resolve_flags(axes: Axes, choice: dict, family: str, arch: str, pgo_phase: str = "use",
-                  profile_dir: str = "", build_dir: str = "") -> list:
+                  profile_dir: str = "", build_dir: str = "", source_dir: str | None = None) -> list:
     """Turns {axis: value} into one AxisFlags per axis (the compiler axis has no flags)."""
-    return [resolve_axis(axes, a, v, family, arch, pgo_phase, profile_dir, build_dir)
+    return [resolve_axis(axes, a, v, family, arch, pgo_phase, profile_dir, build_dir, source_dir)
             for a, v in choice.items() if a != "compiler"]
 
 

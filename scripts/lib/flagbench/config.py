@@ -18,7 +18,7 @@ def resolved(axes: Axes, cfg: Configuration, phase: str = "use") -> dict:
     out = {"target": [], "compile": [], "link": []}
     choice = {a: v for a, v in cfg.axes.items() if a != "compiler"}
     for r in resolve_flags(axes, choice, cfg.family, cfg.arch, phase, "{profile_dir}",
-                           "{build_dir}"):
+                           "{build_dir}", "{source_dir}"):
         out["target" if r.role == "target" else "compile"] += r.compile
         out["link"] += r.link
     return out

@@ -283,8 +283,14 @@ def analyze(ctx: Context, entry: dict, kernel: str, exe: Path, variants: list, k
         return
     mca = [] if ctx.args.no_mca else (ctx.args.mca_cpus.split(",") if ctx.args.mca_cpus
                                       else MCA_CPUS.get(entry["arch"], []))
+    checks = read_json(kdir / "check.json") or {}
+    roots = {v: [s for s in ((c.get("line") or {}).get("dispatch") or "").split(",") if s]
+             for v, c in checks.items()}
+    seeds = {s: layout.binary(exe.parent, s, exe.name)
+             for s in entry.get("link_seeds") or entry.get("seeds") or [] if s != 0}
     err = asm_step.analyze(ROOT, exe, kernel, variants, entry["arch"], entry["axes"]["march"], mca,
-                           kdir / "asm", Path(ctx.args.build_root) / "mca-cache")
+                           kdir / "asm", Path(ctx.args.build_root) / "mca-cache",
+                           roots=roots, layout_binaries={s: p for s, p in seeds.items() if p.exists()})
     if err:
         write_json(kdir / "asm" / "error.json", {"error": err})
 

@@ -65,6 +65,7 @@ class Policy:
     max_samples: int = 12
     time_per_kernel: float = 2.0
     floor: float = st.NOISE_FLOOR
+    replicates: int = 1000      # bootstrap replicates of the stopping rule (the report uses its own)
 
 
 def reps_for(rep_ns: float | None, default_reps: int, process_seconds: float) -> int:
@@ -131,11 +132,11 @@ def _round(cells: list, size: str, tmp: Path, rng: random.Random) -> None:
                              "system_s": result.get("system")})
 
 
-def summary_of(cell: Cell, seed: int) -> st.Summary | None:
+def summary_of(cell: Cell, seed: int, replicates: int = st.REPLICATES) -> st.Summary | None:
     xs = [s["median_ns"] for s in cell.samples]
     if not xs:
         return None
-    return st.summarize(xs, seed, seeds=[s["seed"] for s in cell.samples])
+    return st.summarize(xs, seed, replicates=replicates, seeds=[s["seed"] for s in cell.samples])
 
 
 def undecided(cells: list, policy: Policy) -> set:
@@ -149,11 +150,11 @@ def undecided(cells: list, policy: Policy) -> set:
         base = next((c for c in group if c.baseline and not c.error), None)
         if base is None:
             continue
-        sb = summary_of(base, 0)
+        sb = summary_of(base, 0, policy.replicates)
         for c in group:
             if c is base or c.error:
                 continue
-            cmp_ = st.compare(sb, summary_of(c, 1), policy.floor) if sb else None
+            cmp_ = st.compare(sb, summary_of(c, 1, policy.replicates), policy.floor) if sb else None
             if cmp_ is None or not st.decided(cmp_):
                 out.add(id(c))
                 out.add(id(base))

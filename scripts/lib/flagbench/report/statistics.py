@@ -183,10 +183,12 @@ def summarize_seeded(xs: list, seeds: list, seed: int, confidence: float = CONFI
     Processes within a seed are not resampled again: each m_s already carries
     its processes' noise, and resampling them too counts that noise twice (in
     simulation the interval then covers 99-100% instead of 95%; docs/statistics.md).
-    Bootstrap replicates of a mean of S values are too narrow for small S, so
-    their deviations are scaled by sqrt(S/(S-1)) * t(S-1)/z, the factor that
-    turns the bootstrap's spread into Student's interval; with that the 95%
-    interval covers 93-97% of simulated two-level data (tests/report)."""
+    The bootstrap's spread of a mean of S values is too narrow for small S,
+    so the interval is exp(theta +- t(S-1) * se) with se = sqrt(S/(S-1)) times
+    the replicates' standard deviation (Student's interval on the bootstrap
+    standard error), and the replicates handed on to ratios and geometric means
+    are widened by t(S-1)/z to match.  The 95% interval covers 93-97% of
+    simulated two-level data (tests/report/test_layout_statistics.py)."""
     by_seed: dict = {}
     for x, s in zip(xs, seeds):
         by_seed.setdefault(s, []).append(x)
@@ -199,12 +201,14 @@ def summarize_seeded(xs: list, seeds: list, seed: int, confidence: float = CONFI
     if len(xs) < MIN_SAMPLES:
         return Summary(len(xs), est, None, None, min(xs), max(xs), None, seed_medians, layout)
     rng = random.Random(seed)
+    boots = [sum(logs[rng.randrange(k)] for _ in range(k)) / k for _ in range(replicates)]
+    se = math.sqrt(k / (k - 1)) * pystats.pstdev(boots)
+    half = t_quantile(1 - (1 - confidence) / 2, k - 1) * se
+    ci = (math.exp(theta - half), math.exp(theta + half))
+    # Replicates for ratios and geometric means: the bootstrap's deviations,
+    # widened so that their spread is Student's rather than the normal's.
     scale = math.sqrt(k / (k - 1)) * t_quantile(0.975, k - 1) / Z975
-    reps = []
-    for _ in range(replicates):
-        boot = sum(logs[rng.randrange(k)] for _ in range(k)) / k
-        reps.append(math.exp(theta + scale * (boot - theta)))
-    ci = percentile_interval(reps, confidence)
+    reps = [math.exp(theta + scale * (b - theta)) for b in boots]
     return Summary(len(xs), est, ci, robust_noise(xs), min(xs), max(xs), reps, seed_medians, layout)
 
 
