@@ -120,9 +120,9 @@ __attribute__((noinline, target("avx2"))) static size_t body_avx2(const uint8_t 
 }
 
 static const count_path clone_paths[] = {
-    {"arch=x86-64-v4", body_v4, FB_ISA_X86_64_V4},
-    {"avx2", body_avx2, FB_ISA_AVX2},
-    {"default", count_portable_fn, 0},
+    {"arch=x86-64-v4", body_v4, FB_ISA_X86_64_V4, "body_v4"},
+    {"avx2", body_avx2, FB_ISA_AVX2, "body_avx2"},
+    {"default", count_portable_fn, 0, "count_portable_fn"},
 };
 
 FB_HOT void clones_direct(count_state *st) { COUNT_SEGMENTS(st, body_v4); }
@@ -130,7 +130,7 @@ FB_HOT void clones_clones(count_state *st) { COUNT_SEGMENTS(st, fb_count_bytes_c
 #define DIRECT_ISA FB_ISA_X86_64_V4
 #define DIRECT_PATH "arch=x86-64-v4"
 #else
-static const count_path clone_paths[] = {{"default", count_portable_fn, 0}};
+static const count_path clone_paths[] = {{"default", count_portable_fn, 0, "count_portable_fn"}};
 FB_HOT void clones_direct(count_state *st) { COUNT_SEGMENTS(st, count_portable_fn); }
 FB_HOT void clones_clones(count_state *st) { COUNT_SEGMENTS(st, count_portable_fn); }
 #define DIRECT_ISA 0
@@ -208,11 +208,29 @@ static bool check(void *p, const fb_variant *v, char *why, size_t len)
     return count_check(p, forced ? allowed_clone->name : NULL, why, len);
 }
 
+/* The symbol of the clone the compiler's resolver picks (nm: GCC appends
+ * the target, Clang also a number per clone in the order listed). */
+static const char *resolver_clone_symbol(void)
+{
+#if !HAVE_CLONES
+    return "count_portable_fn";
+#elif defined(__clang__)
+    if (!strcmp(resolver_clone, "arch=x86-64-v4")) return "fb_count_bytes_clones.arch_x86-64-v4.1";
+    if (!strcmp(resolver_clone, "avx2")) return "fb_count_bytes_clones.avx2.0";
+    return "fb_count_bytes_clones.default.2";
+#else
+    if (!strcmp(resolver_clone, "arch=x86-64-v4")) return "fb_count_bytes_clones.arch_x86_64_v4";
+    if (!strcmp(resolver_clone, "avx2")) return "fb_count_bytes_clones.avx2";
+    return "fb_count_bytes_clones.default";
+#endif
+}
+
 static void report(void *p, const fb_variant *v, fb_json *out)
 {
     bool clones = !strcmp(v->name, "clones");
-    count_report_path(p, clones, out);
+    count_report_path(p, clones, NULL, 0, out);
     if (!clones) return;
+    fb_note_dispatch(override_fn ? allowed_clone->symbol : resolver_clone_symbol());
     fb_json_str(out, "clones", HAVE_CLONES ? "target_clones" : "none");
     fb_json_str(out, "clones_resolved", resolver_clone);
     fb_json_str(out, "clones_best_allowed", best_allowed);

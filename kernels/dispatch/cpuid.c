@@ -129,7 +129,7 @@ static bool check(void *p, const fb_variant *v, char *why, size_t len)
     return count_check(p, want, why, len);
 }
 
-static void report(void *p, const fb_variant *v, fb_json *out) { count_report_path(p, dispatches(v), out); }
+static void report(void *p, const fb_variant *v, fb_json *out) { count_report_path(p, dispatches(v), count_paths, FB_COUNT(count_paths), out); }
 
 static const fb_variant variants[] = {
     {"generic", run_generic, 0, "portable C inlined, compiled for the build's -march: no dispatch"},

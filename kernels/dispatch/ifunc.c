@@ -173,7 +173,7 @@ static bool check(void *p, const fb_variant *v, char *why, size_t len)
 static void report(void *p, const fb_variant *v, fb_json *out)
 {
     bool ifunc = !strcmp(v->name, "ifunc");
-    count_report_path(p, ifunc, out);
+    count_report_path(p, ifunc, count_paths, FB_COUNT(count_paths), out);
     if (!ifunc) return;
 #if HAVE_IFUNC
     fb_json_str(out, "ifunc_resolved", resolved_name ? resolved_name : "(resolver did not run)");

@@ -7,7 +7,7 @@
  * use those instructions runs.  The check is a constructor, so it runs before
  * main().
  */
-#include "harness.h"
+#include "isa.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,7 +95,7 @@ void fb_isa_names(fb_isa isa, char *buf, size_t len)
 {
     size_t used = 0;
     if (len) buf[0] = '\0';
-    for (size_t i = 0; i < FB_COUNT(isa_names); i++) {
+    for (size_t i = 0; i < sizeof isa_names / sizeof isa_names[0]; i++) {
         if (!(isa & isa_names[i].bit)) continue;
         int w = snprintf(buf + used, len - used, "%s%s", used ? "," : "", isa_names[i].name);
         if (w < 0 || (size_t)w >= len - used) break;
@@ -129,10 +129,10 @@ static fb_isa usable_isa; /* after FLAGBENCH_ISA_MAX */
 fb_isa fb_cpu_features(void) { return usable_isa; }
 bool fb_cpu_has(fb_isa need) { return (usable_isa & need) == need; }
 
-/* Defined in harness.c, which is compiled with the configuration's flags, so
- * it sees the compiler's predefined macros (__AVX2__ ...).  It is plain data:
- * reading it cannot execute a new instruction. */
-extern const fb_isa fb_build_isa_bits;
+/* fb_build_isa_bits (isa.h) is defined by FB_KERNEL_MAIN in the kernel's own
+ * translation unit, compiled with the configuration's flags, so it sees the
+ * compiler's predefined macros (__AVX2__ ...).  It is plain data: reading it
+ * cannot execute a new instruction. */
 fb_isa fb_build_isa(void) { return fb_build_isa_bits; }
 
 __attribute__((constructor(101))) static void check_build_isa(void)

@@ -14,103 +14,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* ---- CPU features ------------------------------------------------------
- * One bit per instruction-set extension a variant may need at run time.
- * fb_cpu_has() answers from cpuid/xgetbv (x86) or the auxiliary vector
- * (aarch64), so an OS that does not save AVX state counts as "no AVX". */
-enum {
-    FB_ISA_SSE3 = 1u << 0,
-    FB_ISA_SSSE3 = 1u << 1,
-    FB_ISA_SSE41 = 1u << 2,
-    FB_ISA_SSE42 = 1u << 3,
-    FB_ISA_POPCNT = 1u << 4,
-    FB_ISA_AVX = 1u << 5,
-    FB_ISA_AVX2 = 1u << 6,
-    FB_ISA_FMA = 1u << 7,
-    FB_ISA_BMI1 = 1u << 8,
-    FB_ISA_BMI2 = 1u << 9,
-    FB_ISA_F16C = 1u << 10,
-    FB_ISA_LZCNT = 1u << 11,
-    FB_ISA_MOVBE = 1u << 12,
-    FB_ISA_AVX512F = 1u << 13,
-    FB_ISA_AVX512DQ = 1u << 14,
-    FB_ISA_AVX512CD = 1u << 15,
-    FB_ISA_AVX512BW = 1u << 16,
-    FB_ISA_AVX512VL = 1u << 17,
-    FB_ISA_AVX512VNNI = 1u << 18,
-    FB_ISA_AVX512VBMI = 1u << 19,
-    FB_ISA_NEON = 1u << 24,
-    FB_ISA_ASIMDDP = 1u << 25, /* aarch64 dot product */
-    FB_ISA_SVE = 1u << 26,
-};
-/* The x86-64 micro-architecture levels, as feature sets. */
-#define FB_ISA_X86_64_V2 (FB_ISA_SSE3 | FB_ISA_SSSE3 | FB_ISA_SSE41 | FB_ISA_SSE42 | FB_ISA_POPCNT)
-#define FB_ISA_X86_64_V3                                                                        \
-    (FB_ISA_X86_64_V2 | FB_ISA_AVX | FB_ISA_AVX2 | FB_ISA_FMA | FB_ISA_BMI1 | FB_ISA_BMI2 |     \
-     FB_ISA_F16C | FB_ISA_LZCNT | FB_ISA_MOVBE)
-#define FB_ISA_X86_64_V4                                                                        \
-    (FB_ISA_X86_64_V3 | FB_ISA_AVX512F | FB_ISA_AVX512DQ | FB_ISA_AVX512CD | FB_ISA_AVX512BW | \
-     FB_ISA_AVX512VL)
-
-typedef uint32_t fb_isa;
-
-/* True when every feature in `need` is usable.  Honours FLAGBENCH_ISA_MAX
- * (baseline, x86-64-v2, x86-64-v3, x86-64-v4, or a feature name list), which
- * hides newer features so dispatch fallbacks can be tested on any CPU. */
-bool fb_cpu_has(fb_isa need);
-/* The usable features (after FLAGBENCH_ISA_MAX). */
-fb_isa fb_cpu_features(void);
-/* The features the compiler was told to assume for this build (-march etc.). */
-fb_isa fb_build_isa(void);
-/* Writes the names of the bits in `isa`, comma-separated. */
-void fb_isa_names(fb_isa isa, char *buf, size_t len);
-
-/* ---- Deterministic pseudo-random numbers (xoshiro256**) ---------------- */
-typedef struct fb_rng {
-    uint64_t s[4];
-} fb_rng;
-
-void fb_rng_seed(fb_rng *r, uint64_t seed);
-static inline uint64_t fb_rotl64(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-static inline uint64_t fb_rng_next(fb_rng *r)
-{
-    uint64_t *s = r->s;
-    const uint64_t result = fb_rotl64(s[1] * 5, 7) * 9;
-    const uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = fb_rotl64(s[3], 45);
-    return result;
-}
-/* Uniform in [0, bound) without modulo bias (Lemire's method). */
-static inline uint64_t fb_rng_below(fb_rng *r, uint64_t bound)
-{
-    __uint128_t m = (__uint128_t)fb_rng_next(r) * bound;
-    uint64_t lo = (uint64_t)m;
-    if (lo < bound) {
-        uint64_t threshold = -bound % bound;
-        while (lo < threshold) {
-            m = (__uint128_t)fb_rng_next(r) * bound;
-            lo = (uint64_t)m;
-        }
-    }
-    return (uint64_t)(m >> 64);
-}
-/* Uniform double in [0, 1) with 53 random bits. */
-static inline double fb_rng_double(fb_rng *r) { return (double)(fb_rng_next(r) >> 11) * 0x1.0p-53; }
-/* Uniform float in [lo, hi), the same in every build.  Computed in double,
- * where the product of a 24-bit fraction and hi-lo is exact whenever hi-lo
- * has at most 29 significant bits (every simple range does): then an FMA
- * contraction (-march=x86-64-v3, aarch64) rounds exactly like a separate
- * multiply and add, so the inputs cannot depend on the flags under test. */
-static inline float fb_rng_float(fb_rng *r, float lo, float hi)
-{
-    double x = (double)(fb_rng_next(r) >> 40) * 0x1.0p-24;
-    return (float)((double)lo + ((double)hi - (double)lo) * x);
-}
+#include "isa.h"
+#include "rng.h"
 
 /* ---- Optimisation barriers ----------------------------------------------
  * fb_escape(p): the compiler must assume *p (and anything reachable from it)
@@ -135,83 +40,6 @@ static inline void fb_use_double(double v) { __asm__ volatile("" : : "m"(v)); }
 
 /* ---- The kernel contract ------------------------------------------------ */
 typedef enum { FB_SIZE_TEST = 0, FB_SIZE_TRAIN = 1, FB_SIZE_REF = 2, FB_SIZE_CUSTOM = 3 } fb_size_class;
-
-/* The target features the compiler was told to assume (-march, -m flags),
- * read from its predefined macros in the kernel's own translation unit;
- * FB_KERNEL_MAIN records them for the start-up check in cpu.c. */
-enum {
-    FB_BUILD_ISA_HERE = 0
-#ifdef __SSE3__
-    | FB_ISA_SSE3
-#endif
-#ifdef __SSSE3__
-    | FB_ISA_SSSE3
-#endif
-#ifdef __SSE4_1__
-    | FB_ISA_SSE41
-#endif
-#ifdef __SSE4_2__
-    | FB_ISA_SSE42
-#endif
-#ifdef __POPCNT__
-    | FB_ISA_POPCNT
-#endif
-#ifdef __AVX__
-    | FB_ISA_AVX
-#endif
-#ifdef __AVX2__
-    | FB_ISA_AVX2
-#endif
-#ifdef __FMA__
-    | FB_ISA_FMA
-#endif
-#ifdef __BMI__
-    | FB_ISA_BMI1
-#endif
-#ifdef __BMI2__
-    | FB_ISA_BMI2
-#endif
-#ifdef __F16C__
-    | FB_ISA_F16C
-#endif
-#ifdef __LZCNT__
-    | FB_ISA_LZCNT
-#endif
-#ifdef __MOVBE__
-    | FB_ISA_MOVBE
-#endif
-#ifdef __AVX512F__
-    | FB_ISA_AVX512F
-#endif
-#ifdef __AVX512DQ__
-    | FB_ISA_AVX512DQ
-#endif
-#ifdef __AVX512CD__
-    | FB_ISA_AVX512CD
-#endif
-#ifdef __AVX512BW__
-    | FB_ISA_AVX512BW
-#endif
-#ifdef __AVX512VL__
-    | FB_ISA_AVX512VL
-#endif
-#ifdef __AVX512VNNI__
-    | FB_ISA_AVX512VNNI
-#endif
-#ifdef __AVX512VBMI__
-    | FB_ISA_AVX512VBMI
-#endif
-#ifdef __ARM_NEON
-    | FB_ISA_NEON
-#endif
-#ifdef __ARM_FEATURE_DOTPROD
-    | FB_ISA_ASIMDDP
-#endif
-#ifdef __ARM_FEATURE_SVE
-    | FB_ISA_SVE
-#endif
-    
-};
 
 typedef struct fb_ctx {
     size_t n;                 /* problem size in the kernel's own unit */
@@ -246,7 +74,8 @@ typedef struct fb_kernel {
     /* Allocates the state and fills deterministic inputs (untimed). */
     void *(*setup)(const fb_ctx *ctx);
     /* Optional, untimed, before every repetition: restore inputs a variant
-     * overwrites (a sort) or reset outputs. */
+     * overwrites (a sort) or reset outputs.  A kernel with prepare is timed
+     * one repetition a sample (see docs/kernel-contract.md, "Timing"). */
     void (*prepare)(void *st, const fb_variant *v);
     /* Compares the last repetition's output with a plain reference
      * computation.  Returns true when correct; otherwise writes why. */
@@ -283,6 +112,12 @@ uint64_t fb_hash_bytes(const void *p, size_t len, uint64_t h);
 bool fb_close(double got, double want, double tol);
 /* Nanoseconds from CLOCK_MONOTONIC. */
 uint64_t fb_now_ns(void);
+
+/* A variant that dispatches at run time (cpuid, ifunc, target_clones, a
+ * pointer table) names the hot function it really called, by its symbol in
+ * the binary ("reduce_avx2", "foo.arch_x86_64_v4"), during its run or its
+ * report; the JSON line gets "dispatch" (comma-joined when several). */
+void fb_note_dispatch(const char *symbol);
 
 /* Stress mode (--stress): concurrent kernels call fb_stress_point() inside
  * their loops; it sometimes yields or spins a random while, which shakes out

@@ -36,6 +36,7 @@
  *   any change of rounding between configurations.
  */
 #include "harness.h"
+#include "lib/simd_util.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -52,14 +53,6 @@ typedef struct {
     float result;
     const char *dispatched;
 } state;
-
-#if defined(__clang__)
-#define NO_VECTORIZE
-#define NO_VECTORIZE_LOOP _Pragma("clang loop vectorize(disable) interleave(disable)")
-#else
-#define NO_VECTORIZE __attribute__((optimize("no-tree-vectorize", "no-tree-slp-vectorize")))
-#define NO_VECTORIZE_LOOP
-#endif
 
 NO_VECTORIZE FB_HOT float reduce_scalar(const float *a, const float *b, size_t n)
 {
@@ -86,8 +79,6 @@ FB_HOT float reduce_unrolled(const float *restrict a, const float *restrict b, s
     for (; i < n; i++) s += a[i] * b[i];
     return s;
 }
-
-typedef float v8sf __attribute__((vector_size(32)));
 
 __attribute__((always_inline)) static inline float hsum_v8sf(v8sf v)
 {
@@ -179,23 +170,28 @@ FB_HOT float reduce_neon(const float *a, const float *b, size_t n)
 typedef float (*dot_fn)(const float *, const float *, size_t);
 static dot_fn dispatched_dot;
 static const char *dispatched_name;
+static const char *dispatched_symbol; /* the hot function's symbol, for fb_note_dispatch */
 
 static void resolve_dispatch(void)
 {
 #if defined(__x86_64__)
     if (fb_cpu_has(FB_ISA_AVX512F)) {
         dispatched_dot = reduce_avx512, dispatched_name = "avx512";
+        dispatched_symbol = "reduce_avx512";
         return;
     }
     if (fb_cpu_has(FB_ISA_AVX2 | FB_ISA_FMA)) {
         dispatched_dot = reduce_avx2, dispatched_name = "avx2";
+        dispatched_symbol = "reduce_avx2";
         return;
     }
 #elif defined(__aarch64__)
     dispatched_dot = reduce_neon, dispatched_name = "neon";
+    dispatched_symbol = "reduce_neon";
     return;
 #endif
     dispatched_dot = reduce_vecext, dispatched_name = "vecext";
+    dispatched_symbol = "reduce_vecext";
 }
 
 FB_HOT float reduce_dispatch(const float *a, const float *b, size_t n)
@@ -271,7 +267,10 @@ static void report(void *p, const fb_variant *v, fb_json *out)
 {
     state *st = p;
     fb_json_num(out, "result", st->result);
-    if (!strcmp(v->name, "dispatch")) fb_json_str(out, "dispatched", st->dispatched);
+    if (!strcmp(v->name, "dispatch")) {
+        fb_json_str(out, "dispatched", st->dispatched);
+        fb_note_dispatch(dispatched_symbol);
+    }
 }
 
 static void teardown(void *p)

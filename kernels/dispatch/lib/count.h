@@ -185,19 +185,20 @@ typedef struct {
     const char *name;
     count_fn fn;
     fb_isa isa;
+    const char *symbol; /* fn's symbol in the binary, for fb_note_dispatch */
 } count_path;
 
 /* Best first; the last entry needs nothing. */
 static const count_path count_paths[] __attribute__((unused)) = {
 #if defined(__x86_64__)
-    {"avx512", count_avx512, FB_ISA_AVX512BW | FB_ISA_POPCNT},
-    {"avx2", count_avx2, FB_ISA_AVX2},
-    {"sse2", count_sse2, 0},
+    {"avx512", count_avx512, FB_ISA_AVX512BW | FB_ISA_POPCNT, "count_avx512"},
+    {"avx2", count_avx2, FB_ISA_AVX2, "count_avx2"},
+    {"sse2", count_sse2, 0, "count_sse2"},
 #elif defined(__aarch64__)
-    {"neon", count_neon, FB_ISA_NEON},
-    {"portable", count_portable_fn, 0},
+    {"neon", count_neon, FB_ISA_NEON, "count_neon"},
+    {"portable", count_portable_fn, 0, "count_portable_fn"},
 #else
-    {"portable", count_portable_fn, 0},
+    {"portable", count_portable_fn, 0, "count_portable_fn"},
 #endif
 };
 
@@ -314,10 +315,16 @@ static inline void count_teardown(void *p)
     }
 
 /* The path a variant used, in its JSON line: as "dispatched" for a variant
- * that dispatches at run time, as "path" for one that calls a fixed path. */
-static inline void count_report_path(const count_state *st, bool dispatching, fb_json *out)
+ * that dispatches at run time (and its function's symbol noted as the
+ * harness's "dispatch", looked up in `paths` by name), as "path" for one that
+ * calls a fixed path. */
+static inline void count_report_path(const count_state *st, bool dispatching, const count_path *paths,
+                                     size_t npaths, fb_json *out)
 {
-    if (st->path) fb_json_str(out, dispatching ? "dispatched" : "path", st->path);
+    if (!st->path) return;
+    fb_json_str(out, dispatching ? "dispatched" : "path", st->path);
+    for (size_t i = 0; dispatching && i < npaths; i++)
+        if (!strcmp(paths[i].name, st->path)) fb_note_dispatch(paths[i].symbol);
 }
 
 #endif

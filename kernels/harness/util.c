@@ -1,0 +1,96 @@
+/* The helpers kernels share: random seeding, allocation, hashing, float
+ * comparison, the clock and stress delays (declared in harness.h, rng.h). */
+#include "harness.h"
+
+#include <math.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+void fb_rng_seed(fb_rng *r, uint64_t seed)
+{
+    /* splitmix64 expands one seed into xoshiro's 256-bit state. */
+    for (int i = 0; i < 4; i++) {
+        uint64_t z = (seed += 0x9e3779b97f4a7c15ull);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+        r->s[i] = z ^ (z >> 31);
+    }
+}
+
+void *fb_alloc(size_t bytes)
+{
+    void *p = NULL;
+    size_t rounded = (bytes + 63) & ~(size_t)63;
+    if (posix_memalign(&p, 64, rounded ? rounded : 64) != 0) {
+        fprintf(stderr, "flagbench: out of memory allocating %zu bytes\n", bytes);
+        exit(1);
+    }
+    return p;
+}
+
+void *fb_calloc(size_t count, size_t size)
+{
+    if (size && count > SIZE_MAX / size) {
+        fprintf(stderr, "flagbench: allocation of %zu x %zu bytes overflows\n", count, size);
+        exit(1);
+    }
+    void *p = fb_alloc(count * size);
+    memset(p, 0, count * size);
+    return p;
+}
+
+uint64_t fb_hash_bytes(const void *p, size_t len, uint64_t h)
+{
+    const unsigned char *b = p;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, b + i, 8);
+        h = (h ^ w) * 0x100000001b3ull;
+        h ^= h >> 29;
+    }
+    for (; i < len; i++) {
+        h ^= b[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+bool fb_close(double got, double want, double tol)
+{
+    if (isnan(got) || isnan(want)) return false;
+    double scale = fabs(want) > 1.0 ? fabs(want) : 1.0;
+    return fabs(got - want) <= tol * scale;
+}
+
+uint64_t fb_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+bool fb_stress_enabled;
+
+void fb_stress_delay(void)
+{
+    static _Thread_local fb_rng rng;
+    static _Thread_local bool seeded;
+    if (!seeded) {
+        fb_rng_seed(&rng, (uint64_t)(uintptr_t)&rng ^ fb_now_ns());
+        seeded = true;
+    }
+    uint64_t r = fb_rng_next(&rng);
+    switch (r & 15) {
+    case 0: sched_yield(); break;
+    case 1:
+    case 2:
+        for (volatile unsigned i = 0, e = (unsigned)(r >> 8) & 1023; i < e; i++) {
+        }
+        break;
+    default: break;
+    }
+}
