@@ -10,7 +10,9 @@ ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 
 
-def make(dest: Path, kernels=("simd/reduce.c",)) -> Path:
+def make(dest: Path, kernels=("simd/reduce.c",), families=(), axes_extra: str = "") -> Path:
+    """families: (folder under tests/sweep, family name) pairs copied in as
+    kernels/<family>; axes_extra: text appended to the copy's axes.conf."""
     for name in ("CMakeLists.txt", "kernels/CMakeLists.txt"):
         (dest / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, dest / name)
@@ -20,6 +22,11 @@ def make(dest: Path, kernels=("simd/reduce.c",)) -> Path:
         (dest / "kernels" / k).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / "kernels" / k, dest / "kernels" / k)
     shutil.copytree(HERE / "fixture", dest / "kernels" / "fixture")
-    for m in ("tiny.matrix", "pgo.matrix"):
-        shutil.copy2(HERE / m, dest / "matrix" / m)
+    for folder, family in families:
+        shutil.copytree(HERE / folder, dest / "kernels" / family)
+    for m in HERE.glob("*.matrix"):
+        shutil.copy2(m, dest / "matrix" / m.name)
+    if axes_extra:
+        with open(dest / "matrix" / "axes.conf", "a") as f:
+            f.write("\n" + axes_extra)
     return dest

@@ -507,10 +507,13 @@ def failures(run_dir: Path) -> list:
 
 # ---------------------------------------------------------------- phase 3 and main
 
-def write_tables(run_dir: Path) -> Path:
-    """The report (scripts/report.sh), written once, by its own writer."""
-    subprocess.run([str(ROOT / "scripts" / "report.sh"), str(run_dir)], check=False)
-    return run_dir / "tables" / "summary.md"
+def write_tables(run_dir: Path) -> str | None:
+    """The report (scripts/report.sh), written once, by its own writer.
+    Returns what went wrong, or None."""
+    r = subprocess.run([str(ROOT / "scripts" / "report.sh"), str(run_dir)], check=False)
+    if r.returncode != 0:
+        return f"the report failed ({procs.describe_exit(r.returncode)}); rerun: scripts/report.sh {run_dir}"
+    return None
 
 
 def update_latest(run_dir: Path) -> None:
@@ -620,9 +623,10 @@ def main(argv=None) -> int:
                                                  "total_s": round(total, 1),
                                                  "load_average_at_end": machine.load_average()})
     write_json(run_dir / "manifest.json", manifest)
-    summary = write_tables(run_dir)
-    problems = failures(run_dir)
-    print(f"sweep: done in {fmt_duration(total)}. Tables: {summary}", file=sys.stderr)
+    report_error = write_tables(run_dir)
+    problems = failures(run_dir) + ([report_error] if report_error else [])
+    print(f"sweep: done in {fmt_duration(total)}. Tables: {run_dir / 'tables' / 'summary.md'}",
+          file=sys.stderr)
     if problems:
         print(f"sweep: {len(problems)} problem(s); the rest of the run is complete:", file=sys.stderr)
         for line in problems:

@@ -7,12 +7,20 @@ import io
 import json
 import math
 
-from ..table import fmt_ns
 from . import statistics as st
 
 MARK = {st.FASTER: "▲", st.SLOWER: "▼", st.SAME: "≈", st.NO_DATA: "·"}
 LEGEND = ("▲ faster, ▼ slower, ≈ no significant difference, · no verdict (too few samples); "
           "`= X`: identical code to configuration X, timed once")
+
+def fmt_ns(ns: float | None) -> str:
+    if ns is None:
+        return ""
+    for unit, scale in (("s", 1e9), ("ms", 1e6), ("µs", 1e3)):
+        if ns >= scale:
+            return f"{ns / scale:.3g} {unit}"
+    return f"{ns:.3g} ns"
+
 
 __all__ = ["fmt_ns", "ratio", "interval", "comparison", "md_escape", "md_table", "csv_text",
            "rnd", "json_text", "pct", "MARK", "LEGEND"]

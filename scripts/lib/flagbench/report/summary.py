@@ -17,7 +17,7 @@ def header(a: Analysis, title: str, links: dict | None = None) -> list:
     m = a.run.manifest
     plan = a.run.plan
     git = (a.machine.get("git") or {})
-    commit = git.get("commit", "")[:12]
+    commit = (git.get("commit") or "")[:12]
     if commit and git.get("dirty"):
         commit += " (uncommitted changes)"
     times = [m.get("started"), m.get("finished")]
