@@ -21,6 +21,9 @@ def make(dest: Path, kernels=("simd/reduce.c",), families=(), axes_extra: str = 
     for k in kernels:
         (dest / "kernels" / k).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / "kernels" / k, dest / "kernels" / k)
+        lib = ROOT / "kernels" / Path(k).parent / "lib"     # the family's shared sources
+        if lib.is_dir() and not (dest / "kernels" / Path(k).parent / "lib").exists():
+            shutil.copytree(lib, dest / "kernels" / Path(k).parent / "lib")
     shutil.copytree(HERE / "fixture", dest / "kernels" / "fixture")
     for folder, family in families:
         shutil.copytree(HERE / folder, dest / "kernels" / family)

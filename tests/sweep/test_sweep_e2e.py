@@ -47,7 +47,8 @@ class SweepEndToEnd(unittest.TestCase):
                               timeout=timeout)
 
     def test_sweep_completes_and_writes_the_layout(self):
-        self.assertEqual(self.first.returncode, 0, self.first.stderr[-3000:])
+        # The fixtures fail on purpose: the run completes, then says so.
+        self.assertEqual(self.first.returncode, 1, self.first.stderr[-3000:])
         manifest = json.loads((self.run_dir / "manifest.json").read_text())
         self.assertEqual(manifest["status"], "complete")
         for key in ("cpu", "kernel", "aslr", "environment_bytes", "tools", "git"):
@@ -57,6 +58,15 @@ class SweepEndToEnd(unittest.TestCase):
                          ["gcc12.O2.v1", "gcc12.O2.v3", "gcc12.O2.v1.aa"])
         self.assertEqual(list(self.run_dir.rglob("*.tmp")), [])
         self.assertIn("Tables:", self.first.stderr)
+
+    def test_the_last_lines_list_every_problem(self):
+        tail = self.first.stderr.split("Tables:", 1)[1]
+        self.assertIn("problem(s)", tail)
+        self.assertRegex(tail, r"gcc12\.O2\.v3 fixture/broken: build failed: .*refuses to build for AVX2")
+        for config in ("gcc12.O2.v1", "gcc12.O2.v3"):
+            self.assertIn(f"{config} fixture/faulty/wrong: wrong", tail)
+            self.assertIn(f"{config} fixture/faulty/crash: crashed", tail)
+        self.assertNotIn("fixture/faulty/right", tail)
 
     def test_failing_build_fails_alone_with_the_compiler_message(self):
         v3 = json.loads((self.run_dir / "configs/gcc12.O2.v3/build.json").read_text())
@@ -88,12 +98,14 @@ class SweepEndToEnd(unittest.TestCase):
                         .read_text())
         self.assertGreaterEqual(aa["n"], 2)
         self.assertIsNone(aa.get("same_as"))
+        self.assertEqual(aa["seeds"], [4, 5, 6, 7])      # layouts of its own, not the baseline's
+        self.assertLessEqual({x["seed"] for x in aa["samples"]}, {4, 5, 6, 7})
 
     def test_resume_with_nothing_left_redoes_nothing(self):
         before = {f: f.stat().st_mtime_ns for f in self.run_dir.rglob("*.json")
                   if "tables" not in f.parts and f.name != "manifest.json"}
         r = self.sweep("--resume", "--out", str(self.run_dir))
-        self.assertEqual(r.returncode, 0, r.stderr[-2000:])
+        self.assertEqual(r.returncode, 1, r.stderr[-2000:])     # the fixtures' failures, again
         after = {f: f.stat().st_mtime_ns for f in before}
         self.assertEqual(before, after)
 
@@ -118,7 +130,7 @@ class SweepEndToEnd(unittest.TestCase):
         self.assertLess(len(partial), len(timed(self.run_dir)))
 
         r = self.sweep("--resume", "--out", str(run))
-        self.assertEqual(r.returncode, 0, r.stderr[-2000:])
+        self.assertEqual(r.returncode, 1, r.stderr[-2000:])
         self.assertEqual(json.loads((run / "manifest.json").read_text())["status"], "complete")
         self.assertEqual(statuses(run), statuses(self.run_dir))
         self.assertEqual(timed(run), timed(self.run_dir))

@@ -12,6 +12,8 @@ def fmt_duration(seconds: float) -> str:
 
 
 class Progress:
+    ETA_AFTER = 0.25    # share of the steps done before an ETA is shown
+
     def __init__(self, phase: str, total: int, stream=sys.stderr):
         self.phase, self.total, self.done = phase, total, 0
         self.stream = stream
@@ -40,7 +42,10 @@ class Progress:
         self.last_print = now
         elapsed = now - self.start
         eta = "?"
-        if 0 < self.done < self.total:
+        # No ETA from the first steps: they are the slowest (builds come
+        # first, the longest first), and extrapolating them overstates the
+        # rest many times over.
+        if self.total * self.ETA_AFTER <= self.done < self.total:
             eta = fmt_duration(elapsed / self.done * (self.total - self.done))
         elif self.done >= self.total:
             eta = "0:00"
