@@ -96,6 +96,23 @@ class DataHashTest(unittest.TestCase):
         self.assertEqual((a.code_hash, a.data_hash), (b.code_hash, b.data_hash))
 
 
+A64_GCC = asmtest.which("aarch64-linux-gnu-gcc")
+
+
+@unittest.skipUnless(A64_GCC and asmtest.OBJDUMP, "aarch64-linux-gnu-gcc and llvm-objdump needed")
+class Aarch64Test(unittest.TestCase):
+    def test_adrp_pairs_reach_code_and_data(self):
+        a = asmtest.build("reach.c", A64_GCC, "-O2", "-DTABLE_LAST=8", name="a64_t8")
+        b = asmtest.build("reach.c", A64_GCC, "-O2", "-DTABLE_LAST=9", name="a64_t9")
+        (fa, ca), (fb, cb) = closure(a, "hot_main"), closure(b, "hot_main")
+        self.assertEqual(fa.text, fb.text)
+        self.assertIn("target_fp", ca.reachable)       # adrp+add of a function: a pointer target
+        self.assertIn("deep", ca.reachable)
+        self.assertEqual(ca.code_hash, cb.code_hash)
+        self.assertNotEqual(ca.data_hash, cb.data_hash)
+        self.assertIn({"name": "table", "section": ".rodata", "bytes": 32}, ca.data)
+
+
 @unittest.skipUnless(asmtest.GCC, "gcc needed")
 class LibrariesTest(unittest.TestCase):
     def test_needed_libraries_with_identity(self):

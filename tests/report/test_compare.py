@@ -84,6 +84,81 @@ class TwoRuns(unittest.TestCase):
                 self.assertAlmostEqual(r, c["a"]["median_ns"] / c["b"]["median_ns"], places=5)
 
 
+def drifted_copy(tmp: str, factor: float) -> Path:
+    """run-b with every timed sample multiplied by factor (the machine got slower)."""
+    b = Path(tmp) / f"run-b-x{factor}"
+    shutil.copytree(FIXTURES / "run-b", b)
+    for f in b.glob("configs/*/kernels/*/time/*.json"):
+        doc = json.loads(f.read_text())
+        for sample in doc.get("samples") or []:
+            sample["median_ns"] = sample["median_ns"] * factor
+        f.write_text(json.dumps(doc))
+    return b
+
+
+class Drift(unittest.TestCase):
+    """compare.sh measures drift as the median log ratio of identical-code cells."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory(prefix="fb-compare-drift-")
+        cls.slow = drifted_copy(cls.tmp.name, 1.05)
+        cls.r = run_compare("run-a", cls.slow, "--out", Path(cls.tmp.name) / "out")
+        cls.doc = json.loads((Path(cls.tmp.name) / "out" / "compare.json").read_text())
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def test_five_percent_drift_fails_and_is_named(self):
+        self.assertEqual(self.r.returncode, 1, self.r.stderr)
+        self.assertIn("compare: FAILED: drift between the runs: B is 5.0% slower than A", self.r.stderr)
+        self.assertIn("--allow-drift", self.r.stderr)
+        self.assertIn("> **DRIFT.**", self.r.stdout)
+        d = self.doc["drift"]
+        self.assertTrue(d["exceeds"])
+        self.assertAlmostEqual(d["ratio"], 1 / 1.05, places=3)
+        self.assertLess(d["ci"][1], 1)
+        self.assertEqual(d["pairs"], self.doc["aa_check"]["pairs"])
+
+    def test_drift_enters_every_threshold(self):
+        thresholds = [c["b_vs_a"]["threshold"] for c in self.doc["cells"] if c["b_vs_a"]["threshold"]]
+        self.assertTrue(thresholds)
+        self.assertGreaterEqual(min(thresholds), 0.01 + 0.049)   # floor plus the drift, at least
+        aa = self.doc["aa_check"]
+        # Judged without the drift, most identical-code pairs are called different: that is the drift;
+        # with it in the threshold, hardly any.
+        self.assertGreater(aa["wrong_by_verdict"], aa["pairs"] // 2)
+        self.assertLessEqual(aa["wrong_with_drift_threshold"], aa["pairs"] // 10)
+
+    def test_allow_drift_exits_zero_and_still_warns(self):
+        r = run_compare("run-a", self.slow, "--allow-drift")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("warning: drift between the runs: B is 5.0% slower than A", r.stderr)
+        self.assertIn("> **DRIFT.**", r.stdout)
+
+    def test_no_drift_passes(self):
+        with tempfile.TemporaryDirectory(prefix="fb-compare-drift-") as tmp:
+            same = drifted_copy(tmp, 1.0)
+            r = run_compare("run-a", same)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertNotIn("DRIFT", r.stdout)
+            self.assertIn("**Drift:** median ratio A ÷ B of the 44 cells with identical code 1.000", r.stdout)
+        rc = compare.RunComparison(FIXTURES / "run-a", FIXTURES / "run-b")
+        self.assertFalse(rc.drift["exceeds"])
+
+    def test_small_drift_within_the_floor_passes(self):
+        with tempfile.TemporaryDirectory(prefix="fb-compare-drift-") as tmp:
+            rc = compare.RunComparison(FIXTURES / "run-a", drifted_copy(tmp, 1.005))
+            self.assertAlmostEqual(rc.drift["ratio"], 1 / 1.005, places=3)
+            self.assertFalse(rc.drift["exceeds"])
+
+    def test_too_few_identical_cells(self):
+        d = compare.measure_drift([], 0.01, 1)
+        self.assertFalse(d["exceeds"])
+        self.assertIn("drift not measured", d["why"])
+
+
 class DifferentMachines(unittest.TestCase):
     def test_machines_are_never_mixed_silently(self):
         with tempfile.TemporaryDirectory(prefix="fb-compare-") as tmp:
@@ -103,6 +178,8 @@ class DifferentMachines(unittest.TestCase):
             doc = rc.json_doc()
             self.assertFalse(doc["same_machine"])
             self.assertEqual(doc["aa_check"]["pairs"], 0)
+            self.assertFalse(doc["drift"]["exceeds"])
+            self.assertIn("different machines", doc["drift"]["why"])
             c = doc["cells"][0]
             self.assertEqual((c["a"]["machine_id"], c["b"]["machine_id"]), ("vm|AMD EPYC|2", "other|Intel Xeon|8"))
             csv_head = rc.csv_text().splitlines()[1]

@@ -3,11 +3,21 @@ one run (RUN --configs A B), cell by cell: the ratio of medians with interval
 and verdict, and which cells exist on one side only.
 
 Runs from different machines are compared only openly: every table names the
-machine of each side, and a warning heads the output when they differ."""
+machine of each side, and a warning heads the output when they differ.
+
+Drift: on one machine, the cells whose code is identical in both runs (same
+code_hash, each timed in its own run) should have a ratio of 1.  Their median log
+ratio is the drift between the runs (the machine got slower, a neighbour got
+busy); its interval comes from resampling those cells and each cell's own
+bootstrap.  |drift| is added to every cell's threshold, and a drift beyond the
+noise floor whose interval excludes 1 fails the comparison (exit 1) unless
+--allow-drift: without it every cell would be called different by the same few
+percent."""
 from __future__ import annotations
 
 import argparse
 import math
+import random
 import sys
 from pathlib import Path
 
@@ -18,6 +28,51 @@ from . import statistics as st
 from .analysis import Analysis, Options
 
 SCHEMA = "flagbench-compare/1"
+MIN_DRIFT_PAIRS = 3      # fewer identical-code cells and drift is not measured
+EXIT_DRIFT = 1
+
+
+def measure_drift(pairs: list, floor: float, seed: int, confidence: float = st.CONFIDENCE) -> dict:
+    """Drift from identical-code cells: pairs = [(Summary A, Summary B)], ratio A ÷ B.
+
+    The point estimate is the median over cells of log(median A / median B).  Each
+    bootstrap replicate resamples the cells and takes each cell's replicate median,
+    so the interval covers both the spread between cells and each cell's noise."""
+    n = len(pairs)
+    doc = {"pairs": n, "floor": floor}
+    if n < MIN_DRIFT_PAIRS:
+        doc.update(ratio=None, ci=None, exceeds=False,
+                   why=f"{n} cells with identical code in both runs (fewer than {MIN_DRIFT_PAIRS}): "
+                       "drift not measured")
+        return doc
+    logs = [math.log(a.median / b.median) for a, b in pairs]
+    point = _median_of(logs)
+    reps = min(len(a.replicates) for a, _ in pairs + [(b, None) for _, b in pairs])
+    rng = random.Random(seed)
+    dist = []
+    for j in range(reps):
+        draw = [pairs[rng.randrange(n)] for _ in range(n)]
+        dist.append(_median_of([math.log(a.replicates[j] / b.replicates[j]) for a, b in draw]))
+    lo, hi = st.percentile_interval(dist, confidence)
+    ci = (math.exp(lo), math.exp(hi))
+    ratio = math.exp(point)
+    exceeds = abs(point) > math.log1p(floor) and not ci[0] <= 1 <= ci[1]
+    doc.update(ratio=ratio, ci=list(ci), log_ratio=point, magnitude=math.expm1(abs(point)), exceeds=exceeds)
+    return doc
+
+
+def _median_of(xs: list) -> float:
+    xs = sorted(xs)
+    m = len(xs) // 2
+    return xs[m] if len(xs) % 2 else (xs[m - 1] + xs[m]) / 2
+
+
+def drift_sentence(d: dict) -> str:
+    """'B is 5.0% slower than A' for a drift doc with a ratio (A ÷ B)."""
+    r = d["ratio"]
+    if r >= 1:
+        return f"B is {r - 1:.1%} faster than A"
+    return f"B is {1 / r - 1:.1%} slower than A"
 
 
 class Side:
@@ -49,8 +104,31 @@ class RunComparison:
         self.common = [k for k in ka if k in sb]
         self.only_a = [k for k in ka if k not in sb]
         self.only_b = [k for k in kb if k not in sa]
+        self.drift = self._drift()
         self.rows = [self._row(k) for k in self.common]
         self.aa = self._aa()
+
+    def _identical(self, ca, cb) -> bool:
+        """Both cells timed in their own run, with the same code: an A/A pair of the comparison."""
+        return bool(ca.code_hash and ca.code_hash == cb.code_hash and ca.samples and cb.samples
+                    and ca.stats is not None and cb.stats is not None
+                    and ca.stats.replicates is not None and cb.stats.replicates is not None
+                    and ca.stats.median > 0 and cb.stats.median > 0)
+
+    def _drift(self) -> dict:
+        if not self.same_machine:
+            return {"pairs": 0, "ratio": None, "ci": None, "exceeds": False,
+                    "why": "different machines: identical code measures the machines' difference, not drift"}
+        pairs = []
+        for key in self.common:
+            ca, cb = self.A.a.cell(*key), self.B.a.cell(*key)
+            if self._identical(ca, cb):
+                pairs.append((ca.stats, cb.stats))
+        return measure_drift(pairs, self.floor, st.seed_for("drift", self.A.a.run_id, self.B.a.run_id))
+
+    def _drift_term(self) -> float:
+        """|drift| as a log ratio when it was measured, else 0."""
+        return abs(self.drift["log_ratio"]) if self.drift.get("log_ratio") is not None else 0.0
 
     def _threshold_extra(self, kernel: str) -> float:
         return max(self.A.a.extra_threshold(kernel), self.B.a.extra_threshold(kernel))
@@ -62,7 +140,10 @@ class RunComparison:
             missing = [f"{s.label}: {x.status_text}" for s, x in ((self.A, ca), (self.B, cb)) if x.stats is None]
             cmp_ = st.Comparison(None, None, None, st.NO_DATA, "; ".join(missing))
         else:
-            cmp_ = st.compare(ca.stats, cb.stats, self.floor, self._threshold_extra(k))
+            # the threshold without drift, then |drift| on top of it (log scale): a cell is
+            # called only when its change exceeds its noise plus the runs' drift
+            base = st.threshold_of([ca.stats.noise, cb.stats.noise], self.floor, self._threshold_extra(k))
+            cmp_ = st.compare(ca.stats, cb.stats, self.floor, math.expm1(math.log1p(base) + self._drift_term()))
         ha, hb = self.A.a.config(c).get("hash"), self.B.a.config(c).get("hash")
         notes = []
         if ha and hb and ha != hb:
@@ -74,27 +155,26 @@ class RunComparison:
         return {"kernel": k, "variant": v, "config": c, "a": ca, "b": cb, "cmp": cmp_, "notes": notes}
 
     def _aa(self) -> dict:
-        """Cells with identical code on both sides, on one machine: each is an
-        A/A pair of the comparison.  Judged leave-one-out like a run's A/A check."""
+        """Cells with identical code on both sides, on one machine: each is an A/A pair of
+        the comparison.  Each is judged with the threshold the runs themselves give (noise
+        floor, both cells' noise, each run's own A/A differences for the kernel), never with
+        the other pairs of this comparison (a drift shared by every pair would hide itself),
+        and again with the drift term every row gets."""
         if not self.same_machine:
             return {"pairs": 0, "why": "different machines: identical code is not an A/A pair"}
-        pairs = [r for r in self.rows if r["a"].code_hash and r["a"].code_hash == r["b"].code_hash
-                 and r["a"].samples and r["b"].samples and r["cmp"].ratio is not None
-                 and r["a"].stats.replicates is not None and r["b"].stats.replicates is not None]
-        logs = {id(r): abs(math.log(r["cmp"].ratio)) for r in pairs}
-        wrong, detail = 0, []
+        pairs = [r for r in self.rows if self._identical(r["a"], r["b"])]
+        wrong, wrong_drift, detail = 0, 0, []
         for r in pairs:
-            others = [logs[id(o)] for o in pairs if o is not r and o["kernel"] == r["kernel"]]
-            extra = max([self.A.a.aa_noise.get(r["kernel"], 0.0), self.B.a.aa_noise.get(r["kernel"], 0.0)]
-                        + others)
+            extra = max(self.A.a.aa_noise.get(r["kernel"], 0.0), self.B.a.aa_noise.get(r["kernel"], 0.0))
             c = st.compare(r["a"].stats, r["b"].stats, self.floor, math.expm1(extra))
-            bad = c.verdict in (st.FASTER, st.SLOWER)
-            wrong += bad
+            wrong += c.verdict in (st.FASTER, st.SLOWER)
+            wrong_drift += r["cmp"].verdict in (st.FASTER, st.SLOWER)
             detail.append({"kernel": r["kernel"], "variant": r["variant"], "config": r["config"],
                            **fmt.comparison_json(c)})
         n = len(pairs)
         return {"pairs": n, "wrong_by_verdict": wrong, "wrong_rate": wrong / n if n else None,
-                "wrong_rate_ci": st.wilson_interval(wrong, n), "pairs_detail": detail}
+                "wrong_rate_ci": st.wilson_interval(wrong, n),
+                "wrong_with_drift_threshold": wrong_drift, "pairs_detail": detail}
 
     # ---------------------------------------------------------------- output
 
@@ -118,12 +198,14 @@ class RunComparison:
                 "A ÷ B (above 1: **B is faster**) with its 95% bootstrap interval, and a verdict "
                 f"({fmt.LEGEND}). A verdict needs the interval to exclude 1 and the change to exceed "
                 "the noise threshold (the largest of the noise floor, both cells' noise and both runs' "
-                "A/A differences for the kernel); see `docs/statistics.md`.", ""]
+                "A/A differences for the kernel, plus the drift between the runs); see `docs/statistics.md`.", ""]
+        out += self._drift_lines()
         if self.aa["pairs"]:
             ci = self.aa["wrong_rate_ci"]
             out += [f"**A/A check:** {self.aa['pairs']} cells have identical code in both runs on the same "
                     f"machine; the verdict rule called {self.aa['wrong_by_verdict']} of them different "
-                    f"({fmt.pct(self.aa['wrong_rate'])}, 95% interval {fmt.pct(ci[0])}–{fmt.pct(ci[1])}).", ""]
+                    f"({fmt.pct(self.aa['wrong_rate'])}, 95% interval {fmt.pct(ci[0])}–{fmt.pct(ci[1])}), "
+                    f"{self.aa['wrong_with_drift_threshold']} with the drift in the threshold.", ""]
         ma, mb = ("", "") if self.same_machine else (f" on {A.machine}", f" on {B.machine}")
         out += ["## Per configuration (geometric mean over kernels)", ""]
         out += fmt.md_table(["configuration", "B vs A", "kernels"], self._per_config_rows()) + [""]
@@ -140,6 +222,28 @@ class RunComparison:
                 out += [f"## {label} ({len(keys)} cells)", ""]
                 out += [f"- `{k}/{v}` under `{c}`" for k, v, c in keys] + [""]
         return "\n".join(out)
+
+    def drift_message(self) -> str:
+        """One line naming the drift, for the terminal and the report's head."""
+        d = self.drift
+        lo, hi = d["ci"]
+        return (f"drift between the runs: {drift_sentence(d)} on the {d['pairs']} cells whose code is "
+                f"identical in both (median ratio A ÷ B {d['ratio']:.3f}, 95% interval {lo:.3f}–{hi:.3f}), "
+                f"beyond the ±{self.floor:.1%} noise floor")
+
+    def _drift_lines(self) -> list:
+        d = self.drift
+        if d.get("ratio") is None:
+            return [f"**Drift:** not measured: {d['why']}.", ""] if self.same_machine else []
+        if d["exceeds"]:
+            return [f"> **DRIFT.** The {self.drift_message()}. Every cell's threshold below includes "
+                    f"±{d['magnitude']:.1%} for it, so smaller changes are not called; the check fails "
+                    "(exit 1) unless `--allow-drift`. Re-run both sides in one session, or interleaved.", ""]
+        lo, hi = d["ci"]
+        return [f"**Drift:** median ratio A ÷ B of the {d['pairs']} cells with identical code "
+                f"{d['ratio']:.3f} (95% interval {lo:.3f}–{hi:.3f}): within the ±{self.floor:.1%} noise "
+                f"floor or not distinguishable from 1; each cell's threshold includes ±{d['magnitude']:.1%}.",
+                ""]
 
     def _per_config_rows(self) -> list:
         rows = []
@@ -179,6 +283,7 @@ class RunComparison:
                     "config_hash": s.a.config(c.config).get("hash")}
         return {"schema": SCHEMA, "a": side(self.A), "b": side(self.B), "same_machine": self.same_machine,
                 "ratio": "median(A) / median(B): above 1 when B is faster",
+                "drift": self.drift,
                 "aa_check": self.aa,
                 "cells": [{"kernel": r["kernel"], "variant": r["variant"], "config": r["config"],
                            "a": cell(r["a"], self.A), "b": cell(r["b"], self.B),
@@ -263,6 +368,9 @@ def parse_args(argv):
     p.add_argument("--noise-floor", type=float, default=st.NOISE_FLOOR,
                    help="smallest relative change ever called (default 0.01)")
     p.add_argument("--replicates", type=int, default=st.REPLICATES, help="bootstrap replicates (default 2000)")
+    p.add_argument("--allow-drift", action="store_true",
+                   help="exit 0 even when the runs drifted apart beyond the noise floor (the drift is "
+                        "still reported and still enters every threshold)")
     a = p.parse_args(argv)
     if a.configs and len(a.runs) != 1:
         p.error("--configs takes one RUN")
@@ -292,6 +400,7 @@ def main(argv=None) -> int:
     else:
         rc = RunComparison(Path(args.runs[0]), Path(args.runs[1]), args.noise_floor, args.replicates)
         md, doc, csv = rc.markdown(), rc.json_doc(), rc.csv_text()
+        drifted = rc.drift.get("exceeds")
     sys.stdout.write(md)
     if args.out:
         out = Path(args.out)
@@ -299,6 +408,13 @@ def main(argv=None) -> int:
         write_text(out / "compare.json", fmt.json_text(doc))
         write_text(out / "compare.csv", csv)
         print(f"compare: wrote {out}/compare.md, compare.csv, compare.json", file=sys.stderr)
+    if not args.configs and drifted:
+        if args.allow_drift:
+            print(f"compare: warning: {rc.drift_message()} (allowed by --allow-drift)", file=sys.stderr)
+        else:
+            print(f"compare: FAILED: {rc.drift_message()}; every cell's threshold includes it. "
+                  "Pass --allow-drift to accept it.", file=sys.stderr)
+            return EXIT_DRIFT
     return 0
 
 
