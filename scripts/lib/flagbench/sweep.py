@@ -498,6 +498,10 @@ def failures(run_dir: Path) -> list:
         if b.get("status") == "failed":
             out.append(f"{cid}: build failed: {b.get('message', '')}")
     for c in run.cells:
+        moved = [s for s, rec in ((c.asm or {}).get("layout") or {}).items() if "layout_error" in rec]
+        if moved:
+            out.append(f"{c.config} {c.kernel}/{c.variant}: layout seed(s) {', '.join(moved)} changed "
+                       f"the code, not only its place: {c.asm['layout'][moved[0]]['layout_error']}")
         if c.status in ("crashed", "wrong", "timeout", "timing failed") or (
                 c.status == "build failed" and (run.builds.get(c.config) or {}).get("status") != "failed"):
             out.append(f"{c.config} {c.kernel}{'' if c.variant == '*' else '/' + c.variant}: "
