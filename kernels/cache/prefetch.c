@@ -1,32 +1,5 @@
 /* cache/prefetch: pointer chasing and a random gather, with software prefetch.
  *
- * What it shows
- *   Two access patterns that defeat the hardware prefetchers, each with
- *   __builtin_prefetch at distances 0 (none), 4, 16 and 64 accesses ahead:
- *   - chase_none:  walk a linked list whose 64-byte nodes are in random
- *                  order.  Each load's address comes from the previous load,
- *                  so the core can have only one miss in flight: one full
- *                  memory latency per node (plus a TLB miss: 4 KiB pages, and
- *                  at ref the list spans 32768 of them).
- *   - chase_pfD:   the same walk, but every node also holds a "jump pointer"
- *                  to the node D steps ahead (set up once, as a real program
- *                  would maintain it), and the walk prefetches it.  D misses
- *                  are now in flight at once, so expect up to D times fewer
- *                  ns per node in DRAM, until the core's miss buffers or the
- *                  memory bandwidth run out (somewhere between 16 and 64 on
- *                  current cores).  It pays from L2 on (an L2 hit is a dozen
- *                  cycles of latency too); in L1 it is just overhead.
- *   - gather_none: s += a[idx[i]], idx random (every access in another line).
- *                  The loads are independent, so the out-of-order core
- *                  already overlaps as many as its window holds (a few
- *                  dozen): expect 5-20x fewer ns per access than chase_none.
- *   - gather_pfD:  also prefetch &a[idx[i + D]]: the overlap no longer
- *                  depends on the window.  Expect little or no gain: the
- *                  window already keeps many misses in flight, and the extra
- *                  idx loads and prefetch instructions cost issue slots; in
- *                  L1 the prefetch is pure overhead.  Software prefetch
- *                  pays where the hardware cannot overlap by itself, as in
- *                  the chase.
  * Sizes: n counts 64-byte lines; the list has n nodes and the gather array n
  *   lines (8n uint64), each n * 64 B.  A repetition makes m = min(n, 131072)
  *   accesses (an item is one access, so ns_per_item is ns per access) and
@@ -39,14 +12,12 @@
  * Sensitive to: hardly to flags (the time is memory latency); opt and
  *   compiler only through the loop overhead that shows in L1 and L2, and
  *   march not at all.  It is a machine property: rerun on another CPU.
- * Set-up: each structure is built before the first repetition of a variant
- *   that uses it (untimed), in memory order: 0.1 s instead of about 0.25 s
- *   per process at ref, which matters when a sweep runs hundreds of them.
  * Correctness: the sum of the values visited by the last repetition is
  *   compared with a plain walk (or gather) from the same starting point.
  *   The values are laid out so that every repetition's sum is the same
  *   (value = g(k mod m) for the k-th node or index in walk order, g random),
  *   so the checksum does not depend on how many repetitions ran.
+ * Notes (what each variant shows, what to expect): docs/kernels/cache.md.
  */
 #include "harness.h"
 

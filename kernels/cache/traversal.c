@@ -1,45 +1,5 @@
 /* cache/traversal: row vs column order over a 2-D array; naive vs tiled transpose.
  *
- * What it shows
- *   An N x N matrix of uint32, row-major.  The same work in different orders:
- *   - row:             sum every element, row by row: unit stride, every byte
- *                      of each 64-byte line used, the hardware prefetcher runs
- *                      ahead, and the loop vectorizes: bandwidth-bound.
- *   - col:             the same sum column by column: a stride of N*4 bytes, so
- *                      each access touches a different line and uses 4 of its
- *                      64 bytes; the other 15 elements of that line are needed
- *                      again only one column later, after N other lines.  An N
- *                      with a large power-of-two factor makes it much worse:
- *                      the lines of one column map to a few cache sets.  At
- *                      N = 1536 (3 x 512) the stride is 96 lines, so a column
- *                      uses 2 of the 64 L1 sets and 64 of the 2048 L2 sets
- *                      (512 lines of room for 1536): the lines evict each other
- *                      before the next column can reuse them, and every access
- *                      goes to L3.  (At N = 2048: 1 L1 set, 16 L2 sets.)  Also
- *                      a new page per access (4 KiB pages): a TLB miss per
- *                      element.  Expect 5-30x slower than row.  GCC's -O3 loop
- *                      interchange could legally turn it back into row order
- *                      (integer sum); GCC 12 does not for this reduction.
- *   - col_padded:      col over a copy whose rows are padded to an odd number
- *                      of 64-byte lines (1536 elements = 96 lines -> 97): the
- *                      column's lines now spread over all sets, so a whole
- *                      column of lines (N x 64 B = 96 KiB) stays in L2 until
- *                      the next column reuses it.  Same instructions as col;
- *                      expect several times faster, and no difference where
- *                      N's rows are already an odd number of lines (N = 2000:
- *                      125 lines, no padding).
- *   - transpose_naive: b[j][i] = a[i][j]: reads along rows, writes down
- *                      columns, so every store touches another line (and page):
- *                      the write side behaves like col, set conflicts included.
- *   - transpose_tiled: the same in 8 x 8 tiles, walked in destination order:
- *                      each destination row is written sequentially, in 32-byte
- *                      pieces, by 8 streams the prefetcher can follow, and each
- *                      source line (16 elements) serves two consecutive tile
- *                      columns while still in L2.  Expect 2-4x faster than naive
- *                      at such N.  Larger tiles (32 x 32, "fits in L1") look
- *                      better on paper, but with a power-of-two stride their 32
- *                      destination lines share an 8-way L1 set and thrash; they
- *                      lost to 8 x 8 in trials and are not shown.
  * Sizes: an item is one matrix element; n is N (the side).  test 37 (odd: a
  *   partial tile), train 1000, ref 1536: one matrix is 9 MiB (2.4M
  *   elements), so the sums run from L3 (32 MiB); a transpose reads 9 MiB and
@@ -53,6 +13,7 @@
  * Correctness: sums are compared with a plain row-order sum; a transpose is
  *   compared element by element (b[j][i] == a[i][j]).  The checksum hashes
  *   the sum or the whole transposed matrix.
+ * Notes (what each variant shows, what to expect): docs/kernels/cache.md.
  */
 #include "harness.h"
 
@@ -156,34 +117,41 @@ static void run_transpose_tiled(void *p)
     st->transposed = true;
 }
 
+/* Only a is built in setup; the padded copy and the transpose's destination
+ * are built before the first repetition of a variant that uses them
+ * (untimed), so a process that runs one variant builds only what it needs. */
 static void *setup(const fb_ctx *ctx)
 {
     state *st = fb_calloc(1, sizeof *st);
     size_t n = st->n = ctx->n;
+    st->pitch = padded_pitch(n);
     st->a = fb_alloc(n * n * sizeof(uint32_t));
-    size_t pitch = st->pitch = padded_pitch(n);
-    st->a_padded = fb_alloc(n * pitch * sizeof(uint32_t));
-    st->b = fb_alloc(n * n * sizeof(uint32_t));
     fb_rng rng;
     fb_rng_seed(&rng, ctx->seed);
+    for (size_t k = 0; k < n * n; k++) st->a[k] = (uint32_t)fb_rng_next(&rng);
+    return st;
+}
+
+static void build_padded(state *st)
+{
+    size_t n = st->n, pitch = st->pitch;
+    st->a_padded = fb_alloc(n * pitch * sizeof(uint32_t));
     for (size_t i = 0; i < n; i++) {
-        for (size_t j = 0; j < n; j++) {
-            uint32_t x = (uint32_t)fb_rng_next(&rng);
-            st->a[i * n + j] = x;
-            st->a_padded[i * pitch + j] = x;
-        }
+        memcpy(st->a_padded + i * pitch, st->a + i * n, n * sizeof(uint32_t));
         memset(st->a_padded + i * pitch + n, 0, (pitch - n) * sizeof(uint32_t));
     }
-    /* Touch b so its pages exist before the first timed transpose. */
-    memset(st->b, 0, n * n * sizeof(uint32_t));
-    return st;
 }
 
 static void prepare(void *p, const fb_variant *v)
 {
-    (void)v;
     state *st = p;
     st->sum = 0;
+    if (!strcmp(v->name, "col_padded") && !st->a_padded) build_padded(st);
+    if (!strncmp(v->name, "transpose", 9) && !st->b) {
+        st->b = fb_alloc(st->n * st->n * sizeof(uint32_t));
+        /* Touch b so its pages exist before the first timed transpose. */
+        memset(st->b, 0, st->n * st->n * sizeof(uint32_t));
+    }
 }
 
 static bool check(void *p, const fb_variant *v, char *why, size_t len)

@@ -1,49 +1,6 @@
 /* dispatch/cpuid: runtime dispatch through a function pointer chosen from
  * cpuid (the harness's fb_cpu_has), at set-up or lazily at the first call.
  *
- * What it shows
- *   One binary built for the x86-64 baseline that still runs AVX2/AVX-512
- *   code where the CPU has it: the count_bytes paths of lib/count.h are
- *   compiled with function-level target attributes, and a pointer picks one
- *   at run time.  The cost is an indirect call per use (predicted perfectly
- *   here: it always goes to the same place) and, more importantly, the lost
- *   chance to inline the callee into its caller.  Every variant runs the
- *   same segment loop (~64-byte segments, one call each; lib/count.h).
- *   - generic:     the portable C body inlined into the loop and compiled for
- *                  the build's -march: what you get with no dispatch at all.
- *                  At the baseline that is SSE2; in a -march=native build it
- *                  is what the compiler makes of the loop for this machine.
- *   - direct:      a direct call (no pointer) to the best hand-written path,
- *                  AVX-512BW on x86 (unsupported on CPUs without it), NEON on
- *                  aarch64.  The same code the dispatchers reach here.
- *   - direct_avx2, direct_sse2: direct calls to the lower x86 paths, the
- *                  peers of the dispatchers on older CPUs or under
- *                  FLAGBENCH_ISA_MAX.
- *   - setup:       pointer chosen once in setup() by count_select(
- *                  fb_cpu_features()), an indirect call per segment.
- *   - lazy:        the pointer starts at a resolver stub; the first call picks
- *                  the path, stores it (a relaxed atomic store: any thread
- *                  that sees either value calls a correct function, so no
- *                  ordering is needed) and forwards the call; later calls go
- *                  straight through the pointer.  This is how a library
- *                  without a set-up hook dispatches.
- *   Expect setup ~ lazy ~ direct (an indirect call that always goes to the
- *   same target costs ~1 cycle more than a direct call, a few % of a
- *   64-byte count) and all of them well ahead of generic in a baseline
- *   build.  Comparing with a -march=native build (the sweep builds one): its
- *   generic and direct variants are compiled for this CPU and the compiler
- *   may inline the path into the segment loop (same target; GCC 12 does),
- *   removing the call and hoisting set-up work; the gap between this build's
- *   setup and that build's direct is the full price of dispatching (for
- *   ~64-byte calls a large fraction), the gap between direct and setup here
- *   the price of the indirection alone (close to nothing).
- *   Fallbacks: the check verifies that setup and lazy used exactly the path
- *   count_select() gives for the usable features, so
- *     FLAGBENCH_ISA_MAX=baseline   bin/dispatch_cpuid --size test --check
- *   must report "dispatched":"sse2" and pass, x86-64-v3 gives "avx2"
- *   (FLAGBENCH_ISA_MAX is applied by fb_cpu_has; in a build whose -march is
- *   above the limit the harness refuses to start, exit 3, by design).  On
- *   aarch64 NEON is part of the baseline, so the fallback is always neon.
  * Sizes: an item is a byte counted.  test 1003 bytes, train 60013, ref
  *   262144: the 256 KiB buffer and the 4096 x 8-byte segment table live in L2
  *   (1 MiB per core); each segment is read once per repetition.
@@ -52,6 +9,7 @@
  * Correctness: the total count is compared with a plain byte loop (exact);
  *   the dispatching variants must also report the expected path.  The
  *   checksum (the total) is identical in every build and on every path.
+ * Notes (what each variant shows, what to expect): docs/kernels/dispatch.md.
  */
 #include "harness.h"
 #include "lib/count.h"

@@ -1,53 +1,5 @@
 /* dispatch/ifunc: runtime dispatch by a GNU indirect function (ifunc).
  *
- * What it shows
- *   fb_count_bytes_ifunc is an ELF STT_GNU_IFUNC symbol: the dynamic loader
- *   calls its resolver once, while it applies relocations, and writes the
- *   address the resolver returns into the GOT; every call then goes through
- *   the PLT stub (an indirect jump through the GOT).  This is how glibc picks
- *   its memchr/memcpy.  No pointer to manage and no "first call" branch, but
- *   the resolver runs before any constructor and before libc is initialised:
- *   - It cannot use fb_cpu_has(): the harness's CPU detection is a
- *     constructor (harness/cpu.c) and has not run yet.  The resolver reads
- *     the CPU itself with __builtin_cpu_init() + __builtin_cpu_supports()
- *     (GCC documents that __builtin_cpu_init must be called explicitly in
- *     code that runs before constructors; libgcc's/compiler-rt's detection
- *     also checks XCR0, i.e. that the OS saves AVX/AVX-512 state).  On
- *     aarch64 glibc passes AT_HWCAP to the resolver as its first argument,
- *     so no libc call is needed there either.
- *   - It must not call libc.  getenv is the obvious way to honour
- *     FLAGBENCH_ISA_MAX, but it is not safe in a resolver: in a dynamically
- *     linked program, glibc sets `environ` in its own initialiser, which runs
- *     after relocation, so getenv silently returns NULL there (checked on
- *     this machine with glibc 2.36: `environ` is NULL inside the resolver of
- *     a PIE, a non-PIE and a -z now program); in a static program it
- *     happened to work here, but the string functions getenv uses are
- *     themselves ifuncs, resolved in the same pass in an order nobody
- *     promises; musl does not support ifunc at all.
- *   - It must not be instrumented: the ASan/TSan runtimes are not
- *     initialised yet (no shadow memory, no thread state).  GCC's
- *     no_sanitize("address","thread","undefined") is enough; Clang's
- *     no_sanitize("thread") still emits __tsan_func_entry, which crashes at
- *     load time, so Clang gets disable_sanitizer_instrumentation.  Both get
- *     no_profile_instrument_function (PGO's generate phase).
- *   So FLAGBENCH_ISA_MAX is honoured through a second, harness-checked path:
- *   setup() (after the constructors) computes count_select(fb_cpu_features())
- *   and compares it with the path the resolver recorded.  When they agree
- *   (always, unless FLAGBENCH_ISA_MAX hides something) the ifunc variant
- *   calls through the ifunc; when they differ it calls the harness's choice
- *   through a pointer instead and reports "ifunc_overridden": true with the
- *   resolver's pick in "ifunc_resolved".  The check verifies that the path
- *   used is the harness's choice, so
- *     FLAGBENCH_ISA_MAX=baseline   bin/dispatch_ifunc --size test --check
- *   must report "dispatched":"sse2" (and the resolver's pick) and pass.
- *   - generic: the portable C body inlined into the loop, built for -march.
- *   - direct:  a direct call to the best path (AVX-512BW / NEON).
- *   - ifunc:   a call through the ifunc (PLT + GOT) per segment.
- *   Expect ifunc ~ direct + the cost of a PLT jump (~1 cycle, perfectly
- *   predicted), ~ dispatch/cpuid's setup variant.  Comparing with a
- *   -march=native build (the sweep builds one): there generic and direct are
- *   compiled for this CPU and direct may be inlined into the loop, showing
- *   the full price of dispatching (indirection + no inlining).
  * Sizes: as dispatch/cpuid: an item is a byte counted; test 1003, train
  *   60013, ref 262144 (buffer and segment table in L2).
  * Sensitive to: march (generic; inlining of direct), lto (LTO cannot inline
@@ -55,6 +7,7 @@
  *   an indirect call through the GOT).
  * Correctness: exact total against a plain byte loop, and the dispatched
  *   path must be the harness's choice; the checksum is the same everywhere.
+ * Notes (what each variant shows, what to expect): docs/kernels/dispatch.md.
  */
 #include "harness.h"
 #include "lib/count.h"

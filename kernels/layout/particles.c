@@ -2,41 +2,6 @@
  * (AoS), a struct of arrays (SoA) and arrays of structs of arrays (AoSoA,
  * blocks of 8 and of 16).
  *
- * What it shows
- *   A particle has 12 four-byte fields: position and velocity (x y z vx vy
- *   vz, read and written), inverse mass (read), and five fields the update
- *   does not use (id, charge, colour, age, flags), as a real particle record
- *   has.  One step applies a damped spring towards the origin and gravity:
- *   a = (-K*p - C*v) * inv_mass - G*y^, v += a*dt, p += v*dt.  The arithmetic
- *   is identical in every layout (same operations, same order per particle).
- *   - aos:     struct particle[n], 48 bytes each.  The update touches every
- *              cache line of the array, so the five unused fields ride along:
- *              48 bytes read and 48 written back per particle for 28 used.
- *              Vectorizing needs strided loads (shuffles of interleaved
- *              groups): GCC keeps it scalar, Clang 14 -O3 vectorizes it
- *              with shuffles.
- *   - soa:     one array per field.  The loop streams 7 arrays in and 6 out
- *              (28 bytes read, 24 written per particle), never touching the
- *              unused arrays.  It vectorizes at any width, except with
- *              GCC 12 -O2, whose cheap cost model refuses a loop that needs
- *              a scalar epilogue (n is not a multiple of the vector length).
- *   - aosoa8:  blocks of 8 particles, each field an 8-float run (32 bytes):
- *              one AVX vector per field, contiguous per block.  The used
- *              fields fill 3.5 of the block's 6 cache lines; the half line
- *              shared with `id` is the only waste.  The inner loop's trip
- *              count is the constant 8, so even GCC -O2 vectorizes it.
- *   - aosoa16: blocks of 16, each field exactly one 64-byte line: the used
- *              fields are 7 whole lines of 12, like SoA, but in one stream
- *              with gaps instead of thirteen streams, and one AVX-512 vector
- *              per field (GCC -O2 vectorizes it too).
- *   At ref the arrays live in DRAM.  Once vectorized, the step is
- *   bandwidth-bound: expect time to follow bytes moved (AoS about 1.8x SoA).
- *   AoSoA saves the unused bytes only if the hardware prefetchers skip the
- *   unused lines between the used ones; streaming prefetchers fetch whole
- *   runs of lines, so AoSoA may move nearly as much as AoS and keep only its
- *   vectorization advantage.  Scalar code (GCC -O2 soa and aos) is
- *   compute-bound even at ref.  At L2 sizes (train) vectorization decides
- *   alone.
  * Sizes (an item is a particle-step): test 1003 (the AoSoA blocks end in a
  *   partly filled block), train 20000 (960 KiB of AoS: L2), ref 3000000
  *   (AoS 137 MiB, SoA and AoSoA 80 MiB of used fields: DRAM, 2.5x to 4x the
@@ -51,6 +16,7 @@
  *   contraction, which differs between compilers and -march, changes the
  *   last bits of each step and the damped system keeps those differences
  *   small.  The checksum hashes the bits, so it changes with contraction.
+ * Notes (what each variant shows, what to expect): docs/kernels/layout.md.
  */
 #include "harness.h"
 

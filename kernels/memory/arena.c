@@ -2,33 +2,6 @@
  * a fixed-size pool vs a bump arena.
  *
  * flagbench-sources: lib/bump.c lib/pool.c
- *
- * What it shows
- *   The allocation pattern of the binary-trees benchmark: complete binary
- *   trees of depth D are built node by node, walked (node count and the
- *   benchmark's "item check"), and freed, over and over.  Every node is a
- *   24-byte object {left, right, item}; the work per node is tiny, so the
- *   allocator is most of the cost.  Build, walk and free are iterative
- *   (an explicit stack) inside the hot function, so the loop and the
- *   inlined allocator fast paths are all in arena_<variant>.
- *   - malloc: malloc per node, free per node in the walk.  Each call goes
- *             through the PLT into libc (glibc 2.36: the tcache, then the
- *             fastbins for 32-byte chunks); nothing can be inlined, and each
- *             node costs a 32-byte chunk (8-byte header).  Run it with
- *             LD_PRELOAD=libjemalloc.so.2 or libmimalloc.so.2 to compare
- *             allocators without rebuilding.
- *   - pool:   a fixed-size pool (lib/pool.h) with an intrusive free list:
- *             alloc and free are a pop and a push, inlined; nodes are 24
- *             bytes apart, so a tree takes 3/4 of malloc's memory.  Freed
- *             nodes are reused LIFO, so the next tree lands on the same,
- *             cache-hot memory.
- *   - bump:   a bump arena (lib/bump.h): allocation is an add and a compare,
- *             there is no per-node free at all: after the walk the arena is
- *             reset in O(1) and its chunks are reused.  Nodes of one tree are
- *             contiguous in allocation order.
- *   Expect bump < pool < malloc in time per node, the gap between pool and
- *   malloc being mostly the call and libc's bookkeeping (a few ns a call),
- *   and bump's edge over pool the free walk it skips.
  * Sizes (an item is a node; n is nodes per repetition, rounded down to whole
  *   trees): D is the largest depth <= 12 whose tree (2^(D+1)-1 nodes) fits
  *   in n.  test 1003 -> one tree of depth 8 (511 nodes); train 300000 and
@@ -43,6 +16,7 @@
  * Correctness: each variant's node count and item-check sum are compared
  *   with a closed recursion over (item, depth) that allocates nothing; the
  *   checksum hashes both (exact integers, identical in every configuration).
+ * Notes (what each variant shows, what to expect): docs/kernels/memory.md.
  */
 #include "harness.h"
 

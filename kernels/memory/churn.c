@@ -1,30 +1,6 @@
 /* memory/churn: a chained hash table under random inserts and deletes of
- * mixed-size nodes: slab allocator vs one fixed-size pool vs malloc.
  *
  * flagbench-sources: lib/pool.c lib/slab.c
- *
- * What it shows
- *   One repetition starts from an empty table, inserts M keys, then runs n
- *   random operations (half inserts of new keys, half deletes of random live
- *   keys), sums the surviving nodes and frees them all.  A node is a 20-byte
- *   header {next, key, len} plus a payload of 8..207 bytes copied in (28 to
- *   227 bytes in all), so allocation sizes are mixed, and deletes free nodes
- *   in random order: the free lists end up shuffled, which is what a
- *   long-running program's heap looks like.  The operation list is made in
- *   setup, so every variant does the same table work.
- *   - malloc: malloc/free per node (glibc: tcache and small bins for these
- *             sizes; a 16-byte-granular chunk with an 8-byte header).
- *   - pool:   one fixed-size pool (lib/pool.h) whose objects fit the largest
- *             node (232 bytes): alloc/free are inlined pops and pushes, but
- *             the average node wastes about half its slot, so the table
- *             spreads over about twice the memory of the live data and chain
- *             walks miss the cache more often.
- *   - slab:   a slab allocator (lib/slab.h) with one free list per 16-byte
- *             size class and sized free: inlined like the pool, packed like
- *             malloc, no headers.
- *   Expect slab fastest; pool ahead of malloc when the table fits in cache
- *   (the call and bookkeeping dominate) and losing ground as it grows (its
- *   footprint does); malloc also pays for headers and size-class lookup.
  * Sizes (an item is an operation: M fill inserts + n churn operations + the
  *   final frees; M = n/4): test 1003 ops (M 250), train 100000, ref 120000
  *   (M 30000 live nodes: about 4 MiB of nodes with malloc or slab, 7 MiB
@@ -39,6 +15,7 @@
  *   nodes (key, length, first and last payload byte) are compared with a
  *   plain replay of the operation list over a flag array; the checksum hashes
  *   both (exact integers).
+ * Notes (what each variant shows, what to expect): docs/kernels/memory.md.
  */
 #include "harness.h"
 

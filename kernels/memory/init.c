@@ -2,70 +2,6 @@
  * fresh pages from malloc / calloc / aligned_alloc / mmap, and transparent
  * huge pages for random access.
  *
- * What it shows
- *   A fill writes every 64-bit word of a buffer (w[i] = base + i*K).
- *   Warm buffer (allocated and faulted in once, untimed; n bytes):
- *   - fill:             write the buffer directly: one pass of stores, what
- *                       Rust's MaybeUninit or C's plain malloc allow.
- *   - zero_fill:        memset it to 0 first, then fill: what a zeroed
- *                       allocation followed by an overwrite costs (vec![0; n]
- *                       then writes).  A second full pass of stores over
- *                       DRAM, but usually a cheaper one than the fill:
- *                       glibc's memset writes large blocks with `rep stosb`,
- *                       which can write whole lines without reading them
- *                       first, while the fill loop's plain stores read each
- *                       line (read-for-ownership) before writing it; some
- *                       memory systems also write all-zero lines faster
- *                       than others.  So expect zero_fill slower than fill by
- *                       the memset, well under 2x.  No compiler removes the
- *                       memset (it would have to prove that the fill loop
- *                       covers it).
- *   Fresh memory every repetition (allocation, first touch and release are
- *   all timed; n/4 bytes).  setup pins glibc's mmap threshold at its default
- *   128 KiB (mallopt(M_MMAP_THRESHOLD), which also switches off its dynamic
- *   adjustment), so each allocation is a new mmap and each free a munmap.
- *   Left alone, glibc would raise the threshold after the first free of a
- *   block under 32 MiB and serve the next one from its heap: no new faults,
- *   but then calloc must memset.  Blocks over 32 MiB are always mmapped.
- *   - malloc_fill:      malloc, fill, free.  Each new 4 KiB page costs a
- *                       minor page fault in which the kernel zeroes it: the
- *                       faults, not the stores, dominate.
- *   - malloc_zero_fill: malloc, memset 0, fill, free: the memset takes the
- *                       faults (and zeroes pages the kernel already zeroed),
- *                       then the fill is a second pass over the same memory.
- *                       An fb_escape between malloc and memset stops GCC and
- *                       Clang from folding the pair into calloc.
- *   - calloc_fill:      calloc, fill, free.  glibc knows a fresh mmap chunk is
- *                       already zero and skips the memset, so calloc costs the
- *                       same as malloc here: zeroing is free, the faults are not.
- *   - aligned_fill:     aligned_alloc(64, ...), fill, free: the same mmap path
- *                       (plus a little slack); alignment costs nothing.
- *   - mmap_fill:        mmap with MADV_NOHUGEPAGE, fill, munmap: 4 KiB pages,
- *                       one fault per page, as malloc does.
- *   - mmap_thp_fill:    mmap 2 MiB-aligned with MADV_HUGEPAGE, fill, munmap:
- *                       one fault per 2 MiB, so 512x fewer faults for the same
- *                       zeroing; expect a several-fold gain over mmap_fill
- *                       when THP is "always" or "madvise" (see thp_enabled in
- *                       the JSON), none when it is "never".
- *   Random access (n bytes mapped, filled and kept for the variant's
- *   repetitions, untimed; only the touches are timed; items are touches):
- *   n/2048 reads of random words, each index computed from the word read
- *   before, so the misses form one dependent chain and nothing overlaps them.
- *   - random_4k:        on an mmap with MADV_NOHUGEPAGE: nearly every read
- *                       misses the TLB (the second-level DTLB covers a few MiB
- *                       of 4 KiB pages), so a page walk (and in a VM, a nested
- *                       one) comes before the DRAM miss.
- *   - random_thp:       the same on an MADV_HUGEPAGE mapping: 2 MiB pages
- *                       cover the whole buffer in the TLB, so only the DRAM
- *                       miss remains.  Expect a gain of the page-walk share of
- *                       a DRAM miss (tens of percent at most at ref); it is
- *                       larger when the data fits in L3 but not in the TLB's
- *                       reach (try --size 25165824: 24 MiB).  huge_kib in the
- *                       JSON shows how much of the process the kernel really
- *                       backed with huge pages.  With independent touches
- *                       (a histogram) the out-of-order core overlaps the walks
- *                       and the page size hardly matters.
- *   minor_faults_per_rep in the JSON (getrusage) shows the page faults.
  * Sizes (items are bytes written, except random_*: touches): test 4 MiB
  *   (fresh 1 MiB), train 64 MiB, ref 96 MiB: the warm buffer and the random
  *   mappings are 3x the 32 MiB L3 (DRAM).  The fresh variants use 24 MiB
@@ -74,8 +10,8 @@
  *   mmap.
  * Sensitive to: opt and march (the fill loop's vectorization, a minor effect
  *   once DRAM-bound), compiler (malloc+memset -> calloc folding, prevented
- *   here), and above all the OS: THP mode, page-fault cost (this machine is
- *   a VM: faults cost more than on bare metal), and the allocator (with
+ *   here), and above all the OS: THP mode, page-fault cost (higher
+ *   in a VM than on bare metal), and the allocator (with
  *   LD_PRELOAD jemalloc or mimalloc the faults remain: both give blocks this
  *   large back to the kernel on free, unmapped or purged; minor_faults_per_rep
  *   shows whether an allocator kept them).
@@ -84,6 +20,7 @@
  *   probe with the formula; the warm buffer is also verified in full.  The
  *   random chains are replayed from the formula for the words.  Exact
  *   integers, identical in every configuration.
+ * Notes (what each variant shows, what to expect): docs/kernels/memory.md.
  */
 #include "harness.h"
 

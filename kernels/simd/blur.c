@@ -1,40 +1,5 @@
 /* simd/blur: 5x5 Gaussian (binomial) blur of a uint8 image, separable.
  *
- * What it shows
- *   The kernel is [1 4 6 4 1] / 16 in each direction, so
- *     out = (sum over the 5x5 window of w_i * w_j * pixel + 128) >> 8.
- *   Done separably (a vertical 5-tap pass into a uint16 row, then a
- *   horizontal 5-tap pass), every intermediate fits in 16 bits: the vertical
- *   sum is at most 16*255 = 4080 and the horizontal one at most
- *   16*4080 = 65280, +128 = 65408 < 65536.  So 8 (SSE2), 16 (AVX2) or 32
- *   (AVX-512BW) pixels fit in a register, and every variant gives identical
- *   bits.  A compiler cannot know the 16-bit bound for the horizontal pass
- *   (it only knows each uint16 input is <= 65535), and C's int promotion
- *   asks for 32-bit arithmetic; whether it proves 16 bits enough (the final
- *   value is truncated to 8 bits, so it can) differs by compiler.
- *   - direct2d:  the direct 2-D form, 25 loads and taps per pixel, left to
- *                the compiler: the cost of not exploiting separability.  GCC
- *                -O2 keeps it scalar.  The slowest variant by far.
- *   - scalar:    separable, vectorizer off: 10 taps per pixel.
- *   - autovec:   the same separable plain C loops over uint16_t rows, left
- *                to the compiler (GCC vectorizes them at -O3 only).  The
- *                vertical pass fits 16-bit lanes; for the horizontal one
- *                (with its (x+128)>>8 to uint8) GCC 12's over-widening
- *                pattern also narrows to 16-bit lanes, while Clang 19 widens
- *                to 32-bit lanes (vpmovzxwd + vpaddd): half the pixels per
- *                instruction.
- *   - vecext:    separable, native-width uint16 vectors; bytes widened and
- *                narrowed with __builtin_convertvector.
- *   - sse:       SSE2 punpck{l,h}bw widening, shifts and adds, packuswb.
- *   - avx2:      vpmovzxbw widening, 32 pixels per step, vpackuswb +
- *                vpermq to undo the in-lane pack order.
- *   - avx512:    AVX-512BW+VL, 32 pixels per zmm, vpmovwb narrowing, masked
- *                loads/stores for the row tails (no scalar tail).
- *   - neon:      vmovl widening, shifts and adds; vrshrn_n_u16 does the
- *                rounding (x+128)>>8 and the narrowing in one instruction.
- *   Expect at ref, slowest first: direct2d (far behind), scalar, autovec
- *   (level with scalar where the compiler does not vectorize, e.g. GCC -O2),
- *   vecext ~ sse, avx2 ~ avx512.
  * Sizes: an item is an image pixel; images are 1021 pixels wide (odd, so
  *   every row has a vector tail) and n/1021 rows high (at least 5).  test
  *   13273 (13 rows), train 99037 (97 rows), ref 261376 (256 rows): input and
@@ -46,6 +11,7 @@
  *   detection differs: look for 16- vs 32-bit lanes in the autovec assembly).
  * Correctness: exact comparison with the direct 2-D formula over the
  *   interior (integers, no tolerance); the checksum is identical everywhere.
+ * Notes (what each variant shows, what to expect): docs/kernels/simd.md.
  */
 #include "harness.h"
 #include "lib/simd_util.h"

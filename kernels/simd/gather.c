@@ -1,57 +1,5 @@
 /* simd/gather: indexed sums (a[idx[i]]) and what blocks their vectorization.
  *
- * What it shows
- *   Two obstacles to auto-vectorizing a sum, separately and together:
- *   the reduction (float addition is not associative, so C forbids the
- *   reordering that vectorizing needs; integer addition is, so it is
- *   allowed), and the indexed load (a vector of loads from unrelated
- *   addresses needs a gather instruction, AVX2's vpgatherdd/vgatherdps, and
- *   a gather still performs one load per lane, so it saves instructions,
- *   not loads: it is often no faster than the scalar loads it replaces (it
- *   is microcoded on AMD Zen, and Intel's microcode fix for the Downfall/GDS
- *   flaw made it much slower on the affected cores), and compilers' cost
- *   models often refuse it).
- *   Sequential sums (the reduction alone):
- *   - seq_int_scalar:    vectorizer off: one add per element.
- *   - seq_int_autovec:   the plain int loop: vectorized at any -march
- *                        (paddd on SSE2) wherever the compiler vectorizes
- *                        (Clang -O2, GCC -O3); uint32 wraps, so reordering is
- *                        exact.
- *   - seq_float_autovec: the same loop on float: stays scalar in every build
- *                        without -ffast-math/-fassociative-math, bound by the
- *                        FP add latency (expect several x slower than int).
- *   Indexed sums (the gather, then the gather with a float reduction):
- *   - idx_int_scalar:    vectorizer off.
- *   - idx_int_autovec:   plain loop.  Without AVX2 there is no gather
- *                        instruction; the vectorizers may still build vectors
- *                        from scalar loads ("emulated" gathers) and add them
- *                        with paddd.  With AVX2 the cost model decides, and
- *                        it follows -mtune, not -march: with the matrix's
- *                        -mtune=generic (and with -march=native on Zen 4)
- *                        neither GCC 12 nor Clang 14/19 emits vpgatherdd,
- *                        even at x86-64-v4; -march=skylake (or GCC's
- *                        -mtune=intel) makes both use it.  Look for
- *                        vpgatherdd in the assembly.
- *   - idx_int_unrolled:  4 scalar accumulators, no SIMD: independent loads
- *                        keep the load ports busy; often as fast as a gather.
- *   - idx_int_avx2:      _mm256_i32gather_epi32, 2 x 8 lanes.
- *   - idx_int_avx512:    _mm512_i32gather_epi32, 2 x 16 lanes.
- *   - idx_float_autovec: plain float loop: not vectorized even with AVX2 (the
- *                        reduction blocks it before the gather matters).
- *   - idx_float_unrolled: 8 float accumulators in the source: the
- *                        reassociation is now the programmer's, so the
- *                        compilers may vectorize the adds (Clang does, from
- *                        scalar loads; a gather only where -mtune likes it).
- *   - idx_float_avx2:    _mm256_i32gather_ps, 2 x 8 lanes.
- *   - idx_float_avx512:  _mm512_i32gather_ps, 2 x 16 lanes.
- *   There are no NEON variants: NEON has no gather instruction (SVE has);
- *   on aarch64 the portable variants run.
- *   Expect at ref: seq_int_autovec ahead of seq_float_autovec even where
- *   neither is vectorized (an int add has 1 cycle of latency, a float add
- *   3-4) and far ahead where the int loop is vectorized; the indexed sums
- *   all at about the same speed, gathers included, because the random loads
- *   miss L1 and the L1-miss throughput bounds them; idx_float_autovec
- *   behind the rest (its adds form one latency chain).
  * Sizes: an item is one element summed.  test 1003, train 20011, ref 65536:
  *   the index array, the int table and the float table are 256 KiB each, 768
  *   KiB together, in L2 (1 MiB per core).  Indices are uniform over the
@@ -65,6 +13,7 @@
  *   gamma(n) * sum|v_i|, gamma(n) = n*u/(1-n*u), u = 2^-24 (all values are
  *   positive, so this is tight enough to catch a missing element); the
  *   checksum hashes the result's bits.
+ * Notes (what each variant shows, what to expect): docs/kernels/simd.md.
  */
 #include "harness.h"
 #include "lib/simd_util.h"

@@ -1,50 +1,5 @@
 /* simd/mandelbrot: escape-time Mandelbrot with per-lane masks.
  *
- * What it shows
- *   Each pixel iterates z = z^2 + c until |z|^2 > 4 or MAX_ITER iterations:
- *   a data-dependent trip count per pixel.  SIMD runs a vector of pixels in
- *   lock-step; a compare produces a lane mask, lanes that escaped stop
- *   counting (count -= mask, mask = -1 in live lanes), and the vector loop
- *   ends when no lane is live.  Lanes that escaped early idle until the
- *   slowest lane of their vector finishes, so the speed-up is below the lane
- *   count near the set's boundary.  No compiler auto-vectorizes the
- *   per-pixel while loop, so there is no autovec variant.
- *   - scalar:  one pixel at a time; bound by the latency of one iteration
- *              (mul -> sub -> add, ~9-10 cycles on current cores).
- *   - vecext:  vector extensions at the native width: `<=` on vectors gives a
- *              0/-1 lane mask, `&` keeps lanes dead, any() is an OR over the
- *              lanes; two vectors interleaved to overlap their latencies.
- *   - sse:     SSE cmpleps + movmskps, 2 x 4 lanes.
- *   - avx2:    vcmpps + vtestps, 2 x 8 lanes.
- *   - avx512:  compares into mask registers (__mmask16); masked adds update
- *              only live lanes and freeze the dead ones, kortest ends the
- *              loop; 2 x 16 lanes.
- *   - neon:    vcleq_f32 masks, vmaxvq_u32 as any(), 2 x 4 lanes (aarch64).
- *   Expect the vector variants to beat scalar by more than the lane count
- *   alone explains (two interleaved vectors also hide the iteration latency
- *   that bounds the scalar loop), minus what idle lanes near the set's
- *   boundary take back; avx512 ~ avx2 on Zen 4 (512-bit ops are split into
- *   two 256-bit halves there).
- *
- *   Rounding: every variant must do exactly the same float operations in
- *   the same order, or a pixel on a chaotic orbit can escape at a different
- *   iteration.  The hazard is FMA contraction of zy = 2*zx*zy + cy (the
- *   product is used once, so it is fusable; x*x and y*y also feed the escape
- *   test and are not).  GCC's C default is -ffp-contract=fast: whenever the
- *   target has FMA it fuses across statements and even through
- *   _mm256_mul_ps/_mm256_add_ps (plain vector operators in its headers), but
- *   not through the masked _mm512_mask_add_ps; aarch64 always has FMA, so
- *   GCC fuses there even at the baseline.  Clang's default
- *   (-ffp-contract=on) fuses only within one expression (the scalar and
- *   vecext variants), never across intrinsics.  So without a guard a v3
- *   build would mix fused and unfused variants: on this input 30 of 30880
- *   pixels then differ at ref, with either compiler.  Contraction is
- *   therefore off in this file: `#pragma STDC FP_CONTRACT OFF` for Clang and
- *   __attribute__((optimize("fp-contract=off"))) on each function for GCC
- *   (lib/simd_util.h), and every variant, compiler and -march (aarch64
- *   included) gives the same counts and the same checksum.  The pixel
- *   coordinates are precomputed in setup (one table per axis, rounded once
- *   from double), so no variant computes them.
  * Sizes: n is the image height; the width is 6n/5 rounded up to odd (a
  *   vector tail in every row), an item is a pixel, MAX_ITER = 256, the view
  *   [-2.25, 0.75] x [-1.25, 1.25].  test 23 rows (27 x 23), train 101, ref
@@ -64,6 +19,7 @@
  *   fails.  In every standard configuration no pixel differs.  The JSON
  *   field differing_pixels reports how many did, and the checksum (hash of
  *   the counts) changes as soon as one does.
+ * Notes (what each variant shows, what to expect): docs/kernels/simd.md.
  */
 #include "harness.h"
 #include "lib/simd_util.h"

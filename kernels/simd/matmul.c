@@ -1,46 +1,6 @@
 /* simd/matmul: C = A * B for square float32 matrices, from naive to a
  * register-tiled SIMD micro-kernel.
  *
- * What it shows
- *   The same N^3 multiply-adds, in the order the loops visit them:
- *   - naive:   i-j-k with a dot product in the inner loop: B is walked down a
- *              column (stride N floats) and the sum is a float reduction, so
- *              no compiler vectorizes it without -ffast-math; bound by the
- *              FP add latency (one multiply-add per ~3-4 cycles).
- *   - ikj:     loop interchange: the inner loop is C[i][:] += a * B[k][:],
- *              unit stride, no reduction: auto-vectorized (Clang -O2, GCC
- *              -O3; GCC 12 -O2's very-cheap model needs no epilogue and no
- *              alias check, so it may stay scalar there).  Each multiply-add
- *              loads and stores C, so it is load/store-bound, not FMA-bound.
- *   - blocked: ikj on 64-column x 128-deep tiles, plain C: the C row segment
- *              stays in L1 across the k loop.  It is the cache-blocking step
- *              of the sequence, and at ref it has nothing to win: everything
- *              already fits in L2, so expect it level with or a little slower
- *              than ikj when vectorized, and several times slower when not
- *              (GCC -O2): each C element's scalar load-add-store comes round
- *              again after only 64 elements instead of N, so the chain
- *              through memory is never hidden.  With the matrices in L3
- *              (--size 768) ikj slows down and blocking starts to pay.
- *   - vecext:  register tiling with vector extensions: a 4-row x 2-vector
- *              tile of C lives in 8 accumulators for the whole k loop; per k,
- *              2 vector loads of B and 4 broadcasts of A feed 8 multiply-adds.
- *              The width follows the build (4/8/16 lanes, lib/simd_util.h).
- *   - avx2:    the same 4 x 16 tile with AVX2 FMA intrinsics (8 ymm
- *              accumulators: Zen 4 and recent Intel cores need >= 8 FMAs in
- *              flight, 2 pipes x 4 cycles latency).
- *   - avx512:  4 x 32 tile, 8 zmm accumulators.
- *   - neon:    4 x 16 tile, 16 q-register accumulators, vfmaq_n_f32 with the
- *              A element as a scalar operand (aarch64 only).
- *   The tiled variants sweep column panels of B (N x tile width: 12 KiB at
- *   ref for 16 columns, so the panel stays in L1d while every row block of A
- *   streams past it).  No packing and no k-blocking: at ref the matrices fit
- *   in L2; a DRAM-sized matmul would need both.
- *   Expect at ref, slowest first: naive (far behind), blocked (see above),
- *   ikj, vecext, avx2 ~ avx512 (on Zen 4 a zmm FMA runs on the same two
- *   256-bit pipes, so avx512 ~ avx2).
- *   The avx2 inner loop (8 FMAs, 2 loads, 4 broadcasts per k) is FMA-bound:
- *   llvm-mca -mcpu=znver4 predicts 4.0 cycles per k step, 16 multiply-adds
- *   per cycle; the measured figure adds the per-tile set-up and stores.
  * Sizes: n is the matrix order N; an item is one multiply-add (N^3).  test
  *   37 (not a multiple of any tile: every remainder path runs), train 100, ref
  *   192: A, B and C are 144 KiB each, 432 KiB in all, in L2 (1 MiB per core);
@@ -56,6 +16,7 @@
  *   and with or without FMA.  The checksum hashes C's bits, so it differs
  *   between variants (different summation orders) and between builds that
  *   fuse or not.
+ * Notes (what each variant shows, what to expect): docs/kernels/simd.md.
  */
 #include "harness.h"
 #include "lib/simd_util.h"

@@ -1,48 +1,5 @@
 /* simd/memchr: byte search (find, with early exit) and byte count.
  *
- * What it shows
- *   Finding a byte is a loop with an early exit: GCC 12 and Clang 14/19 do not
- *   vectorize a loop whose trip count depends on the data it reads (GCC 14
- *   added early-break vectorization; not in this matrix), so the plain loop
- *   stays one byte per iteration at every -O and -march.  Counting the same
- *   byte is a plain reduction over integers, which the vectorizer handles.
- *   Manual SIMD compares 16-64 bytes at once
- *   and turns the compare result into a bit mask (pmovmskb, or an AVX-512
- *   mask register), so one test covers a whole block and a count-trailing-
- *   zeros finds the position.
- *   The run scans the whole buffer once: "find" calls the search repeatedly
- *   from just after the previous hit until it fails (like splitting lines),
- *   so find and count both touch every byte exactly once.
- *   - find_autovec: plain loop with early exit; stays scalar (expect ~1 cycle
- *                   per byte) in every build of our compilers.
- *   - find_vecext:  vector extensions at the native width: compare gives a
- *                   0/-1 lane mask, "any" is an OR over 64-bit lanes and the
- *                   position a ctz of the first non-zero lane.  Portable, but
- *                   without a movemask the exit test costs more than with
- *                   intrinsics.
- *   - find_sse2:    pcmpeqb + pmovmskb on 4 x 16 bytes per step, one OR'd
- *                   test; overlapping last vector instead of a scalar tail.
- *   - find_avx2:    vpcmpeqb + vpmovmskb, 4 x 32 bytes per step.
- *   - find_avx512:  vpcmpeqb into mask registers (kmask), 2 x 64 bytes per
- *                   step, masked (fault-free) load for the tail.
- *   - find_neon:    vceqq_u8 + vmaxvq_u8 test; the position from the
- *                   "shift right and narrow" nibble mask (aarch64 only).
- *   - find_libc:    glibc's memchr, itself hand-written AVX2/EVEX code picked
- *                   by an ifunc at load time: the peer to beat.
- *   - count_scalar: vectorizer off: compare + add per byte.
- *   - count_autovec: the plain counting loop: vectorized by Clang at -O2 and
- *                   by GCC at -O3 (GCC 12 -O2's very-cheap model refuses the
- *                   epilogue), but the compilers widen each byte compare to a
- *                   64-bit counter lane, so expect it well behind the
- *                   intrinsics.
- *   - count_vecext: byte counters (acc -= (v == c)) flushed every 255 steps.
- *   - count_sse2/avx2: the same with pcmpeqb/psubb, flushed with psadbw.
- *   - count_avx512: vpcmpeqb to a 64-bit mask, then popcnt: one scalar popcnt
- *                   per 64 bytes, masked tail.
- *   - count_neon:   vceqq + vsubq byte counters, flushed with vaddlvq_u8.
- *   Expect the SIMD variants to be one to two orders of magnitude faster
- *   than the scalar loops at ref, and find_avx2/avx512 close to find_libc
- *   (the same technique).
  * Sizes: an item is one byte scanned.  test 1003, train 100003, ref 262144:
  *   the 256 KiB buffer lives in L2 (1 MiB per core), not L1d (32 KiB), so the
  *   SIMD variants run at L2 bandwidth.  The buffer holds random bytes other
@@ -56,6 +13,7 @@
  *   needle (compared with a plain scan); count variants the exact count.
  *   Integer results: the checksum (positions or count) is identical in every
  *   build.
+ * Notes (what each variant shows, what to expect): docs/kernels/simd.md.
  */
 #include "harness.h"
 #include "lib/simd_util.h"

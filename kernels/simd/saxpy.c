@@ -1,42 +1,5 @@
 /* simd/saxpy: y = a*x + y on float32, where auto-vectorization succeeds.
  *
- * What it shows
- *   SAXPY is the loop the auto-vectorizer was built for: unit stride, no
- *   reduction, no early exit.  The lesson is the opposite of simd/reduce and
- *   simd/memchr: here hand-written SIMD buys (almost) nothing, and the
- *   interesting axes are -O level and -march (vector width, FMA).
- *   - scalar:  vectorizer switched off: one element per iteration.  Bound by
- *              the two loads and one store per element (~1 element/cycle),
- *              not by arithmetic.
- *   - autovec: the plain loop.  x and y may alias, so the compiler emits a
- *              run-time overlap check and then a vector loop.  Expect it to be
- *              as fast as the intrinsics at -O3 with GCC and at -O2 and -O3
- *              with Clang; at -O2 GCC 12 vectorizes only with its
- *              "very-cheap" cost model, which refuses a loop that needs an
- *              overlap check or a scalar epilogue, so GCC -O2 stays scalar.
- *              Its width follows -march: SSE2, AVX2 at v3; at v4 GCC 12 uses
- *              512-bit zmm while Clang 14/19 stay at 256 bits unless
- *              -mprefer-vector-width=512.  With FMA in the target both
- *              compilers fuse a*x+y (a change of rounding the checksum
- *              shows).
- *   - vecext:  GCC/Clang vector extensions at the build's native width
- *              (lib/simd_util.h: 4 lanes on SSE2/NEON, 8 with AVX, 16 with
- *              AVX-512), 2 vectors per iteration.
- *   - sse:     SSE intrinsics (baseline x86-64): mulps + addps, 4 lanes.
- *   - avx2:    AVX2+FMA intrinsics, 8 lanes x 2, one vfmadd per vector.
- *   - avx512:  AVX-512F, 16 lanes x 2, masked tail instead of a scalar loop.
- *   - neon:    NEON vfmaq_f32, 4 lanes x 4 (aarch64 builds only).
- *   Expect autovec ~ vecext ~ sse ~ avx2 ~ avx512 at ref: once vectorized the
- *   loop is bound by L2 bandwidth (12 bytes of traffic per element), so
- *   wider vectors help little; only scalar (and GCC -O2 autovec) is clearly
- *   slower.  Run --size 2048 (16 KiB, L1-resident) to see the compute/load-
- *   port-bound regime where the vector width shows.
- *   Code placement matters here: at GCC -O2, scalar and autovec are the same
- *   instructions, yet they can run at clearly different speeds because one
- *   loop straddles a 64-byte boundary and the other does not (on Zen 4 the
- *   gap disappears with FB_EXTRA_CFLAGS=-falign-loops=64).  Compare loop
- *   addresses in the assembly before crediting a flag for a scalar-loop
- *   difference.
  * Sizes: an item is one element.  test 1003 (odd tails), train 20011, ref
  *   65536: x and y are 256 KiB each, 512 KiB together, so ref lives in L2
  *   (1 MiB per core), well outside L1d (32 KiB): the vector variants are
@@ -51,6 +14,7 @@
  *   gamma(2) * (|a*x[i]| + |y0[i]|) with gamma(2) = 2u/(1-2u), u = 2^-24;
  *   that is the per-element tolerance.  The checksum hashes y's bits, so it
  *   differs between builds that fuse (FMA) and builds that do not.
+ * Notes (what each variant shows, what to expect): docs/kernels/simd.md.
  */
 #include "harness.h"
 #include "lib/simd_util.h"
