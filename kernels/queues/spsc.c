@@ -31,11 +31,11 @@
  *              struct), so expect it no faster than lamport.  Only where libck
  *              is found, and never under TSan (its assembly is not
  *              instrumented).
- *   All four block the same way when the ring is full or empty (lib/park.h: a
+ *   All four block the same way when the ring is full or empty (common/park.h: a
  *   bounded spin, then a futex park with lazy wake-ups, common/eventcount.h),
  *   except mutex, which uses its condition variables.
  * Threads: --threads N runs N/2 independent producer/consumer pairs, each with
- *   its own ring, sharing the n items (default N = CPUs = 2: one pair).  With
+ *   its own ring, sharing the n items (default N = CPUs; one pair on two CPUs).  With
  *   --threads 1 a single thread alternates the two roles, pushing bursts of 512
  *   items and popping them back: no concurrency at all, only the cost of the
  *   ring operations themselves.  The threads (common/team.h) are created in
@@ -63,8 +63,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/park.h"
 #include "common/team.h"
-#include "lib/park.h"
 
 #define USE_CK (FB_HAVE_CK && !FB_TSAN)
 #if USE_CK
@@ -218,7 +218,7 @@ ALWAYS_INLINE void produce_one(state *st, int p, pcur *c, uint64_t v, enum kind 
     case K_CACHED: {
         ring *r = &st->rings[p];
         bool cached = k == K_CACHED;
-        Q_WAIT_UNTIL(&r->not_full, ring_try_push(r, c, v, cached), ec_notify_fenced(&r->not_empty));
+        PARK_UNTIL_RETRY(&r->not_full, ring_try_push(r, c, v, cached), ec_notify_fenced(&r->not_empty));
         ec_notify_lazy(&r->not_empty);
         break;
     }
@@ -227,7 +227,7 @@ ALWAYS_INLINE void produce_one(state *st, int p, pcur *c, uint64_t v, enum kind 
 #if USE_CK
         ckring *r = &st->ckrings[p];
         void *e = (void *)(uintptr_t)v;
-        Q_WAIT_UNTIL(&r->not_full, ck_ring_enqueue_spsc(&r->ring, r->buf, e),
+        PARK_UNTIL_RETRY(&r->not_full, ck_ring_enqueue_spsc(&r->ring, r->buf, e),
                      ec_notify_fenced(&r->not_empty));
         ec_notify_lazy(&r->not_empty);
 #endif
@@ -244,7 +244,7 @@ ALWAYS_INLINE uint64_t consume_one(state *st, int p, ccur *c, enum kind k)
     case K_CACHED: {
         ring *r = &st->rings[p];
         bool cached = k == K_CACHED;
-        Q_WAIT_UNTIL(&r->not_empty, ring_try_pop(r, c, &v, cached), ec_notify_fenced(&r->not_full));
+        PARK_UNTIL_RETRY(&r->not_empty, ring_try_pop(r, c, &v, cached), ec_notify_fenced(&r->not_full));
         ec_notify_lazy(&r->not_full);
         break;
     }
@@ -253,7 +253,7 @@ ALWAYS_INLINE uint64_t consume_one(state *st, int p, ccur *c, enum kind k)
 #if USE_CK
         ckring *r = &st->ckrings[p];
         void *e = NULL;
-        Q_WAIT_UNTIL(&r->not_empty, ck_ring_dequeue_spsc(&r->ring, r->buf, &e),
+        PARK_UNTIL_RETRY(&r->not_empty, ck_ring_dequeue_spsc(&r->ring, r->buf, &e),
                      ec_notify_fenced(&r->not_full));
         ec_notify_lazy(&r->not_full);
         v = (uint64_t)(uintptr_t)e;
