@@ -58,7 +58,8 @@
  * Sensitive to: compiler and tuning (seq_cst store: xchg or mov+mfence),
  *   march on aarch64 (Clang uses the RCpc `ldapr` for acquire loads from
  *   -march=armv8.3-a on; GCC 12 keeps `ldar`), opt (barely);
- *   on a VM, where the two vCPUs sit physically matters more than any flag.
+ *   on a virtual machine, where the two vCPUs sit physically matters more
+ *   than any flag.
  * Correctness: the ponger checks every payload word it reads against what
  *   round i must carry, the pinger checks every reply word; a stale or torn
  *   payload counts an error.  The check wants zero errors and n round trips

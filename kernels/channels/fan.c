@@ -25,7 +25,7 @@
  *   array and list should both be faster than mutex; which of the two
  *   wins depends on how often threads park, i.e. on the machine's load.
  * Threads: --threads N gives K = N workers (at least 1) plus the source and
- *   the sink: N+2 threads (default N = 2: four threads on two cores).  Threads
+ *   the sink: N+2 threads (default N = CPUs: two more threads than cores).  Threads
  *   are created in setup and wait between repetitions (common/team.h); waking
  *   them and creating the channels is timed.  The hot function fan_<variant>
  *   is one team member's job (0 = sink, 1 = source, 2.. = workers), the

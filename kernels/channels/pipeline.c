@@ -26,8 +26,8 @@
  *   the two wins depends on how often a stage must park (array parks the
  *   source when it runs ahead, list never does), i.e. on the machine's load.
  * Threads: --threads N runs S = max(1, N-2) transform threads plus the source
- *   and the sink (default N = 2: three threads on two cores, so some stage is
- *   always waiting for a core).  Threads are created in setup and wait
+ *   and the sink (default N = CPUs; on two CPUs three threads share two cores, so
+ *   some stage is always waiting for a core).  Threads are created in setup and wait
  *   between repetitions (common/team.h); waking them and creating the
  *   channels is timed.  The hot function pipeline_<variant> is one team
  *   member's job (0 = sink, 1 = source, 2.. = transform), the message flow

@@ -31,8 +31,8 @@
  *   the two wins depends on how often threads have to park (array parks the
  *   dispatcher, list never does), that is on the machine and its load.
  * Threads: --threads N gives N workers (at least 1) plus the dispatcher and
- *   the collector: N+2 threads, so the default (N = CPUs = 2) already
- *   oversubscribes this 2-core machine and blocked threads must park.  The
+ *   the collector: N+2 threads, so the default (N = CPUs) always
+ *   oversubscribes the machine and blocked threads must park.  The
  *   threads are created in setup and wait between repetitions (common/team.h;
  *   waking them is timed, creating them is not); the channels are created and
  *   freed inside the timed run (a few microseconds).  The hot function

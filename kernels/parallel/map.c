@@ -36,8 +36,8 @@
  *   placed near) all the threads rather than the main one.  Which thread
  *   touched which piece depends on who stole what, so it matches a later
  *   variant's split only roughly; a static schedule used for both the fill
- *   and the work would match exactly.  This VM is a single NUMA node, so it
- *   changes nothing here.  `prepare` (untimed) poisons the
+ *   and the work would match exactly.  On a single NUMA node it changes
+ *   nothing here.  `prepare` (untimed) poisons the
  *   output with NaNs before every repetition so a skipped piece cannot hide
  *   behind an earlier variant's result, and that serial memset touches pages
  *   already placed, so it does not move them.

@@ -16,7 +16,7 @@
  *                 while a join's cost (tens of ns; microseconds when it
  *                 involves a steal or a wake-up) stays far below a piece's
  *                 work.  Expect close to threads-fold speed-up on idle
- *                 cores (this VM has 2, shared with other jobs).
+ *                 cores.
  *   - pool_fine:  the same with 8-element pieces.  Each piece then does
  *                 about as much work as one join costs (a push, a seq_cst
  *                 fence to check for sleepers, a take with its own seq_cst
@@ -51,11 +51,11 @@
  *   threads rather than the main one.  Which thread touched which piece
  *   depends on who stole what, so it matches a later variant's split only
  *   roughly; a static schedule used for both the fill and the work would
- *   match exactly.  This VM is a single NUMA node, so placement makes no
+ *   match exactly.  On a single NUMA node placement makes no
  *   difference here.
  * Sizes (elements of 8 bytes): test 10007 (an odd tail, over a thousand fine
- *   pieces); train 300007 (2.4 MB, L3); ref 1048576 (8 MiB, L3 of the VM's
- *   32 MiB).  The loop is compute-bound at every size: f costs far more than
+ *   pieces); train 300007 (2.4 MB, L3); ref 1048576 (8 MiB, L3-sized on
+ *   most machines).  The loop is compute-bound at every size: f costs far more than
  *   streaming its 8 bytes.
  * Sensitive to: opt/march/features (the leaf vectorizes; 64-bit multiplies
  *   need AVX-512DQ vpmullq to be cheap in vectors, so x86-64-v4 vs v3 shows),

@@ -41,8 +41,8 @@
  *              memory: the ceiling for the others.
  *   With one thread (--threads 1) packed equals padded: nothing to share.
  *   Threads are created in setup and pinned to distinct CPUs when there are
- *   enough (common/team.h: unpinned threads on this VM can take turns on one
- *   CPU, which hides false sharing entirely); with more threads than CPUs
+ *   enough (common/team.h: unpinned threads can take turns on one CPU,
+ *   which hides false sharing entirely); with more threads than CPUs
  *   they are unpinned and the effect shrinks, since only threads running at
  *   the same moment on different cores fight over the line.  The timed part
  *   includes waking the threads and waiting for the last.

@@ -28,10 +28,9 @@
  *              touch (and survives a later migration of the thread).  With
  *              one node there is nothing to bind: it reports the topology
  *              and behaves like first_touch.
- *   On a single-node machine, such as the 2-vCPU reference VM (one node),
- *   all three variants should time the same: every page is local whoever
- *   touches it first, so no difference is expected here, and any difference
- *   seen there is noise.  The JSON line always reports numa_nodes (from
+ *   On a single-node machine all three variants should time the same:
+ *   every page is local whoever touches it first, so any difference seen
+ *   there is noise.  The JSON line always reports numa_nodes (from
  *   libnuma, or 1 when built without it) and the time the placement took
  *   (place_ns: one_thread faults every page from one thread, the others in
  *   parallel, so it is slower to place even on one node, but that happens
