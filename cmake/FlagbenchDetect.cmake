@@ -1,26 +1,9 @@
-# Configure-time detection, like a build.rs: what the compiler and the CPU
-# support, and the optional libraries kernels may use.  Results go to
+# Configure-time detection, like a build.rs: the optional libraries kernels
+# may use and the build machine's CPU.  Results go to
 #   ${CMAKE_BINARY_DIR}/flagbench-build.json   (read by the sweep)
 #   ${CMAKE_BINARY_DIR}/generated/fb_build_info.h (compiled into the harness)
 # and to the fb_need_<name> interface targets that kernels ask for with a
 # "flagbench-needs:" line.
-
-include(CheckCSourceCompiles)
-
-# ---- compiler capabilities -------------------------------------------------
-function(fb_probe var source)
-  set(CMAKE_REQUIRED_FLAGS "${ARGN}")
-  check_c_source_compiles("${source}" ${var})
-  set(${var} ${${var}} PARENT_SCOPE)
-endfunction()
-
-if(FB_ARCH STREQUAL "x86_64")
-  fb_probe(FB_CC_TARGET_AVX2 "__attribute__((target(\"avx2,fma\"))) int f(void){return 1;} int main(void){return f();}")
-  fb_probe(FB_CC_TARGET_AVX512 "__attribute__((target(\"avx512f,avx512bw\"))) int f(void){return 1;} int main(void){return f();}")
-  fb_probe(FB_CC_TARGET_CLONES "__attribute__((target_clones(\"default\",\"avx2\"))) int f(int x){return x+1;} int main(void){return f(0)-1;}")
-endif()
-fb_probe(FB_CC_IFUNC "static int one(void){return 1;} static void *pick(void){return (void*)one;} int f(void) __attribute__((ifunc(\"pick\"))); int main(void){return f()-1;}")
-fb_probe(FB_CC_VECTOR_EXT "typedef float v4 __attribute__((vector_size(16))); int main(void){v4 a={1,2,3,4}; v4 b=__builtin_shufflevector(a,a,3,2,1,0); return (int)b[0]-4;}")
 
 # ---- optional libraries, offered to kernels as fb_need_<name> ---------------
 find_package(Threads REQUIRED)
@@ -127,13 +110,6 @@ foreach(axis IN LISTS FB_RESOLVED_AXES)
   list(APPEND _j_axes "\"${axis}\": \"${v}\"")
 endforeach()
 list(JOIN _j_axes ", " _j_axes)
-foreach(b FB_CC_TARGET_AVX2 FB_CC_TARGET_AVX512 FB_CC_TARGET_CLONES FB_CC_IFUNC FB_CC_VECTOR_EXT)
-  if(${b})
-    set(_j_${b} true)
-  else()
-    set(_j_${b} false)
-  endif()
-endforeach()
 string(REPLACE "\"" "'" _fb_cpu_model_safe "${FB_CPU_MODEL}")
 file(CONFIGURE OUTPUT "${CMAKE_BINARY_DIR}/flagbench-build.json" CONTENT
 "{
@@ -143,7 +119,6 @@ file(CONFIGURE OUTPUT "${CMAKE_BINARY_DIR}/flagbench-build.json" CONTENT
   \"pgo_phase\": \"${FB_PGO}\",
   \"sanitize\": \"${FB_SANITIZE}\",
   \"flags\": {\"target\": ${_j_target}, \"compile\": ${_j_compile}, \"link\": ${_j_link}},
-  \"supports\": {\"target_avx2\": ${_j_FB_CC_TARGET_AVX2}, \"target_avx512\": ${_j_FB_CC_TARGET_AVX512}, \"target_clones\": ${_j_FB_CC_TARGET_CLONES}, \"ifunc\": ${_j_FB_CC_IFUNC}, \"vector_extensions\": ${_j_FB_CC_VECTOR_EXT}},
   \"libraries\": {\"openmp\": \"${FB_OPENMP_RUNTIME}\", \"ck\": ${FB_HAVE_CK}, \"numa\": ${FB_HAVE_NUMA}},
   \"cpu\": {\"model\": \"${_fb_cpu_model_safe}\", \"flags\": \"${FB_CPU_FLAGS}\"},
   \"emulator\": ${_j_emulator},

@@ -10,40 +10,25 @@
  *   scalar code that reloads after every store.  Each pair below is one
  *   loop written twice, `_plain` and `_restrict`:
  *   - triad:   a[i] += b[i] * c[i] (float).  plain: GCC -O3 and Clang
- *              version it (a vs b, a vs c: two range checks, then the same
- *              vector loop as restrict, the scalar loop kept as fallback),
- *              so the two differ by the checks and the code size: expect
+ *              version it (two range checks, then the restrict loop): expect
  *              nearly equal times.
  *   - stencil: out[i] = 0.25*in[i-1] + 0.5*in[i] + 0.25*in[i+1] (float).
- *              plain: versioned the same way (one out/in range check).
- *   - accum:   *acc += a[i] over uint32_t, the running total kept behind a
- *              pointer (an out-parameter, a struct field).  plain: acc may
- *              point into a[], so GCC and Clang 14 keep the total in a
- *              register but store it back after every element, and never
- *              vectorize (at best one element a cycle); Clang 19 does
- *              version it (is acc outside a[n]?) and then vectorizes.
- *              restrict: a vectorized integer reduction with no store in
- *              the loop: expect several times faster wherever plain is scalar.
- *   - multi:   three outputs from four inputs in one loop (x = a*b + c,
- *              y = b*c + d, z = c*d + a).  plain: 3 x 4 + 3 pointer pairs to
- *              check, more than GCC's vect-max-version-for-alias-checks (10)
- *              and Clang 14's runtime-memory-check-threshold (8): both emit
- *              the scalar loop only (Clang 19 still versions it).  restrict:
- *              vectorized.  Expect several times, growing with the vector
- *              width (march), where plain is scalar.
- *   Assembly (objdump -d bin/alias_restrict): with GCC -O3,
- *   restrict_triad_plain starts with lea/sub/cmp distance checks (is a more
- *   than a vector away from b and from c?) and holds both a mulps/addps loop
- *   and a mulss/addss loop; restrict_accum_plain is
- *   `add (%rsi),%eax; mov %eax,(%rdi)` per element; restrict_multi_plain has
- *   only mulss/addss; the _restrict versions have the packed loops only.
- *   GCC 12 at -O2 vectorizes none of them, restrict or not: its -O2 cost
- *   model ("very cheap") refuses any loop that needs an epilogue or runtime
- *   checks, so at -O2 each pair runs the same scalar code.
- * Sizes (an item is an element; every variant does one pass): test 1003,
- *   train 12000, ref 16000 floats: 64 KiB an array, 192 KiB (triad) to
- *   448 KiB (multi) in all: L2, so the loops are compute-bound and the code
- *   the compiler chose is what is measured.
+ *              plain: versioned the same way (one check).
+ *   - accum:   *acc += a[i] over uint32_t, the total behind a pointer.
+ *              plain: acc may point into a[], so GCC and Clang 14 store it
+ *              back after every element and never vectorize; Clang 19
+ *              versions it.  restrict: a vectorized reduction, several times
+ *              faster wherever plain is scalar.
+ *   - multi:   three outputs from four inputs (x = a*b + c, y = b*c + d,
+ *              z = c*d + a): 15 pointer pairs, more than GCC's (10) and Clang
+ *              14's (8) versioning limits, so plain is scalar (Clang 19 still
+ *              versions it).  Expect several times, growing with the width.
+ *   In the assembly (GCC -O3), triad_plain starts with lea/sub/cmp distance
+ *   checks and holds a packed and a scalar loop; accum_plain is `add
+ *   (%rsi),%eax; mov %eax,(%rdi)` per element.  GCC 12 at -O2 vectorizes
+ *   none of them ("very cheap" cost model), so each pair runs the same code.
+ * Sizes (an item is an element): test 1003, train 12000, ref 16000 floats
+ *   (64 KiB an array, 192-448 KiB in all: L2, compute-bound).
  * Sensitive to: opt (GCC: nothing vectorizes at -O2, see above), compiler
  *   (versioning thresholds and what is versioned: Clang 19 versions accum
  *   and multi, Clang 14 and GCC do not), march (vector width, FMA), and

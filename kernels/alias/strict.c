@@ -9,36 +9,22 @@
  *   (which the Linux kernel, many embedded code bases and GCC at -O1 use)
  *   withdraws the assumption, and the compiler must then treat every store
  *   as possibly changing anything of any type it cannot otherwise rule out.
- *   - member:  for (i = 0; i < j->len; i++) j->dst[i] = j->src[i] * k, with
- *              the loop bound and both base pointers read through a struct
- *              pointer, as written.  Strict aliasing: a float store cannot
- *              change j->len (size_t) or j->dst / j->src (pointers), so all
- *              three are loaded once and the loop vectorizes like a plain
- *              array loop (GCC -O3, Clang; dst vs src is still checked at
- *              run time, both being float).  -fno-strict-aliasing: after each
- *              store the three fields must be reloaded, the trip count is not
- *              known in advance, and the loop stays scalar: expect several
- *              times slower.  At GCC -O2 neither vectorizes, and the
- *              -fno-strict-aliasing build only adds three loads an element.
- *              In a strict build member and local compile to the same
- *              instructions; a time difference between them there is code
- *              placement, not aliasing (a small loop that straddles a
- *              64-byte boundary can run markedly slower on some x86 cores).
- *   - local:   the same loop after copying the fields to locals first: the
- *              source-level fix; it does not care about the flag.
- *   - convert: out[i] = (int32_t)(in[i] * *scale) with an int32_t output and
- *              float inputs.  Strict aliasing: an int store can change
- *              neither in[] nor *scale, so *scale is hoisted and the loop
- *              vectorizes with no runtime check at all.  -fno-strict-
- *              aliasing: *scale must be reloaded after each store (or the
- *              loop versioned on out vs in and out vs scale); expect a small
- *              to large loss depending on whether the compiler versions.
- *   This matrix has no strict-aliasing axis yet: compare a normal build with
- *   one configured with -DFB_EXTRA_CFLAGS=-fno-strict-aliasing.  The axis it
- *   needs is a new "aliasing" axis (values strict / no-strict, flags
- *   -fstrict-aliasing / -fno-strict-aliasing for both compiler families).
- *   Note that GCC enables -fstrict-aliasing only from -O2 (-O1 is like
- *   -fno-strict-aliasing here), while Clang applies TBAA at every -O level.
+ *   - member:  for (i = 0; i < j->len; i++) j->dst[i] = j->src[i] * k,
+ *              fields read through a struct pointer.  Strict: a float store
+ *              cannot change j->len or the pointers, so they are loaded once
+ *              and the loop vectorizes (GCC -O3, Clang).  -fno-strict-aliasing:
+ *              the three fields are reloaded after each store and the loop
+ *              stays scalar: expect several times slower.  In a strict build
+ *              member and local are the same instructions; a time difference
+ *              there is code placement, not aliasing.
+ *   - local:   the fields copied to locals first: the source-level fix.
+ *   - convert: out[i] = (int32_t)(in[i] * *scale): strict, an int store
+ *              cannot change the floats, so *scale is hoisted and the loop
+ *              vectorizes without a runtime check; -fno-strict-aliasing
+ *              reloads it (or versions the loop).
+ *   No matrix axis sets -fno-strict-aliasing yet: compare with a build
+ *   configured with -DFB_EXTRA_CFLAGS=-fno-strict-aliasing.  GCC enables
+ *   strict aliasing only from -O2; Clang applies TBAA at every -O level.
  * Sizes (an item is an element; one pass a repetition): test 1003, train
  *   12000, ref 16000 elements: 64 KiB an array (L2), compute-bound.
  * Sensitive to: -fstrict-aliasing / -fno-strict-aliasing (FB_EXTRA_CFLAGS

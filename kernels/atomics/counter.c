@@ -10,53 +10,27 @@
  *   slots once at the end.  Every increment's returned ("ticket") value is
  *   used, which matters for the code: with the result unused, x86 compilers
  *   emit `lock add` instead of `lock xadd`.
- *   - relaxed:  atomic_fetch_add(memory_order_relaxed).  Enough for a counter:
- *               nothing else is published through it and the total is read
- *               after the threads are joined (the join orders it).
- *   - acq_rel:  the same with memory_order_acq_rel, stronger than needed.
- *   - seq_cst:  the same with memory_order_seq_cst (the default of
- *               atomic_fetch_add / `+=` on an _Atomic).
- *               On x86-64 all three are the same instruction, `lock xadd`:
- *               every locked RMW is already a full barrier there, so the
- *               ordering argument changes nothing and the three should time
- *               the same.  On aarch64 the ordering is visible in the code:
- *               with LSE (-march=armv8.1-a or later, e.g. the armv8.2-a
- *               matrix value) relaxed is `ldadd` and acq_rel/seq_cst are
- *               `ldaddal`; without LSE, GCC's default -moutline-atomics calls
- *               the libgcc helpers __aarch64_ldadd8_relax / _acq_rel (which
- *               pick LSE or an LL/SC loop at run time), and with
- *               -mno-outline-atomics the loop is inline: `ldxr`/`stxr` for
- *               relaxed, `ldaxr`/`stlxr` for acq_rel and seq_cst.
- *   - cas:      a compare-exchange loop (weak, relaxed), the way an update
- *               that fetch_add cannot express is written.  x86: `lock
- *               cmpxchg` in a loop; aarch64 with LSE: `cas`, without:
- *               __aarch64_cas8_relax or `ldxr`/`stxr`.  Under contention a
- *               CAS can fail and retry (the JSON line reports cas_retries),
- *               so expect it to be the slowest shared variant.
- *   - sharded:  one padded slot per thread; the owner is the only writer, so
- *               an increment is a relaxed load and a relaxed store (plain
- *               `mov`s, no lock prefix, on x86; `ldr`/`str` on aarch64); the
- *               slots are summed after the join.  No line is shared: expect
- *               it to be many times faster than the shared variants (how
- *               many depends on what a line transfer costs between the two
- *               cores) and to scale with threads.  (The load and
- *               store are atomic so that a concurrent reader of the sum
- *               would be race-free; compilers do not merge atomic accesses,
- *               which also keeps the loop from being folded into one add.)
- *   - sharded_xadd: the same slots, but incremented with a relaxed
- *               fetch_add: an uncontended `lock xadd` (aarch64 `ldadd`).
- *               The gap to `sharded` is the cost of the locked instruction
- *               itself, the gap to `relaxed` the cost of contention.
- *   Threads are created in setup and pinned to distinct CPUs when there are
- *   enough (common/team.h says why; with more threads than CPUs they are left
- *   unpinned); the timed part includes waking them and waiting for the last,
- *   not thread creation.
- * Sizes: n = total increments over all threads: test 100003, train 600001,
- *   ref 1600000.  The data is one cache line (or one per thread): everything
- *   is in L1; what is measured is coherence traffic, not memory.
- * Sensitive to: compiler and march on aarch64 (LSE or not, outline atomics);
- *   on x86 opt/march/lto should change nothing for the shared variants (the
- *   locked instruction dominates), and threads (contention) changes everything.
+ *   - relaxed:  atomic_fetch_add(relaxed): enough for a counter (the total
+ *               is read after the join, which orders it).
+ *   - acq_rel, seq_cst: the same with stronger orders.  On x86-64 all three
+ *               are `lock xadd` and should time the same; on aarch64 relaxed
+ *               is `ldadd` and the others `ldaddal` with LSE, else outline
+ *               atomic calls or `ldxr`/`stxr` vs `ldaxr`/`stlxr` loops.
+ *   - cas:      a weak relaxed compare-exchange loop (`lock cmpxchg`; `cas`
+ *               with LSE).  It retries under contention (cas_retries in the
+ *               JSON line): expect the slowest shared variant.
+ *   - sharded:  one padded slot per thread, incremented by a relaxed load and
+ *               store (plain `mov`s), summed after the join.  Expect it many
+ *               times faster than the shared variants, and to scale.
+ *   - sharded_xadd: the same slots with an uncontended relaxed fetch_add: the
+ *               gap to sharded is the locked instruction, the gap to relaxed
+ *               the contention.
+ *   Threads are pinned to distinct CPUs when there are enough
+ *   (common/team.h); the timed part includes waking them, not creating them.
+ * Sizes: n = total increments: test 100003, train 600001, ref 1600000, all
+ *   in L1: what is measured is coherence traffic.
+ * Sensitive to: threads above all; compiler and march on aarch64 (LSE,
+ *   outline atomics); on x86 opt/march/lto should change nothing.
  * Correctness: the final counter (for sharded: every slot, and their sum)
  *   must equal n (each slot its thread's share), and the tickets returned
  *   must sum to 0+1+...+(n-1) (for sharded, per slot), which a lost or a

@@ -3,62 +3,37 @@
  * flagbench-sources: ../common/team.c
  *
  * What it shows
- *   Two threads bounce a message: the pinger writes a payload (six plain,
- *   non-atomic 64-bit words) and publishes it by storing the round number to
- *   a flag; the ponger waits for the flag, reads the payload, writes a reply
- *   payload into a second channel and publishes it the same way.  The
- *   question is what the flag store and the flag load must be for the plain
- *   payload accesses to be race-free, and what each choice costs in code.
- *   Only correct variants are here: a relaxed flag guarding a plain payload
- *   would be a data race (undefined behaviour), so it is absent.
- *   - relaxed:  the message is the flag word itself (no separate payload),
- *               so relaxed stores and loads are correct: there is no other
- *               memory to order.  x86: plain `mov` both ways; aarch64: plain
- *               `str`/`ldr`.
- *   - release_acquire: store(release) / load(acquire): the minimum for a
- *               separate payload.  x86: both are plain `mov` (x86-TSO already
- *               gives release/acquire for ordinary stores and loads); only
- *               the compiler is restrained.  aarch64: `stlr` / `ldar`.
- *   - seq_cst:  store(seq_cst) / load(seq_cst).  The load is still a plain
- *               `mov` on x86, but the store needs a store-load barrier: GCC 12
- *               at -mtune=generic (what every x86 -march value of the matrix
- *               uses) and Clang emit `xchg` (an implicitly locked swap); GCC
- *               tuned for Intel cores (-mtune=intel, an Intel -march) emits
- *               `mov` + `mfence`.  Either stalls the sender until its store
- *               buffer drains; in a ping-pong the sender waits for the reply
- *               anyway, so expect only a small difference.  aarch64: `stlr` /
- *               `ldar`, the same as release/acquire (the armv8 acquire/release
- *               instructions are already sequentially consistent together).
- *   - fences:   atomic_thread_fence(release) + relaxed store, relaxed load +
- *               atomic_thread_fence(acquire).  Correct by the fence rules of
- *               C11 (7.17.4).  x86: the fences emit no instruction (compiler
- *               barriers only), so the code matches release_acquire; aarch64:
- *               `dmb ish` before the store and `dmb ishld` after the load,
- *               which order all memory, not just the flag, and can cost more
- *               than `stlr`/`ldar`.  (TSan does not model fences, so TSan
- *               builds use release/acquire on the flag here instead.)
- *   Waiting: the receiver spins on the flag (with `pause`/`yield`) for a
- *   bounded time (4000 polls; 16 when there are more threads than CPUs,
- *   where spinning only delays the thread it waits for), then parks on a
- *   futex.  The sender wakes it if the receiver's "waiting" word is set; that
- *   check is a relaxed load with no store-load fence (a fence there would
- *   hide the very store this kernel shows), so in a narrow race a wake-up can
- *   be missed and the park uses a 1 ms futex timeout to recover.  On two idle
- *   cores nobody parks; with more threads than cores the parking keeps it
- *   from collapsing (the JSON field parks counts the receivers that slept).
- *   Threads: --threads T makes T/2 independent ping-pong pairs (each pair's
- *   channels on their own cache lines); an odd thread out (and --threads 1)
- *   runs the same protocol with itself (no waiting, no line transfer: the
- *   cost of the code alone).  Threads are created in setup and pinned to
- *   distinct CPUs when there are enough (common/team.h says why); the timed
- *   part includes waking them and waiting for the last.
- * Sizes: n = round trips per pair: test 2003, train 30001, ref 100000.  The
- *   data is two cache lines per pair (L1); what is measured is the latency of
- *   moving a line between two cores, twice per round trip.
- * Sensitive to: compiler and tuning (seq_cst store: xchg or mov+mfence),
- *   march on aarch64 (Clang uses the RCpc `ldapr` for acquire loads from
- *   -march=armv8.3-a on; GCC 12 keeps `ldar`), opt (barely);
- *   on a VM, where the two vCPUs sit physically matters more than any flag.
+ *   Two threads bounce a message: the pinger writes a payload (six plain
+ *   64-bit words) and publishes it by storing the round number to a flag;
+ *   the ponger waits for the flag, reads it, and replies the same way.  What
+ *   must the flag store and load be for the plain payload to be race-free,
+ *   and what does each choice cost?  (A relaxed flag over a plain payload
+ *   would be a data race, so it is absent.)
+ *   - relaxed:  the message is the flag word itself, so relaxed is correct.
+ *               x86 `mov`; aarch64 `str`/`ldr`.
+ *   - release_acquire: the minimum for a separate payload.  x86: plain `mov`
+ *               both ways (TSO); aarch64: `stlr` / `ldar`.
+ *   - seq_cst:  the store needs a store-load barrier: `xchg` (GCC 12
+ *               -mtune=generic, Clang) or `mov` + `mfence` (GCC tuned for
+ *               Intel).  In a ping-pong the sender waits anyway, so expect a
+ *               small difference.  aarch64: the same as release_acquire.
+ *   - fences:   fence(release) + relaxed store, relaxed load +
+ *               fence(acquire) (C11 7.17.4).  x86: no instruction; aarch64:
+ *               `dmb ish` / `dmb ishld`, which order all memory.  (TSan
+ *               builds use release/acquire on the flag: TSan has no fences.)
+ *   Waiting: the receiver spins on the flag for a bounded time, then parks on
+ *   a futex with a 1 ms timeout (the sender's check for a sleeper has no
+ *   fence, which would hide the very store shown, so a wake-up can be
+ *   missed); the JSON field parks counts the sleeps.
+ *   Threads: --threads T makes T/2 independent pairs; an odd thread out (and
+ *   --threads 1) plays both sides (the cost of the code alone).  Threads are
+ *   pinned when there are enough CPUs (common/team.h); the timed part
+ *   includes waking them.
+ * Sizes: n = round trips per pair: test 2003, train 30001, ref 100000: the
+ *   latency of moving a line between two cores, twice per round trip.
+ * Sensitive to: compiler and tuning (seq_cst store), march on aarch64 (Clang
+ *   uses RCpc `ldapr` from armv8.3-a), opt barely; on a virtual machine,
+ *   where the two vCPUs sit physically matters more than any flag.
  * Correctness: the ponger checks every payload word it reads against what
  *   round i must carry, the pinger checks every reply word; a stale or torn
  *   payload counts an error.  The check wants zero errors and n round trips

@@ -19,62 +19,32 @@
  *               can wait behind a stream of readers.)
  *   - mutex:    pthread_mutex_t for readers and writer alike: readers
  *               serialize.  The baseline the other two try to beat.
- *   The seqlock in C11.  Hans Boehm, "Can seqlocks get along with programming
- *   language memory models?" (MSPC 2012), points out that the classic
- *   seqlock, whose readers copy the data with plain loads that may overlap
- *   the writer's plain stores, is a data race and so undefined behaviour in
- *   C11/C++11, however the result is discarded on retry.  The correct and
- *   cheap formulation he arrives at, and what this file does:
- *     - the record's words are atomics, read and written with relaxed
- *       operations (no race; on x86-64 and aarch64 a relaxed 64-bit load or
- *       store is a plain `mov` / `ldr`, so this costs nothing in the
- *       instructions, but the compiler may not merge or vectorize the copy);
- *     - reader: seq load (acquire), relaxed data loads,
- *       atomic_thread_fence(acquire), seq load (relaxed).  The acquire on the
- *       first load keeps the data loads after it; the acquire fence keeps
- *       them before the second seq load (a plain acquire load there would
- *       not: acquire orders later accesses, not earlier ones);
- *     - writer: seq = odd (relaxed), atomic_thread_fence(release), relaxed
- *       data stores, seq = even (release).  If a reader's relaxed load sees
- *       any new data word, the writer's release fence synchronizes with the
- *       reader's acquire fence, so the reader's second seq load sees the odd
- *       value (or later) and it retries.
- *   On x86 both fences compile to nothing and all of it is plain `mov`s; on
- *   aarch64 the reader's fence is a `dmb ishld` and the writer's a `dmb ish`.
- *   (Boehm's alternative for the reader's second load, fetch_add(&seq, 0,
- *   release), is correct too but writes the line, which is what a seqlock
- *   exists to avoid.)
- *   Threads: thread 0 is the writer, every other thread a reader doing n
- *   reads.  The writer makes n/64 writes, paced by the first reader's
- *   progress (write k waits until that reader has done 64k reads), so the
- *   read:write ratio is 64:1 throughout the run rather than a burst of
- *   writes at the start.  With --threads 1 one thread writes before every
- *   64th read (no concurrency: the cost of the protocol alone).  On a 2-CPU
- *   machine the default is one writer and one reader, so the seqlock's reader
- *   scaling only shows with more cores (or, oversubscribed, with --threads 5,
- *   where lock holders get preempted and the lock-free readers should win
- *   clearly).
- *   Readers whose seqlock read keeps finding a write in progress spin with
- *   `pause`, then yield (common/spin.h), so with more threads than cores a
- *   reader gives its CPU to a preempted writer.  Threads are created in setup
- *   and pinned to distinct CPUs when there are enough (common/team.h says why);
- *   the timed part includes waking them and waiting for the last.
+ *   The seqlock in C11, after Hans Boehm, "Can seqlocks get along with
+ *   programming language memory models?" (MSPC 2012): the classic plain-load
+ *   copy is a data race (undefined behaviour) even though it is discarded on
+ *   retry, so the record's words are relaxed atomics (still plain `mov` /
+ *   `ldr`).  Reader: seq load (acquire), relaxed data loads, fence(acquire),
+ *   seq load (relaxed).  Writer: seq = odd (relaxed), fence(release), relaxed
+ *   data stores, seq = even (release).  If a reader sees any new data word,
+ *   the fences synchronize and its second seq load sees the odd value.  On
+ *   x86 the fences are free; on aarch64 they are `dmb ishld` / `dmb ish`.
+ *   Threads: thread 0 writes, every other thread does n reads; the writer is
+ *   paced at one write per 64 reads of the first reader.  With --threads 1
+ *   one thread does both (the cost of the protocol alone).  Reader scaling
+ *   needs more than two cores (or --threads 5, oversubscribed, where the
+ *   lock-free readers should win clearly).  Readers that keep finding a
+ *   write in progress yield (common/spin.h).  Threads are pinned when there
+ *   are enough CPUs (common/team.h); the timed part includes waking them.
  * Sizes: n = reads per reader: test 20003, train 60001, ref 300000; items =
- *   all reads and writes.  The record is one cache line, the lock or counter
- *   another: everything is in L1; what is measured is how many lines the
- *   readers and the writer make bounce.
- * Sensitive to: threads (the seqlock should scale with readers, the mutex
- *   not), compiler/march on aarch64 (fences: dmb ishld / dmb ish); on x86
- *   opt, march and lto change little (the pthread calls stay calls).
- * Correctness: every read is checked as it is made: the record's checksum
- *   must match its own fields (a torn copy, mixing two versions, fails) and
- *   each reader's versions must never go backwards.  The check wants zero
- *   torn and zero backward reads, every read done, and the final record equal
- *   to the reference record of the last version written; the checksum
- *   hashes that final record.  TSan does not model fences, so TSan builds use
- *   the fence-free formulation (release data stores, acquire data loads).
- *   The rwlock and mutex records are annotated as guarded by their lock,
- *   which clang's -Wthread-safety checks (lib/sync.h).
+ *   all reads and writes.  Everything is in L1; what is measured is how many
+ *   lines bounce.
+ * Sensitive to: threads; compiler/march on aarch64 (the fences); on x86 opt,
+ *   march and lto change little.
+ * Correctness: every read checks the record's own checksum (a torn copy
+ *   fails) and that versions never go backwards; the final record must equal
+ *   the reference for the last version; the checksum hashes it.  TSan builds
+ *   use a fence-free formulation (TSan does not model fences).  The rwlock and
+ *   mutex records are guarded_by their lock (-Wthread-safety, lib/sync.h).
  */
 #include "harness.h"
 

@@ -4,90 +4,45 @@
  *
  * What it shows
  *   Every thread repeatedly takes a lock, updates two words of shared data
- *   (a count and a sum) and releases it: a short critical section, so the
- *   cost is almost all in handing the lock (and its cache line) around.
- *   - tas:     test-and-set: every attempt is an atomic exchange
- *              (`xchg` on x86), so waiters keep stealing the lock's line from
- *              the holder and from each other.
+ *   and releases it: a short critical section, so the cost is almost all in
+ *   handing the lock (and its cache line) around.
+ *   - tas:     test-and-set: every attempt an atomic exchange, so waiters
+ *              keep stealing the line from the holder.
  *   - ttas:    test-and-test-and-set with exponential backoff: waiters spin
- *              on a plain (relaxed) load, which hits their own shared copy of
- *              the line, and only try the exchange when the lock looks free;
- *              after a failed exchange they back off for twice as long
- *              (capped), which spreads the retries out.
- *   - ticket:  a fetch_add takes a ticket, waiters spin until "now serving"
- *              equals it: FIFO and fair, but every release invalidates every
- *              waiter's copy of the serving line.
- *   - mcs:     the MCS queue lock: a waiter enqueues a node with one exchange
- *              on the tail and spins on a flag in its own node; the holder
- *              hands over by writing the successor's flag.  One line transfer
- *              per handoff however many waiters: the lock that scales.
- *   - mutex:   pthread_mutex_t (glibc: an atomic fast path, futex wait under
- *              contention, no spinning by default).
- *   With one thread per CPU (the first five, a fixed number of acquisitions
- *   each), all threads contend from a common start line.  Expect the FIFO
- *   locks (ticket, MCS) to be the slowest here: every acquisition is a
- *   handoff to the other core, a cache-line transfer or two.  TAS and TTAS
- *   are unfair: the releasing thread often re-takes the lock while its line
- *   is still in its own cache, so they post higher throughput by letting one
- *   thread run ahead (the JSON field first_finish_frac, when the first thread
- *   finished relative to the last, shows it: near 1 for FIFO locks, lower for
- *   the unfair ones).  The mutex parks a waiter and pays a futex wake-up per
- *   contended handoff, but glibc's mutex is unfair too (a running thread may
- *   barge in), so it lands with TAS/TTAS rather than behind them.  MCS's
- *   advantage, one line transfer per handoff however many waiters, needs
+ *              on a relaxed load of their own copy of the line.
+ *   - ticket:  fetch_add a ticket, spin until "now serving" equals it: FIFO
+ *              and fair, but every release invalidates every waiter's copy.
+ *   - mcs:     the MCS queue lock: each waiter spins on its own node; one line
+ *              transfer per handoff however many waiters.
+ *   - mutex:   pthread_mutex_t (glibc: atomic fast path, futex under
+ *              contention).
+ *   With one thread per CPU and a fixed number of acquisitions each, expect
+ *   the FIFO locks (ticket, MCS) slowest: every acquisition is a handoff to
+ *   another core.  TAS, TTAS and the mutex are unfair (the releaser often
+ *   re-takes the lock), which posts higher throughput; first_finish_frac in
+ *   the JSON line shows it (near 1 for FIFO locks).  MCS's advantage needs
  *   more than two cores to show.
- *   - *_over:  the same five locks with more threads than CPUs (max(4 x
- *              --threads, 2 x CPUs + 1) threads, unpinned), each running for
- *              a fixed time (n x 100 ns) and counting its acquisitions.  (A
- *              fixed count would not do: the collapse only starts once the
- *              scheduler preempts someone, after a time slice, and a
- *              collapsed FIFO lock can then cost tens of microseconds per
- *              acquisition.)  Now the lock holder, or the next in line, is
- *              often preempted.  The FIFO locks collapse: the lock goes to the
- *              next in line even when that thread is not running, so nobody
- *              can take it until the scheduler runs that one.  The mutex
- *              keeps its throughput: waiters sleep and the running threads
- *              get the CPUs.  TAS and TTAS keep a high count too, but only by
- *              starving: a thread that holds the CPU re-takes the lock again
- *              and again while the rest are preempted or yielding
- *              (thread_ops_min and thread_ops_max in the JSON line show it).
- *              Every spin loop here spins 1024 pauses and then calls
- *              sched_yield() on each further poll (common/spin.h); a pure spin
- *              would collapse far worse.
- *   Orderings (weakest correct): acquiring is an acquire operation (the
- *   exchange, the load of "now serving", the MCS flag load) and releasing a
- *   release store, which is all a lock needs.  The ticket fetch_add is relaxed
- *   (the ticket orders nothing; the acquire load of "now serving" does).  The
- *   MCS tail exchange is acq_rel: release publishes the new node's
- *   initialisation to the next enqueuer, acquire makes the predecessor's node
- *   (and, when the queue was empty, the previous holder's critical section,
- *   released by its compare-exchange on the tail) visible.
- *   Clang's -Wthread-safety checks that the shared data is only touched with
- *   its lock held: each lock type is a capability, its lock and unlock
- *   functions acquire and release it, the data is guarded_by it (lib/sync.h).
- *   Threads are created in setup; the first five variants' threads are pinned
- *   to distinct CPUs when there are enough (common/team.h says why), the *_over
- *   threads are never pinned.  The timed part includes waking them, the
- *   start line (all threads arrive, the last releases the rest) and waiting
- *   for the last to finish.
- * Sizes: n = lock acquisitions in total over all threads for the first
- *   five (the *_over variants run for n x 100 ns and report what they did):
- *   test 20003, train 60001, ref 150000.  The data is a few cache lines (L1);
- *   what is measured is lock handoff between cores and, for *_over, the
- *   scheduler.
- * Sensitive to: threads and CPUs above all; compiler/march on aarch64 (with
- *   LSE, e.g. -march=armv8.2-a: `swpa` for TAS, `ldadd` for the ticket,
- *   `swpal` and `casl` for MCS; without, GCC's default outline-atomic calls
- *   or, with -mno-outline-atomics, LL/SC loops); on x86 (`xchg`, `lock
- *   xadd`, `lock cmpxchg`, releases are plain `mov`s) opt and march change
- *   little.
- * Correctness: after the run the protected count must equal the number of
- *   acquisitions exactly (n, or for *_over the sum of what each thread
- *   counted itself) and the protected sum must equal the reference sum of
- *   every thread's contributions: a lost update (two threads in the
- *   critical section at once) breaks one or both.  The checksum hashes the
- *   count for the fixed-count variants; for *_over, whose count varies from
- *   run to run, it hashes the check's verdict.
+ *   - *_over:  the same five locks with max(4 x --threads, 2 x CPUs + 1)
+ *              unpinned threads, each running for n x 100 ns and counting
+ *              its acquisitions.  The FIFO locks collapse (the next in line
+ *              is often not running); the mutex keeps its throughput; TAS and
+ *              TTAS keep a high count only by starving the others
+ *              (thread_ops_min, thread_ops_max).  Spin loops yield after 1024
+ *              pauses (common/spin.h).
+ *   Orderings (weakest correct): acquire on acquiring, release on releasing;
+ *   the ticket fetch_add is relaxed; the MCS tail exchange is acq_rel.
+ *   Clang's -Wthread-safety checks that the data is only touched under its
+ *   lock (lib/sync.h).  The first five variants' threads are pinned when
+ *   there are enough CPUs (common/team.h); the timed part includes waking
+ *   the threads, a start line, and waiting for the last.
+ * Sizes: n = acquisitions over all threads (the *_over variants run for
+ *   n x 100 ns): test 20003, train 60001, ref 150000.
+ * Sensitive to: threads and CPUs above all; on aarch64 compiler/march (LSE
+ *   `swpa`, `ldadd`, `casl` against outline-atomic calls or LL/SC loops); on
+ *   x86 opt and march change little.
+ * Correctness: the protected count must equal the acquisitions and the
+ *   protected sum the reference sum: a lost update breaks one or both.  The
+ *   checksum hashes the count (fixed-count variants) or the verdict (*_over).
  */
 #include "harness.h"
 

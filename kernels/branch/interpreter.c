@@ -9,57 +9,31 @@
  *   often the rare ops (MOD, HASH and the traps) run all depend on the input
  *   data, which is exactly what profile-guided optimization measures and what
  *   the compiler cannot know statically:
- *   - switch: the classic `switch (op)` dispatch loop.  Compilers lower it to
- *             a bounds check and a jump table, one shared indirect branch.
- *             With a profile they may also peel the hottest cases, lay the
- *             hot handlers out together, weight the handlers' own branches
- *             (JLTI is taken 90% of the time at the first test, JNZ loops)
- *             and move the traps and rare ops out of the hot code.
- *   - goto:   direct threading with GCC/Clang's computed goto (&&label,
- *             goto *): every handler ends with its own indirect jump, so the
- *             branch predictor sees one per handler (a history per opcode),
- *             and there is no bounds check.  Expect it faster than switch
- *             without PGO and less changed by PGO: PGO cannot reorder an
- *             indirect jump's targets, only lay out the blocks and weight the
- *             handlers' inner branches.  (GCC's manual suggests -fno-gcse
- *             for computed-goto interpreters; not applied here.)
- *   - call:   call threading: one function per opcode, called through a
- *             table, the VM state in memory.  Expect it the slowest (a call
- *             and a return per VM instruction, registers spilled around it).
- *             It is the shape indirect-call promotion works on: with value
- *             profiling a compiler can turn the call into compares against
- *             the hottest handlers plus inlined direct calls.  Here it does
- *             not, and that is instructive: the one call site sees the whole
- *             opcode mix, the hottest handler only ~19% of the calls, below
- *             the promotion thresholds.  (Clang's front-end instrumentation,
- *             -fprofile-instr-generate, also records no call targets unless
- *             -mllvm -enable-value-profiling is given; IR PGO,
- *             -fprofile-generate, records them by default.)
- *   - native: the same program written in C, the interpretive overhead's
- *             yardstick (expect it 5-20x faster than any interpreter).
- *             PGO can still learn its branch weights.
- *   What to expect from PGO: little, on a current out-of-order core.  The
- *   predictors already learn the skew at run time, the hot loop fits the
- *   caches, and the jump-table dispatch keeps its shape.  Beware of code
- *   placement: switch (and to a lesser degree goto) is very sensitive to the
- *   alignment of its hot blocks, so a PGO or LTO build that merely moves the
- *   function can look tens of percent faster or slower with the same
- *   instructions (compare code_hash; building both sides with
- *   FB_EXTRA_CFLAGS=-falign-functions=64 removes much of this noise).
- *   The report adds vm_insns, the number of VM instructions one repetition
- *   executes (about 10 per input on average), so ns per VM instruction can
- *   be read off.
- * Sizes: test 1003, train 150001, ref 400000 inputs (1.6 MB of input, from
- *   L2/L3 and streamed, so the loop is bound by dispatch, not memory).
- *   The train input is drawn from the same skewed distribution as ref but
- *   from a different random stream (the generator's seed mixes in the size),
- *   so PGO trains on inputs that are statistically the same as ref (same
- *   opcode mix and branch probabilities) without ever seeing ref itself: the
- *   situation of a real program profiled on a representative workload.
- * Sensitive to: pgo (branch weights, block layout, switch lowering, call
- *   promotion: what there is to learn, if little to gain here), code
- *   alignment (see above), compiler (switch lowering and block placement
- *   differ between GCC and Clang), opt, inline (the HASH helper), lto barely.
+ *   - switch: the classic `switch (op)` loop: a bounds check and a jump
+ *             table, one shared indirect branch.  A profile lets compilers
+ *             peel hot cases, lay hot handlers out together, weight the
+ *             handlers' branches and move traps and rare ops out of the way.
+ *   - goto:   direct threading with computed goto: one indirect jump per
+ *             handler (a history per opcode), no bounds check.  Expect it
+ *             faster than switch without PGO and less changed by PGO.
+ *   - call:   call threading: one function per opcode through a table, the
+ *             VM state in memory.  Expect the slowest.  Indirect-call
+ *             promotion does not fire: the hottest handler gets only ~19% of
+ *             the calls, below the thresholds.  (Clang's
+ *             -fprofile-instr-generate records no call targets without
+ *             -mllvm -enable-value-profiling; -fprofile-generate does.)
+ *   - native: the program in plain C, the yardstick (expect 5-20x faster).
+ *   Expect little from PGO on a current out-of-order core.  Beware code
+ *   placement: switch and goto are very sensitive to the alignment of hot
+ *   blocks, so a build that merely moves the function can look tens of
+ *   percent faster or slower (compare code_hash; -falign-functions=64 on
+ *   both sides removes much of this).  The report adds vm_insns (about 10
+ *   per input), so ns per VM instruction can be read off.
+ * Sizes: test 1003, train 150001, ref 400000 inputs (1.6 MB, streamed: bound
+ *   by dispatch, not memory).  train has ref's distribution from another
+ *   random stream, so PGO never sees ref itself.
+ * Sensitive to: pgo, code alignment, compiler (switch lowering, block
+ *   placement), opt, inline (the HASH helper), lto barely.
  * Correctness: the VM's result is compared with a plain C evaluation of the
  *   program's semantics; a VM trap (bad opcode, input overrun, modulo by
  *   zero) is reported as a wrong result.

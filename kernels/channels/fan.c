@@ -22,18 +22,16 @@
  *            static split no longer makes it wait for the slowest worker, at
  *            the price of memory that grows with the backlog; workers then
  *            finish at different times (lower fairness_min_max).
- *   array and list should both be faster than mutex; which of the two
- *   wins depends on how often threads park, i.e. on the machine's load.
+ *   array and list should both beat mutex; which of the two wins depends on
+ *   how often threads park, i.e. on the machine's load.
  * Threads: --threads N gives K = N workers (at least 1) plus the source and
- *   the sink: N+2 threads (default N = 2: four threads on two cores).  Threads
- *   are created in setup and wait between repetitions (common/team.h); waking
- *   them and creating the channels is timed.  The hot function fan_<variant>
- *   is one team member's job (0 = sink, 1 = source, 2.. = workers), the
- *   message flow the channel kernels share (lib/flow.h).
- * Extra output: fairness_min_max = slowest / fastest worker throughput, a
- *   worker's throughput being its items divided by the time from the start of
- *   the run to its last send (each worker gets the same number of items, so
- *   this is the spread of finishing times; 1 = all finish together); workers.
+ *   the sink (default N = CPUs: two more threads than cores), created in
+ *   setup (common/team.h); waking them and creating the channels is timed.
+ *   The hot function fan_<variant> is one team member's job (0 = sink,
+ *   1 = source, 2.. = workers) in the flow the channel kernels share
+ *   (lib/flow.h).
+ * Extra output: fairness_min_max, slowest / fastest worker throughput (the
+ *   spread of finishing times; 1 = all finish together); workers.
  * Sizes: test 3001, train 30011, ref 80000 items of 16 bytes.  Bounded
  *   channels hold 4 KiB each (L1/L2 together); list channels may hold most
  *   items (about 1.3 MB at ref, L2/L3).
@@ -43,8 +41,8 @@
  *   worker's items arrive in increasing id order (FIFO channels); check()
  *   demands every id exactly once, each worker handling exactly its share,
  *   no disorder, and the sum and xor of the results equal to a plain
- *   recomputation.  The checksum hashes count, sum and xor: independent of the
- *   channel and the thread count.
+ *   recomputation.  The checksum (count, sum, xor) is the same for every
+ *   variant and thread count.
  */
 #include "harness.h"
 

@@ -9,9 +9,8 @@
  *   caller) folds the results.  With S = 1 every channel is single-producer
  *   single-consumer and the pipeline preserves order; with S > 1 the first
  *   channel fans out to competing receivers and the second fans in.  A
- *   pipeline runs at the speed of its slowest stage; here the stages are
- *   cheap, so what is measured is the cost of moving a message from core to
- *   core and of waking a stage that went to sleep.  Variants are the channel
+ *   pipeline runs at the speed of its slowest stage; the stages are cheap,
+ *   so this measures moving a message between cores and waking a stage.  Variants are the channel
  *   implementation (lib/chan.h), used for both channels:
  *   - mutex: bounded ring (256) under a mutex with condition variables: two
  *            lock round trips per item per hop, and when a stage outruns the
@@ -22,16 +21,14 @@
  *   - list:  unbounded lock-free block list: no back-pressure, the source can
  *            run ahead and the queue between stages grows, costing an
  *            allocation per 31 items and cache misses on old blocks.
- *   array and list should both be several times faster than mutex; which of
- *   the two wins depends on how often a stage must park (array parks the
- *   source when it runs ahead, list never does), i.e. on the machine's load.
+ *   array and list should both be several times faster than mutex; which
+ *   wins depends on how often a stage must park (array parks the source when
+ *   it runs ahead, list never does), i.e. on the machine's load.
  * Threads: --threads N runs S = max(1, N-2) transform threads plus the source
- *   and the sink (default N = 2: three threads on two cores, so some stage is
- *   always waiting for a core).  Threads are created in setup and wait
- *   between repetitions (common/team.h); waking them and creating the
- *   channels is timed.  The hot function pipeline_<variant> is one team
- *   member's job (0 = sink, 1 = source, 2.. = transform), the message flow
- *   the channel kernels share (lib/flow.h).
+ *   and the sink (default N = CPUs), created in setup (common/team.h); waking
+ *   them and creating the channels is timed.  The hot function
+ *   pipeline_<variant> is one team member's job (0 = sink, 1 = source, 2.. =
+ *   transform) in the flow the channel kernels share (lib/flow.h).
  * Extra output: fairness_min_max = fewest / most items transformed by one
  *   stage-2 thread (1 when S = 1); stage2 = S.
  * Sizes: test 3001, train 30011, ref 80000 items of 16 bytes.  Bounded
@@ -43,8 +40,8 @@
  *   transform thread's items arrive in increasing id order (FIFO channels:
  *   with S = 1, total order).  check() demands every id exactly once, no
  *   disorder, and the sum and xor of the folded results equal to a plain
- *   recomputation; the checksum hashes count, sum and xor, independent of the
- *   channel and the thread count.
+ *   recomputation.  The checksum (count, sum, xor) is the same for every
+ *   variant and thread count.
  */
 #include "harness.h"
 

@@ -10,49 +10,35 @@
  *   1 to 8 rounds of mixing (lib/work.h), a few nanoseconds, so the channel
  *   operations dominate.  The variants are the channel implementation
  *   (lib/chan.h), used for both channels:
- *   - mutex: bounded ring (256) under a mutex with condition variables.  Every
- *            message takes a lock twice; contended, threads sleep in the
- *            kernel and are woken one by one.  Expect the slowest, with the
- *            widest spread between runs, and usually the most even split of
- *            jobs: workers queue up on the condition variable and are served
- *            roughly in turn.
- *   - array: bounded lock-free array channel (256 slots, crossbeam "array"
- *            flavour): one CAS per operation, and back-pressure: the
- *            dispatcher parks when the job channel is full.  A worker that is
- *            running takes job after job while a parked one sleeps, so the
- *            split of jobs follows the scheduler: even while every worker has
- *            a core, uneven (and varying between runs) once they must share.
- *   - list:  unbounded lock-free block list (crossbeam "list" flavour): the
- *            dispatcher never blocks and can finish early, leaving a long
- *            queue that whichever worker is on a core drains; the queue grows
- *            (one allocation per 31 messages) and workers read cold blocks.
- *            Expect the least even split.
- *   array and list should both be clearly faster than mutex; which of
- *   the two wins depends on how often threads have to park (array parks the
- *   dispatcher, list never does), that is on the machine and its load.
+ *   - mutex: bounded ring (256) under a mutex with condition variables:
+ *            two lock round trips per message, contended threads sleep in the
+ *            kernel.  Expect the slowest, and the most even split of jobs.
+ *   - array: bounded lock-free ring (256 cells): one CAS per operation and
+ *            back-pressure (the dispatcher parks when the job channel is
+ *            full); the split of jobs follows the scheduler.
+ *   - list:  unbounded lock-free block list: the dispatcher never blocks, the
+ *            queue grows (one allocation per 31 messages).  Expect the least
+ *            even split.
+ *   array and list should both be clearly faster than mutex; which wins
+ *   depends on how often threads park, that is on the machine and its load.
  * Threads: --threads N gives N workers (at least 1) plus the dispatcher and
- *   the collector: N+2 threads, so the default (N = CPUs = 2) already
- *   oversubscribes this 2-core machine and blocked threads must park.  The
- *   threads are created in setup and wait between repetitions (common/team.h;
- *   waking them is timed, creating them is not); the channels are created and
- *   freed inside the timed run (a few microseconds).  The hot function
- *   worker_pool_<variant> is one team member's job: member 0 collects, 1
- *   dispatches, the others work (the message flow the channel kernels share,
- *   lib/flow.h).
+ *   the collector, so the default (N = CPUs) oversubscribes the machine and
+ *   blocked threads must park.  Threads are created in setup (common/team.h);
+ *   waking them and creating the channels is timed.  The hot function
+ *   worker_pool_<variant> is one team member's job (0 collects, 1
+ *   dispatches, the others work; lib/flow.h).
  * Extra output: fairness_min_max = fewest / most jobs handled by one worker
- *   (1 = perfectly even); min_jobs and max_jobs.  Throughput is
- *   1e9 / ns_per_item jobs per second.
- * Sizes: test 3001, train 30011, ref 80000 jobs.  A message is 16 bytes;
- *   the bounded channels hold 256 of them (4 KiB plus stamps: L1); the list
- *   channel may hold all n (about 1.3 MB at ref: L2/L3).
+ *   (1 = perfectly even); min_jobs and max_jobs.
+ * Sizes: test 3001, train 30011, ref 80000 jobs of 16 bytes; bounded
+ *   channels hold 256 (L1), the list channel may hold all n (L2/L3).
  * Sensitive to: lto most (the channel operations are in lib/chan_*.c, so
  *   without LTO each message costs calls; with it they can be inlined),
  *   compiler and opt a little; march not at all; the machine's load a lot.
  * Correctness: the collector marks each job id in a byte map; check() demands
  *   every id exactly once, every worker's results in increasing id order (the
  *   channels are FIFO), the per-worker counts summing to n, and the sum and
- *   xor of the results equal to a plain recomputation.  The checksum hashes
- *   count, sum and xor: independent of the channel and the thread count.
+ *   xor of the results equal to a plain recomputation.  The checksum (count,
+ *   sum, xor) is the same for every variant and thread count.
  */
 #include "harness.h"
 

@@ -10,9 +10,8 @@
  * after each operation that may have changed the waiters' condition, loads
  * `waiters` and only when it is non-zero claims a waiter, bumps the epoch
  * and wakes; so the common case costs one load of a read-mostly cache line.
- * The blocking loops themselves (Q_WAIT_UNTIL in queues/lib/park.h,
- * CH_WAIT_UNTIL in channels/lib/park.h) stay with their families: they
- * differ in how they re-check.
+ * The blocking loops themselves are common/park.h's two forms, one per
+ * handshake below.
  *
  * No lost wake-ups: the registration must be ordered before the waiter's
  * re-check, and the change of the condition before the notifier's load of

@@ -23,7 +23,7 @@
  * members of the tree are a subtree, so team_run_some wakes them the same
  * way.)
  * Wake-ups alone do not fix placement: a parked thread is woken onto its
- * previous CPU or its waker's, and this VM's scheduler does not reliably
+ * previous CPU or its waker's, and a loaded scheduler does not reliably
  * move it to an idle one.  So, as OpenMP runtimes do (KMP_BLOCKTIME,
  * GOMP_SPINCOUNT), an idle member polls for the next job for about 2 ms
  * (pause, and a sched_yield every 256 polls) before it parks on its futex:
@@ -37,10 +37,9 @@
  * A pinned team (cpus given) has n threads of its own, each pinned before it
  * starts; the caller wakes member 0 and sleeps on a futex until the last
  * member finishes.
- * Why the atomics and sched kernels pin (team_create_spread): on the
- * reference VM, two busy unpinned threads were seen sharing one CPU for a
- * long while before the load balancer separated them (presumably the "cache
- * hot" rule: the balancer avoids moving a task that ran within the last
+ * Why the atomics and sched kernels pin (team_create_spread): two busy
+ * unpinned threads can share one CPU for a long while before the load
+ * balancer separates them (the "cache hot" rule: the balancer avoids moving a task that ran within the last
  * sched_migration_cost, 0.5 ms by default, and busy threads always have).
  * A contention benchmark whose threads take turns on one CPU measures no
  * contention at all, so members are pinned to distinct CPUs whenever there

@@ -5,49 +5,29 @@
  *   cold, noreturn, noinline function (under __builtin_expect(..., 0)): the
  *   way Rust's slice indexing or a careful C library does it.  The question
  *   is what the check costs once the compiler is done with it:
- *   - unchecked:      s += a[i] * b[i] for i < n with raw pointers: vectorized
- *                     by Clang at -O2 and by GCC at -O3 (GCC 12's -O2 "very
- *                     cheap" cost model leaves it scalar: the trip count is
- *                     unknown).
- *   - checked:        the same loop through vec_at for both vectors, i < n
- *                     with n unrelated to the lengths, so the checks cannot
- *                     simply be deleted.  Each check is an early loop exit (the
- *                     abort), and GCC 12 and Clang 14 do not vectorize such
- *                     loops: scalar code with two compare-and-branch pairs per
- *                     element, so the check costs the vectorization, not just
- *                     its two instructions.  (GCC's -fsplit-loops, on at -O3,
- *                     splits on "i < invariant" but not on a loop exit.)
- *                     Clang 19's loop vectorizer does better: every exit's trip
- *                     count is computable, so it runs the vector loop without
- *                     checks up to min(n, a->len, b->len) and leaves the rest,
- *                     with its checks, to the scalar epilogue: the compiler
- *                     hoists the check itself.
- *   - checked_nohint: the same checks with neither __builtin_expect nor a
- *                     cold function (a plain fprintf + abort inline): a call
- *                     to a noreturn function is already predicted unlikely,
- *                     so expect the same speed; the difference is code size
- *                     and layout (the failure code sits in the hot function).
- *   - checked_len:    the loop runs to m = min(a->len, b->len), so every check
- *                     is provably true.  Clang 19 proves it (i < m <= len)
- *                     before vectorizing, deletes both checks and vectorizes;
- *                     GCC 12 and Clang 14 keep them in a scalar loop, as slow
- *                     as checked.
- *   - hoisted:        one check of n against both lengths before the loop,
- *                     then raw accesses: the manual fix, the same code and
- *                     speed as unchecked with any compiler.
+ *   - unchecked:      s += a[i] * b[i] with raw pointers: vectorized by
+ *                     Clang at -O2 and GCC at -O3 (GCC 12's -O2 cost model
+ *                     leaves it scalar).
+ *   - checked:        the same through vec_at, i < n with n unrelated to the
+ *                     lengths.  Each check is an early loop exit, which GCC 12
+ *                     and Clang 14 do not vectorize: the check costs the
+ *                     vectorization.  Clang 19 vectorizes up to min(n, lengths)
+ *                     and leaves the checked rest to the scalar epilogue.
+ *   - checked_nohint: no __builtin_expect, no cold function (fprintf + abort
+ *                     inline): a noreturn call is predicted unlikely anyway,
+ *                     so expect the same speed; code size and layout differ.
+ *   - checked_len:    the loop runs to min(a->len, b->len): Clang 19 proves
+ *                     the checks true and vectorizes; GCC 12 and Clang 14 keep
+ *                     them, as slow as checked.
+ *   - hoisted:        one check before the loop, then raw accesses: the manual
+ *                     fix, the same code and speed as unchecked.
  *   - gather_unchecked:  s += a[idx[i]] (a random gather in L2).
- *   - gather_checked:    vec_at(a, vec_at(idx, i)): the check on a depends on
- *                        loaded data, so nothing can hoist it; but the loop is
- *                        load-bound and scalar anyway (no vector gather at the
- *                        baseline), so the check is nearly free here.
- *   - gather_validated:  one pass computes max(idx) and checks it against
- *                        a->len, then the unchecked gather.  Two passes over
- *                        idx instead of one: it can only pay where checking
- *                        inside the gather costs more than a max pass (a
- *                        vectorized gather the check would block).  Here the
- *                        gather is load-bound either way, so expect a few
- *                        percent lost where the max pass is vectorized and up
- *                        to 2x where it is a scalar cmov chain (GCC -O2).
+ *   - gather_checked:    vec_at(a, vec_at(idx, i)): the check depends on loaded
+ *                        data, but the loop is load-bound and scalar anyway, so
+ *                        the check is nearly free.
+ *   - gather_validated:  a max(idx) pass, then the unchecked gather: expect a
+ *                        few percent lost (vectorized max) up to 2x (a scalar
+ *                        cmov chain, GCC -O2).
  * Sizes: test 1003, train 20011, ref 65536 elements: a, b and idx are
  *   256 KiB each (768 KiB), so ref lives in L2.  An item is one element.
  * Sensitive to: opt and compiler (which of them vectorizes which loop, and

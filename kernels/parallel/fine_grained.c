@@ -4,48 +4,27 @@
  * flagbench-needs: openmp
  *
  * What it shows
- *   y[i] = a * x[i] + y0[i] over a few thousand floats: a fraction of a
- *   nanosecond per element (well under one even unvectorized), so the whole
- *   loop takes a microsecond or two at most — about what it costs just to
- *   get a second thread to start on anything (cache-line hand-offs to a
- *   spinning worker and back, far more if it has to be woken by the kernel).
- *   Parallelism cannot pay: every parallel variant should be slower than
- *   serial here, and the ranking among them is the ranking of their fixed
- *   overheads.  With T threads a call costs about overhead + serial/T, so
- *   the break-even size is about overhead / ((1 - 1/T) x serial time per
- *   element); try --size to find it on a given machine.  Every variant runs
- *   the same leaf, fine_grained_chunk.
+ *   y[i] = a * x[i] + y0[i] over about a thousand floats: the whole loop takes
+ *   about what it costs to get a second thread started on anything, so every
+ *   parallel variant should be slower than serial, ranked by fixed overhead.
+ *   With T threads a call costs about overhead + serial/T; try --size to find
+ *   the break-even on a given machine.  Every variant runs the same leaf,
+ *   fine_grained_chunk.
  *   - serial:      one leaf call: the winner.
- *   - pool:        par_for with ~8 pieces per thread, pieces of some tens
- *                  of nanoseconds.  The pool is work-first: the caller pushes
- *                  the right halves and goes on with the left ones, never
- *                  waiting for a thief to start.  Repetitions run back to
- *                  back, so the workers are still spinning, but a spinning
- *                  worker sweeps the deques only every microsecond or so
- *                  (its back-off pauses), so it rarely catches a piece of a
- *                  call this short (see `steals`): the call then costs serial
- *                  plus the joins (two seq_cst fences each), and when a
- *                  worker does steal, the caller waits for the hand-off back.
- *                  Either way it stays behind serial, if not by much: the
- *                  pool degrades to serial plus overhead, where OpenMP pays
- *                  a full fork and barrier every time.
- *   - omp_static:  `parallel for schedule(static)`, one piece per thread: a
- *                  fork and a join barrier of an already started team, some
- *                  hundreds of ns even when warm (see parallel/latency):
- *                  more than the whole serial loop at ref.
- *   - omp_dynamic: `schedule(dynamic, 1)` over ~8 pieces per thread: the
- *                  barrier plus a shared counter per piece.
- *   - threads:     pthread_create/join per call: tens of microseconds of
- *                  thread start-up (inside the timed part, on purpose) for
- *                  under a microsecond of work; expect it orders of
+ *   - pool:        par_for with ~8 pieces per thread.  Work-first, so a
+ *                  spinning worker rarely catches a piece of a call this
+ *                  short (see `steals`): it costs serial plus the joins (two
+ *                  seq_cst fences each), behind serial but not by much.
+ *   - omp_static:  a fork and join barrier of a started team: some hundreds
+ *                  of ns even when warm (parallel/latency), more than the
+ *                  whole serial loop at ref.
+ *   - omp_dynamic: `schedule(dynamic, 1)`: plus a shared counter per piece.
+ *   - threads:     pthread_create/join per call (timed on purpose): orders of
  *                  magnitude behind.
- *   Pool and OpenMP start-up happen in setup, outside the timed part.
+ *   Pool and OpenMP start-up happen in setup.
  * Sizes (elements; three float arrays): test 1003; train 2001; ref 1024
- *   (12 KiB in all: L1).  Small on purpose, so that serial wins even in an
- *   unvectorized build (a cycle or two per element): a warm OpenMP fork and
- *   barrier costs some hundreds of ns, so at a few thousand elements two
- *   threads plus that overhead already beat an unvectorized serial loop,
- *   and at large sizes every parallel variant wins.
+ *   (12 KiB: L1).  Small on purpose: at a few thousand elements two threads
+ *   already beat an unvectorized serial loop.
  * Sensitive to: opt/march (the serial loop vectorizes: wider vectors make
  *   serial even faster and the parallel overheads relatively larger),
  *   compiler (the OpenMP runtime's fork/barrier cost: libgomp vs libomp),

@@ -10,48 +10,27 @@
  *   them.  Each repetition makes n calls back to back.
  *   - serial:      the 8 increments in a plain loop: the floor (a few ns).
  *   - pool:        par_for over 8 items, grain 1: 7 joins.  The pool is
- *                  work-first: the caller pushes each right half and carries
- *                  on with the left one at once, never waiting for a thief to
- *                  start.  When no worker steals in time, the caller runs all
- *                  8 items itself and the call costs only its pushes, takes
- *                  and fences (tens of ns a join); when a spinning worker
- *                  does steal a piece, the caller must wait for it to come
- *                  back, a cross-core round trip of the job and of its done
- *                  flag.  Calls are back to back, so workers are usually
- *                  still spinning; parked ones are woken by the first push
- *                  but typically arrive after the call has ended.  So expect
- *                  the pool well below OpenMP here, and look at `steals` in
- *                  the JSON line to see how often a worker really took part
- *                  (it varies with timing from run to run).
- *   - omp_static:  `parallel for schedule(static)` over the 8 items: a fork
- *                  and a join barrier of an already started team.  Unlike
- *                  the pool, every team thread must be released and must
- *                  check in at the barrier on every call, so each call pays
- *                  at least one cross-core round trip, usually more.  Both
- *                  runtimes keep idle team threads spinning for a while
- *                  (libgomp: GOMP_SPINCOUNT; libomp: KMP_BLOCKTIME), so
- *                  back-to-back calls take the warm path; libgomp (gcc) and
- *                  libomp (clang) differ.
+ *                  work-first: the caller pushes each right half and goes on
+ *                  with the left at once, so when no worker steals in time it
+ *                  runs all 8 itself (tens of ns a join); a steal costs a
+ *                  cross-core round trip.  Expect it well below OpenMP; the
+ *                  JSON field steals shows how often a worker took part.
+ *   - omp_static:  `parallel for schedule(static)`: a fork and a join barrier
+ *                  of a started team; every thread must check in on every
+ *                  call, at least one cross-core round trip.  libgomp (gcc)
+ *                  and libomp (clang) differ.
  *   - omp_dynamic: the same with `schedule(dynamic, 1)`: plus a shared
  *                  counter per item.
- *   - threads:     pthread_create/join of one thread per piece per call:
- *                  the price of not keeping threads around, tens of µs (a
- *                  clone, a new stack, scheduling, exit), one to two orders
- *                  of magnitude above the others.  This is the point of
- *                  keeping thread creation inside the timed part.
- *   Pool and OpenMP team start-up happen in setup, outside the timed part.
- *   Run the variants one per process (--variant, as the sweep does): idle
- *   OpenMP threads keep spinning after the omp variants and would take the
- *   cores from the next variant in the same process.
- * Sizes (calls per repetition): test 13; train 50; ref 100.  The data is one
- *   cache line of 8 counters, which the threads of every parallel variant
- *   share alike (its hand-off is part of the latency); memory level is not a
- *   factor: latency is cache-coherence traffic and scheduling.
+ *   - threads:     pthread_create/join per piece per call: tens of µs, the
+ *                  price of not keeping threads around (timed on purpose).
+ *   Pool and OpenMP start-up happen in setup.  Run the variants one per
+ *   process (--variant, as the sweep does): idle OpenMP threads keep spinning
+ *   after the omp variants.
+ * Sizes (calls per repetition): test 13; train 50; ref 100.  The data is
+ *   one line of 8 counters: latency is coherence traffic and scheduling.
  * Sensitive to: compiler (libgomp vs libomp), the machine (core-to-core
- *   latency, SMT, virtualization: a vCPU preempted by the host stretches
- *   individual calls, so the median matters more than the minimum), and
- *   --threads (more threads than cores makes the spinning hurt).  The flag
- *   axes (opt, march, lto) should hardly move it: the work is not code.
+ *   latency, SMT, virtualization: the median matters more than the minimum),
+ *   --threads; opt, march and lto should hardly move it.
  * Correctness: every call increments each of the 8 counters once, so after a
  *   repetition of n calls each counter must be exactly n (prepare zeroes
  *   them): a lost or duplicated item shows.  Integer and exact, so the

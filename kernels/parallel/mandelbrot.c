@@ -17,38 +17,28 @@
  *   - serial:      all rows in order.
  *   - pool:        par_for with one-row pieces: idle threads steal the
  *                  largest remaining halves, so the load balances itself;
- *                  expect close to threads-fold speed-up on idle cores.  A
- *                  join costs far less than a row, so one-row pieces are
- *                  affordable here (unlike map_reduce's pool_fine).
- *   - omp_static:  `schedule(static)`: contiguous blocks, imbalanced as above:
- *                  expect it barely faster than serial on 2 threads.
- *   - omp_cyclic:  `schedule(static, 1)`: rows dealt round-robin.  Neighbour
- *                  rows cost about the same, so dealing them out balances
- *                  this image without any run-time scheduling — the classic
- *                  cheap fix, which fails when cost has a period matching T.
- *   - omp_dynamic: `schedule(dynamic, 1)`: a shared counter hands out rows;
- *                  balanced, and rows are costly enough that the counter's
- *                  contention does not matter.  Expect it level with pool.
+ *                  expect close to threads-fold speed-up on idle cores.
+ *   - omp_static:  `schedule(static)`: contiguous blocks, imbalanced as
+ *                  above: barely faster than serial on 2 threads.
+ *   - omp_cyclic:  `schedule(static, 1)`: rows dealt round-robin, the cheap
+ *                  fix (it fails when cost has a period matching T).
+ *   - omp_dynamic: `schedule(dynamic, 1)`: a shared counter hands out rows.
+ *                  Expect it level with pool.
  *   - threads:     pthread_create/join per call, contiguous blocks: the
- *                  imbalance of omp_static plus the thread start-up, which
- *                  is inside the timed part on purpose.
- *   Pool and OpenMP start-up happen in setup, outside the timed part.
+ *                  imbalance of omp_static plus thread start-up (timed).
+ *   Pool and OpenMP start-up happen in setup.
  * Sizes (rows; the image is n x 13n/8 pixels, at most 512 iterations a
- *   pixel): test 37 rows (60 wide); train 110 rows; ref 150 rows (243 wide).
- *   The output (2 bytes a pixel, 73 KB at ref) lives in L2; the loop is
- *   pure floating-point latency (a dependent chain of multiply-adds per
- *   pixel), so memory plays no part.
+ *   pixel): test 37 rows; train 110; ref 150 (243 wide).  The loop is pure
+ *   floating-point latency; memory plays no part.
  * Sensitive to: opt/march/features (FMA contraction changes the chain's
  *   latency and the iteration counts near the boundary; the pixel loop may
  *   vectorize only with masking tricks compilers rarely apply), compiler
  *   (and the OpenMP runtime with it).
- * Correctness: the parallel variants are checked for the scheduling, not the
- *   arithmetic: every row must have been computed exactly once in the last
- *   repetition (a per-row counter, reset by prepare) and the image must equal,
- *   pixel for pixel, a serial pass of the same row function (computed once
- *   in check).  All variants run the same machine code per row, so the
- *   comparison is exact; the checksum (the image's bits) is the same for
- *   every variant and thread count, and may change with FMA contraction.
+ * Correctness: every row must have been computed exactly once in the last
+ *   repetition (a per-row counter, reset by prepare) and the image must
+ *   equal, pixel for pixel, a serial pass of the same row function.  The
+ *   checksum (the image's bits) is the same for every variant and thread
+ *   count, and may change with FMA contraction.
  */
 #include "harness.h"
 

@@ -9,40 +9,23 @@
  *   per 8 bytes moved, so the loop sits between compute- and bandwidth-bound.
  *   Every variant runs the same leaf, map_chunk, on its pieces.
  *   - serial:      map_chunk over the whole range.
- *   - pool:        par_for with ~8 pieces per thread (work stealing).  With
- *                  pieces this big the pool's overhead (a few joins per
- *                  thread) is invisible; expect about the speed of
- *                  omp_static.  One difference: prepare's memset between
- *                  repetitions (untimed) lasts longer than the pool's spin
- *                  phase, so the workers park (`parks` in the JSON line) and
- *                  each timed call starts with a futex wake-up, while
- *                  OpenMP's team threads spin for longer and are still
- *                  awake.  On an idle machine the woken worker is running
- *                  within tens of microseconds; on a loaded one the
- *                  scheduler may take much longer to run it, and the pool
- *                  falls behind by that much.
+ *   - pool:        par_for with ~8 pieces per thread (work stealing): the
+ *                  joins are invisible at this grain; expect about omp_static.
+ *                  But prepare's untimed memset outlasts the pool's spin
+ *                  phase, so each timed call starts with a futex wake-up
+ *                  (`parks`), while OpenMP's threads are still spinning: on a
+ *                  loaded machine the pool falls behind by the wake-up time.
  *   - omp_static:  `parallel for schedule(static)`, one piece per thread.
- *   - omp_dynamic: `schedule(dynamic, 1)` over the same ~8 pieces per thread
- *                  as pool: a shared counter, but taken only a few times.
- *   - threads:     pthread_create/join per call, one piece per thread; the
- *                  thread start-up (tens of µs) is inside the timed part.
- *   All parallel variants should approach threads-fold speed-up only while
- *   the arrays stay in cache: the L3 (ref) is shared but its bandwidth grows
- *   with the cores using it; a map this light on arithmetic over DRAM-sized
- *   arrays would instead stop scaling at the memory bandwidth.  Pool
- *   start-up is in setup (untimed), as is the OpenMP team's.
- *   First touch: setup fills the input and zeroes the output in parallel with
- *   the pool, so their pages are first touched by (and on a NUMA machine
- *   placed near) all the threads rather than the main one.  Which thread
- *   touched which piece depends on who stole what, so it matches a later
- *   variant's split only roughly; a static schedule used for both the fill
- *   and the work would match exactly.  This VM is a single NUMA node, so it
- *   changes nothing here.  `prepare` (untimed) poisons the
- *   output with NaNs before every repetition so a skipped piece cannot hide
- *   behind an earlier variant's result, and that serial memset touches pages
- *   already placed, so it does not move them.
- * Sizes (elements: one float in, one out): test 10007; train 500009 (4 MB, L3);
- *   ref 2097152 (two 8 MiB arrays, 16 MiB: L3).
+ *   - omp_dynamic: `schedule(dynamic, 1)` over the pool's pieces.
+ *   - threads:     pthread_create/join per call, one piece per thread,
+ *                  thread start-up timed.
+ *   The parallel variants approach threads-fold speed-up while the arrays stay
+ *   in cache; over DRAM-sized arrays this light map would stop at the memory
+ *   bandwidth.  Pool and OpenMP start-up are in setup.  setup fills the
+ *   arrays in parallel with the pool (first touch by all the threads);
+ *   prepare poisons the output with NaNs so a skipped piece shows.
+ * Sizes (elements: one float in, one out): test 10007; train 500009 (4 MB);
+ *   ref 2097152 (16 MiB in all).
  * Sensitive to: opt/march/features (the Horner loop vectorizes; FMA with
  *   x86-64-v3 changes both speed and the result's last bits), compiler (and
  *   with it the OpenMP runtime), inline/lto (pool.c's recursion).

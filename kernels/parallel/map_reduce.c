@@ -11,52 +11,28 @@
  *   map_reduce_chunk, over pieces of the range, so the variants differ only
  *   in how the pieces are made and handed out.
  *   - serial:     one map_reduce_chunk over everything: the baseline.
- *   - pool_coarse: work-stealing par_reduce, pieces of n/(8*threads): about
- *                 8 per thread, enough to even out a late or preempted thread
- *                 while a join's cost (tens of ns; microseconds when it
- *                 involves a steal or a wake-up) stays far below a piece's
- *                 work.  Expect close to threads-fold speed-up on idle
- *                 cores (this VM has 2, shared with other jobs).
- *   - pool_fine:  the same with 8-element pieces.  Each piece then does
- *                 about as much work as one join costs (a push, a seq_cst
- *                 fence to check for sleepers, a take with its own seq_cst
- *                 fence, indirect calls, the combine), and a leaf this short
- *                 amortizes its own set-up (and, in vectorized builds, the
- *                 vector loop's prologue and tail) over few elements: expect
- *                 it clearly slower than pool_coarse, possibly no faster than
- *                 serial.
- *                 Steals stay rare (a thief takes the biggest remaining half),
- *                 so the cost is the per-piece overhead, not contention.
- *   - omp_static: `parallel for schedule(static)` over one piece per thread:
- *                 the least overhead possible for this balanced loop.
+ *   - pool_coarse: work-stealing par_reduce, about 8 pieces per thread:
+ *                 enough to even out a late thread while a join's cost stays
+ *                 far below a piece's work.  Expect close to threads-fold
+ *                 speed-up on idle cores.
+ *   - pool_fine:  the same with 8-element pieces: each piece then does about
+ *                 as much work as one join costs (two seq_cst fences, indirect
+ *                 calls, the combine).  Expect it clearly slower than
+ *                 pool_coarse, possibly no faster than serial.
+ *   - omp_static: `parallel for schedule(static)`, one piece per thread: the
+ *                 least overhead possible for this balanced loop.
  *   - omp_dynamic_coarse / omp_dynamic_fine: `schedule(dynamic, 1)` over the
- *                 coarse / 8-element pieces.  Dynamic scheduling hands out
- *                 pieces from one shared counter: with fine pieces every 8
- *                 elements cost an atomic increment of a cache line that
- *                 bounces between the cores, so expect omp_dynamic_fine to
- *                 lose more to overhead than pool_fine, whose pieces stay in
- *                 the owner's deque unless someone is idle.
- *   - threads:    naive pthread_create/join of one thread per contiguous
- *                 piece, per call: thread start-up (tens of µs each) is inside
- *                 the timed part on purpose; at ref size it is small next to
- *                 the work, at test size it dominates.
- *   Pool start-up (pool_create) and the OpenMP runtime's thread start (a
- *   warm-up parallel region) happen in setup, outside the timed part.
- *   Compare variants one per process (--variant, as the sweep does):
- *   after a region, OpenMP keeps its idle threads spinning (libomp for
- *   KMP_BLOCKTIME, 200 ms by default; libgomp for GOMP_SPINCOUNT), which
- *   takes cores from whatever variant runs next in the same process.
- *   First touch: setup fills the input with the pool in parallel, so its
- *   pages are first touched by (and on a NUMA machine placed near) all the
- *   threads rather than the main one.  Which thread touched which piece
- *   depends on who stole what, so it matches a later variant's split only
- *   roughly; a static schedule used for both the fill and the work would
- *   match exactly.  This VM is a single NUMA node, so placement makes no
- *   difference here.
- * Sizes (elements of 8 bytes): test 10007 (an odd tail, over a thousand fine
- *   pieces); train 300007 (2.4 MB, L3); ref 1048576 (8 MiB, L3 of the VM's
- *   32 MiB).  The loop is compute-bound at every size: f costs far more than
- *   streaming its 8 bytes.
+ *                 same pieces, from one shared counter whose line bounces:
+ *                 expect omp_dynamic_fine to lose more than pool_fine.
+ *   - threads:    pthread_create/join per piece, per call: thread start-up is
+ *                 timed on purpose (small at ref, dominant at test).
+ *   The pool and the OpenMP threads start in setup.  Compare variants one per
+ *   process (--variant, as the sweep does): idle OpenMP threads keep spinning
+ *   after a region and take cores from the next variant.  setup fills the
+ *   input with the pool in parallel, so its pages are first touched by all
+ *   the threads.
+ * Sizes (elements of 8 bytes): test 10007 (an odd tail), train 300007,
+ *   ref 1048576 (8 MiB).  Compute-bound at every size.
  * Sensitive to: opt/march/features (the leaf vectorizes; 64-bit multiplies
  *   need AVX-512DQ vpmullq to be cheap in vectors, so x86-64-v4 vs v3 shows),
  *   compiler (libgomp with gcc vs libomp with clang: different dynamic

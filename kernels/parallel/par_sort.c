@@ -13,40 +13,24 @@
  *   - serial:    top-down merge sort that ping-pongs between the array and a
  *                scratch buffer (no copy-back pass), insertion sort below 32
  *                keys: the baseline the parallel variants split.
- *   - qsort:     libc qsort with a comparison callback: an indirect call per
- *                comparison.  glibc up to 2.36 (Debian 12's) implements qsort
- *                as a merge sort too when it can allocate a buffer, so this
- *                is mostly the price of the callback and of generic element
- *                moves: expect it behind serial even though it is "the
- *                library sort".
- *   - pool:      pool_join on both halves above a cutoff (4096 keys at ref:
- *                a 32 KiB, L1-sized serial sort), and a parallel merge
- *                (split the larger run at its median) above twice that;
- *                serial merge sort below.  Small inputs use a smaller cutoff
- *                (n / (8 threads), at least 64) so tests take the parallel
- *                paths.  With the merge parallel too, the span is
- *                O(log^3 n), and the top-level merges, which would otherwise
- *                be one thread streaming n keys, split as well: expect close
- *                to threads-fold speed-up until memory bandwidth (each level
- *                streams the array once) limits it.
- *   - omp_tasks: the same recursion with `omp task` + `taskwait` as the fork:
- *                compares OpenMP's task runtime with the pool's deques.
- *                (omp_static / omp_dynamic make no sense here: recursive
- *                divide and conquer is not a loop.)
- *   - threads:   the naive version: one pthread per contiguous piece sorts it
- *                serially, then rounds of one new thread per pair of runs
- *                merge them serially, thread creation inside the timed part.
- *                The last round is one thread merging all n keys and the
- *                rounds before it take about as long again, so the merge
- *                phase costs up to ~2n key moves of elapsed time against
- *                (n/T) log2(n/T) for the parallel sort phase: close to pool
- *                on 2 threads (at ref, one serial pass after 16 parallel
- *                ones), but capped far below threads-fold as T grows (about
- *                6x for 16 threads at ref).
- *   Pool start-up and the OpenMP team's start are in setup (untimed).
- * Sizes (uint64 keys): test 5003 (cutoff 312 at 2 threads: a few levels of
- *   parallel sort and merge); train 50021; ref 131072 keys (1 MiB, plus 1 MiB
- *   of scratch and the untimed copy of the input: L2/L3).
+ *   - qsort:     libc qsort with a comparison callback.  glibc (up to 2.36)
+ *                sorts by merging too when it can allocate a buffer, so this
+ *                is the price of the callback and of generic moves: expect it
+ *                behind serial.
+ *   - pool:      pool_join on both halves above a cutoff (4096 keys at ref,
+ *                smaller for small inputs so tests take the parallel paths)
+ *                and a parallel merge above twice that: span O(log^3 n).
+ *                Expect close to threads-fold speed-up until memory bandwidth
+ *                limits it.
+ *   - omp_tasks: the same recursion with `omp task` + `taskwait`: OpenMP's
+ *                task runtime against the pool's deques.
+ *   - threads:   one pthread per piece sorts it, then rounds of one thread
+ *                per pair of runs merge them, thread creation timed.  The
+ *                serial final merges cap it far below threads-fold as T grows
+ *                (about 6x for 16 threads at ref).
+ *   Pool and OpenMP start-up are in setup (untimed).
+ * Sizes (uint64 keys): test 5003; train 50021; ref 131072 (1 MiB, plus
+ *   1 MiB of scratch: L2/L3).
  * Sensitive to: opt (branchy merges: if-conversion to cmov matters a lot on
  *   random keys; -O3 and PGO change the merge loop's shape), compiler, lto
  *   (qsort's comparator cannot be inlined across libc in any case).

@@ -1,91 +1,40 @@
 /* queues/mpmc: one producer/consumer workload across five MPMC queues and
- * three thread configurations.
+ * three thread configurations; variants are <queue>_<configuration>.
  *
- * flagbench-sources: ../common/team.c lib/hazard.c
+ * flagbench-sources: ../common/team.c ../common/hazard.c
  * flagbench-needs: ck
  *
- * What it shows
- *   P producers push n items in total, C consumers pop them; the variants are
- *   <queue>_<configuration>.
- *   Queues:
- *   - vyukov: Vyukov's bounded array queue (lib/vyukov.h), 1024 cells with
- *             per-cell sequence numbers: one CAS per operation, no allocation,
- *             producers and consumers meet only on cells.  Expect the fastest
- *             or close to it.
- *   - msq:    the Michael-Scott linked queue with hazard pointers (lib/msq.h,
- *             lib/hazard.h): malloc per push, free per pop (deferred through the
- *             retired lists), and two seq_cst hazard publications per pop, one
- *             per push.  Expect the slowest lock-free queue: the allocator (a
- *             malloc and a cross-thread free per item) and the hazard-pointer
- *             stores cost more than the CASes.
- *   - seg:    an unbounded queue of linked 31-slot blocks in the style of
- *             crossbeam's SegQueue (lib/segq.h): one allocation per 31 items
- *             and reclamation by the last reader of a block, no hazard
- *             pointers.  Expect it near vyukov (it too claims a slot with one
- *             CAS) and well ahead of msq.
- *   - mutex:  a bounded ring of 1024 under one pthread mutex with two
- *             condition variables: two atomic RMWs on one shared line per
- *             operation, futex sleeps and wake-ups under contention.  Can be
- *             competitive with msq at 1p1c; expect it to fall further behind
- *             the more threads there are, and the most when oversubscribed.
- *   - ck:     Concurrency Kit's ck_fifo_mpmc (a Michael-Scott queue that avoids
- *             ABA with generation-counted pointers and a double-width CAS), the
- *             installed peer; only where libck is found and never under TSan.
- *             ck_fifo_mpmc reads nodes that another thread may already have
- *             dequeued, so they must stay type-stable while the queue is in use
- *             (ck leaves that to the caller, see ck_fifo.h).  Here producers
- *             malloc each node and consumers collect the returned garbage; the
- *             run frees it all after the threads have stopped, inside the
- *             timed part.  (ck_ring's MPMC functions were the fallback; the
- *             fifo was usable, so it is the peer, being the same algorithm
- *             family as msq.)
- *   Configurations:
- *   - 1p1c: one producer, one consumer (2 threads).
- *   - 2p2c: two producers, two consumers (4 threads).
- *   - over: 2N producers and 2N consumers for --threads N (default N = CPUs,
- *           so 4P/4C on this 2-core machine): deliberately oversubscribed, so
- *           threads are preempted in the middle of operations and blocking
- *           has to park.  Expect mutex to suffer most: a preempted lock
- *           holder stalls every thread, and every hand-off goes through the
- *           kernel.  The lock-free queues should change much less: a
- *           preempted thread holds nothing the others need, except in the
- *           window where a vyukov or seg producer has claimed a slot but not
- *           yet written it (neither queue is strictly lock-free: consumers
- *           behind that slot wait).  All variants vary more from run to run.
- *   1p1c and 2p2c always use 2 and 4 threads whatever --threads says (the
- *   configuration is the variant); --threads 1 makes `over` 2P/2C, which
- *   --pin 0 turns into four threads on one core.
- *   Every variant has its own hot function mpmc_<queue>_<configuration>, one
- *   team member's whole job (producer or consumer by its index); the three
- *   functions of a queue share one always-inline body, specialised on the
- *   producer count, so each symbol holds that queue's inlined loops.  The
- *   threads (one team, common/team.h, sized for the largest configuration;
- *   a configuration runs the first P+C members) are created in setup and
- *   wait between repetitions: waking them is timed, creating them is not.
- *   Waiting: consumers of an empty queue and producers of a full one spin
- *   briefly, then park on a futex eventcount with lazy wake-ups
- *   (lib/park.h, common/eventcount.h); mutex uses its condition variables.
- * Sizes: test 5003, train 60001, ref 150000 items (64-bit words).  The
- *   bounded queues hold 16 KiB of cells (L1/L2); msq and seg allocate as they
- *   go, but the queue stays short because consumers keep up, so the live
- *   nodes stay in L2; the consumers' logs (8 bytes an item, 1.2 MB at ref)
- *   stream through L2/L3.
+ * Queues (the algorithms are described in their headers):
+ *   vyukov  Vyukov's bounded ring of 1024 cells (common/ring_vyukov.h): one
+ *           CAS per operation, no allocation.  Expect the fastest or close.
+ *   msq     Michael-Scott with hazard pointers (lib/msq.h): a malloc and a
+ *           cross-thread free per item.  Expect the slowest lock-free queue.
+ *   seg     linked 31-slot blocks (common/blocklist.h): one allocation per 31
+ *           items, no hazard pointers.  Expect it near vyukov.
+ *   mutex   a ring of 1024 under a mutex (common/mutex_ring.h).  Expect it to
+ *           fall further behind the more threads there are.
+ *   ck      Concurrency Kit's ck_fifo_mpmc, the installed peer (not under
+ *           TSan).  Its nodes must stay type-stable while the queue is in use,
+ *           so consumers collect them and the run frees them, timed.
+ * Configurations: 1p1c and 2p2c (2 and 4 threads whatever --threads says);
+ *   over: 2N producers and 2N consumers for --threads N (default N = CPUs),
+ *   deliberately oversubscribed so that threads are preempted mid-operation
+ *   and blocking has to park.  Expect mutex to suffer most there.
+ * Hot functions mpmc_<queue>_<configuration>: one team member's whole job;
+ *   the queue operations are forced inline, so each symbol holds its queue's
+ *   loops.  Threads (common/team.h) are created in setup; waking them is
+ *   timed.  Empty/full waits spin, then park (common/park.h, fence form).
+ * Sizes: test 5003, train 60001, ref 150000 items (64-bit words); the bounded
+ *   queues hold 16 KiB of cells, the consumers' logs stream 8 bytes an item.
  * Sensitive to: the machine and its load far more than flags.  compiler: a
- *   seq_cst fence (segmented queue, parking path) is mfence with clang and a
- *   locked or to the stack with gcc; seq_cst stores are xchg with both.
- *   inline: the queue operations are forced inline (Q_ALWAYS_INLINE), so each
- *   hot symbol holds its whole algorithm at any setting; what stays a call is
- *   the allocator and the hazard-pointer scan (lib/hazard.c), which lto may
- *   inline.  opt: little (atomics and cache misses dominate).  march: nothing
- *   vectorises; the ck peer's cmpxchg16b is inline assembly.
- * Correctness: item i (0 <= i < n) carries i in its high bits and a seeded tag
- *   in the low 20; producer p pushes a contiguous range of i in increasing
- *   order.  Each consumer logs what it pops; check() verifies, from the logs,
- *   that every item arrives exactly once (a bitmap), that no item is foreign
- *   or torn, that each consumer saw each producer's items in increasing order
- *   (all five queues are FIFO), and that the consumers' sums and xors match.
- *   The checksum hashes count, sum and xor, so it does not depend on the
- *   queue, the configuration or the thread count.
+ *   seq_cst fence is mfence with clang, a locked or with gcc.  inline/lto:
+ *   only the allocator and the hazard scan stay calls.  march: nothing
+ *   vectorises.
+ * Correctness: item i carries i in its high bits and a seeded tag in the low
+ *   20; producer p pushes a contiguous range in order.  check() verifies from
+ *   the consumers' logs that every item arrives once, untorn, and in each
+ *   producer's order (all five queues are FIFO), and the sums and xors.  The
+ *   checksum hashes count, sum and xor: the same for every variant.
  */
 #include "harness.h"
 
@@ -93,12 +42,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hazard.h"
+#include "common/mutex_ring.h"
+#include "common/park.h"
 #include "common/team.h"
-#include "lib/hazard.h"
 #include "lib/msq.h"
-#include "lib/park.h"
-#include "lib/segq.h"
-#include "lib/vyukov.h"
+
+#define RING_VYUKOV_NAME vy
+#define RING_VYUKOV_VALUE uint64_t
+#define RING_VYUKOV_CLAIM memory_order_relaxed
+#include "common/ring_vyukov.h"
+
+#define BLOCKLIST_NAME seg
+#define BLOCKLIST_VALUE uint64_t
+#define BLOCKLIST_CLOSABLE 0
+#include "common/blocklist.h"
 
 #if FB_HAVE_CK && !FB_TSAN
 #include <ck_fifo.h>
@@ -111,42 +69,24 @@
 
 enum { CELLS = 1024 };
 
-/* The lock-based baseline. */
+/* The lock-based baseline: common/mutex_ring.h over an array of its own. */
 typedef struct mutexq {
-    pthread_mutex_t lock;
-    pthread_cond_t not_empty, not_full;
-    size_t head, count;
-    int empty_waiters, full_waiters;
+    mutex_ring ring;
     _Alignas(64) uint64_t slot[CELLS];
 } mutexq;
 
 static inline void mutexq_push(mutexq *m, uint64_t v)
 {
-    pthread_mutex_lock(&m->lock);
-    while (m->count == CELLS) {
-        m->full_waiters++;
-        pthread_cond_wait(&m->not_full, &m->lock);
-        m->full_waiters--;
-    }
-    m->slot[(m->head + m->count) % CELLS] = v;
-    m->count++;
-    if (m->empty_waiters) pthread_cond_signal(&m->not_empty);
-    pthread_mutex_unlock(&m->lock);
+    m->slot[mring_push_begin(&m->ring, CELLS, CELLS)] = v;
+    mring_push_end(&m->ring);
 }
 
 static inline uint64_t mutexq_pop(mutexq *m)
 {
-    pthread_mutex_lock(&m->lock);
-    while (m->count == 0) {
-        m->empty_waiters++;
-        pthread_cond_wait(&m->not_empty, &m->lock);
-        m->empty_waiters--;
-    }
-    uint64_t v = m->slot[m->head];
-    m->head = (m->head + 1) % CELLS;
-    m->count--;
-    if (m->full_waiters) pthread_cond_signal(&m->not_full);
-    pthread_mutex_unlock(&m->lock);
+    size_t i;
+    mring_pop_begin(&m->ring, false, &i);
+    uint64_t v = m->slot[i];
+    mring_pop_end(&m->ring, CELLS);
     return v;
 }
 
@@ -171,11 +111,11 @@ typedef struct state {
     cresult *res;
     /* one eventcount per direction, shared by whichever queue runs */
     eventcount not_empty, not_full;
-    vy_queue vq;
+    vy_ring vq;
     vy_cell *cells;
     msq mq;
     hp_domain hp;
-    segq sq;
+    seg sq;
     mutexq xq;
 #if USE_CK
     ck_fifo_mpmc_t cq;
@@ -198,7 +138,7 @@ ALWAYS_INLINE void push(state *st, int idx, uint64_t v, enum alg a)
 {
     switch (a) {
     case A_VYUKOV:
-        Q_WAIT_UNTIL(&st->not_full, vy_try_push(&st->vq, v), ec_notify_fenced(&st->not_empty));
+        PARK_UNTIL_RETRY(&st->not_full, vy_try_push(&st->vq, v), ec_notify_fenced(&st->not_empty));
         ec_notify_lazy(&st->not_empty);
         break;
     case A_MSQ:
@@ -206,7 +146,7 @@ ALWAYS_INLINE void push(state *st, int idx, uint64_t v, enum alg a)
         ec_notify_lazy(&st->not_empty);
         break;
     case A_SEG:
-        segq_push(&st->sq, v);
+        seg_push(&st->sq, v);
         ec_notify_lazy(&st->not_empty);
         break;
     case A_MUTEX: mutexq_push(&st->xq, v); break;
@@ -230,22 +170,22 @@ ALWAYS_INLINE uint64_t pop(state *st, int idx, size_t slot, enum alg a)
     (void)slot;
     switch (a) {
     case A_VYUKOV:
-        Q_WAIT_UNTIL(&st->not_empty, vy_try_pop(&st->vq, &v), ec_notify_fenced(&st->not_full));
+        PARK_UNTIL_RETRY(&st->not_empty, vy_try_pop(&st->vq, &v), ec_notify_fenced(&st->not_full));
         ec_notify_lazy(&st->not_full);
         break;
     case A_MSQ:
         /* unbounded: no producer ever waits for space, so nothing to notify */
-        Q_WAIT_UNTIL(&st->not_empty, msq_try_pop(&st->mq, &st->hp, idx, &v), (void)0);
+        PARK_UNTIL_RETRY(&st->not_empty, msq_try_pop(&st->mq, &st->hp, idx, &v), (void)0);
         break;
     case A_SEG:
-        Q_WAIT_UNTIL(&st->not_empty, segq_try_pop(&st->sq, &v), (void)0);
+        PARK_UNTIL_RETRY(&st->not_empty, seg_try_pop(&st->sq, &v), (void)0);
         break;
     case A_MUTEX: v = mutexq_pop(&st->xq); break;
     case A_CK: {
 #if USE_CK
         void *e = NULL;
         ck_fifo_mpmc_entry_t **g = &st->garbage[slot];
-        Q_WAIT_UNTIL(&st->not_empty, ck_fifo_mpmc_dequeue(&st->cq, &e, g), (void)0);
+        PARK_UNTIL_RETRY(&st->not_empty, ck_fifo_mpmc_dequeue(&st->cq, &e, g), (void)0);
         v = (uint64_t)(uintptr_t)e;
 #endif
         break;
@@ -341,9 +281,7 @@ static void *setup(const fb_ctx *ctx)
     st->res = fb_calloc((size_t)most, sizeof *st->res);
     st->cells = fb_calloc(CELLS, sizeof *st->cells);
     hp_init(&st->hp, most, msq_free_node);
-    pthread_mutex_init(&st->xq.lock, NULL);
-    pthread_cond_init(&st->xq.not_empty, NULL);
-    pthread_cond_init(&st->xq.not_full, NULL);
+    mring_init(&st->xq.ring);
 #if USE_CK
     st->garbage = fb_calloc(st->n, sizeof *st->garbage);
 #endif
@@ -364,10 +302,10 @@ static void prepare(void *p, const fb_variant *v)
         if (atomic_load_explicit(&st->mq.head, memory_order_relaxed)) msq_destroy(&st->mq);
         msq_init(&st->mq);
     } else if (!strncmp(v->name, "seg", 3)) {
-        if (atomic_load_explicit(&st->sq.head.block, memory_order_relaxed)) segq_destroy(&st->sq);
-        segq_init(&st->sq);
+        if (atomic_load_explicit(&st->sq.head.block, memory_order_relaxed)) seg_destroy(&st->sq);
+        seg_init(&st->sq);
     } else if (!strncmp(v->name, "mutex", 5)) {
-        st->xq.head = st->xq.count = 0;
+        st->xq.ring.head = st->xq.ring.count = 0;
     }
 #if USE_CK
     else if (!strncmp(v->name, "ck", 2)) {
@@ -474,10 +412,8 @@ static void teardown(void *p)
     team_destroy(st->team);
     if (atomic_load_explicit(&st->mq.head, memory_order_relaxed)) msq_destroy(&st->mq);
     hp_destroy(&st->hp);
-    if (atomic_load_explicit(&st->sq.head.block, memory_order_relaxed)) segq_destroy(&st->sq);
-    pthread_mutex_destroy(&st->xq.lock);
-    pthread_cond_destroy(&st->xq.not_empty);
-    pthread_cond_destroy(&st->xq.not_full);
+    if (atomic_load_explicit(&st->sq.head.block, memory_order_relaxed)) seg_destroy(&st->sq);
+    mring_destroy(&st->xq.ring);
 #if USE_CK
     if (st->cq.head.pointer) {
         ck_fifo_mpmc_entry_t *stub = NULL;

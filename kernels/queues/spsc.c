@@ -7,55 +7,33 @@
  *   One producer sends items 0..n-1 through a bounded ring of 1024 slots to
  *   one consumer on another core.  What dominates is not the instructions but
  *   the cache lines that bounce between the two cores.
- *   - lamport: Lamport's ring: head and tail on their own cache lines, but the
- *              producer loads the consumer's index on every push and the
- *              consumer the producer's on every pop, so each operation can miss
- *              on a line the other core just wrote.
- *   - cached:  the same ring where each side keeps a private copy of the other
- *              side's index and reloads it only when the ring looks full
- *              (producer) or empty (consumer).  While the ring is neither, a
- *              push touches only the slot and its own index.  Expect it at
- *              least as fast as lamport, by how much depending on where the
- *              ring sits: a ring that runs nearly empty (consumer keeps up) or
- *              nearly full (producer keeps up) makes the waiting side reload
- *              the other index on almost every operation, which is Lamport's
- *              ring again; the gain needs slack on both sides.
- *   - mutex:   a bounded ring under a pthread mutex with two condition
- *              variables: a lock and unlock (two atomic RMWs on a shared line)
- *              per item, and futex wake-ups whenever a side sleeps.  Expect
- *              several times slower than cached, and the most sensitive to
- *              machine load.
- *   - ck:      Concurrency Kit's ck_ring_enqueue_spsc / ck_ring_dequeue_spsc,
- *              the installed peer: a Lamport-style ring (no cached copy of the
- *              other side's index; both indices live in the shared ring
- *              struct), so expect it no faster than lamport.  Only where libck
- *              is found, and never under TSan (its assembly is not
- *              instrumented).
- *   All four block the same way when the ring is full or empty (lib/park.h: a
- *   bounded spin, then a futex park with lazy wake-ups, common/eventcount.h),
- *   except mutex, which uses its condition variables.
- * Threads: --threads N runs N/2 independent producer/consumer pairs, each with
- *   its own ring, sharing the n items (default N = CPUs = 2: one pair).  With
- *   --threads 1 a single thread alternates the two roles, pushing bursts of 512
- *   items and popping them back: no concurrency at all, only the cost of the
- *   ring operations themselves.  The threads (common/team.h) are created in
- *   setup and wait between repetitions; waking them is inside the timed part,
- *   creating them is not.
- * Sizes: test 10007 items, train 150001, ref 250000.  An item is a 64-bit word;
- *   each ring is 8 KiB of slots plus four 64-byte index/parking lines, so
- *   everything lives in L1/L2 and the cost is the cross-core traffic.
- * Sensitive to: the machine (core-to-core latency, SMT siblings vs separate
- *   cores, load from other processes) far more than to flags.  opt and inline
- *   matter a little (the loops are short; the index caching must stay in
- *   registers); march hardly (no vector code).  compiler: the seq_cst fences
- *   on the parking path are mfence or a locked op depending on the compiler,
- *   but that path is cold.
- * Correctness: the consumer checks every item against the exact expected
- *   value (sequence number in the high bits, a seeded tag in the low 20), so a
- *   lost, duplicated, reordered or torn item counts as bad; check() also
- *   compares each pair's count, sum and xor with a plain recomputation.  The
- *   checksum hashes the total count, sum and xor, which do not depend on the
- *   number of pairs.
+ *   - lamport: head and tail on their own lines, but each side loads the
+ *              other's index on every operation, which can miss on a line the
+ *              other core just wrote.
+ *   - cached:  each side keeps a private copy of the other's index and reloads
+ *              it only when the ring looks full (empty).  Expect it at least
+ *              as fast as lamport; the gain needs slack on both sides (a ring
+ *              that runs nearly empty or full is Lamport's again).
+ *   - mutex:   a bounded ring under a mutex with two condition variables.
+ *              Expect several times slower than cached, and load-sensitive.
+ *   - ck:      Concurrency Kit's ck_ring_*_spsc, the installed peer, a
+ *              Lamport-style ring: expect it no faster than lamport (not under
+ *              TSan).
+ *   Empty/full waits spin, then park (common/park.h, fence form); mutex uses
+ *   its condition variables.
+ * Threads: --threads N runs N/2 producer/consumer pairs, each with its own
+ *   ring (default N = CPUs).  With --threads 1 one thread alternates the
+ *   roles in bursts of 512: the cost of the ring operations alone.  Threads
+ *   (common/team.h) are created in setup; waking them is timed.
+ * Sizes: test 10007, train 150001, ref 250000 64-bit items; each ring is
+ *   8 KiB of slots plus four index/parking lines (L1/L2).
+ * Sensitive to: the machine (core-to-core latency, SMT, load) far more than
+ *   flags; opt and inline a little (the cached index must stay in a register).
+ * Correctness: the consumer checks every item against its exact expected
+ *   value (sequence number high, seeded tag low), so a lost, duplicated,
+ *   reordered or torn item counts as bad; check() also compares each pair's
+ *   count, sum and xor.  The checksum (count, sum, xor) does not depend on
+ *   the number of pairs.
  */
 #include "harness.h"
 
@@ -63,8 +41,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/park.h"
 #include "common/team.h"
-#include "lib/park.h"
 
 #define USE_CK (FB_HAVE_CK && !FB_TSAN)
 #if USE_CK
@@ -218,7 +196,7 @@ ALWAYS_INLINE void produce_one(state *st, int p, pcur *c, uint64_t v, enum kind 
     case K_CACHED: {
         ring *r = &st->rings[p];
         bool cached = k == K_CACHED;
-        Q_WAIT_UNTIL(&r->not_full, ring_try_push(r, c, v, cached), ec_notify_fenced(&r->not_empty));
+        PARK_UNTIL_RETRY(&r->not_full, ring_try_push(r, c, v, cached), ec_notify_fenced(&r->not_empty));
         ec_notify_lazy(&r->not_empty);
         break;
     }
@@ -227,7 +205,7 @@ ALWAYS_INLINE void produce_one(state *st, int p, pcur *c, uint64_t v, enum kind 
 #if USE_CK
         ckring *r = &st->ckrings[p];
         void *e = (void *)(uintptr_t)v;
-        Q_WAIT_UNTIL(&r->not_full, ck_ring_enqueue_spsc(&r->ring, r->buf, e),
+        PARK_UNTIL_RETRY(&r->not_full, ck_ring_enqueue_spsc(&r->ring, r->buf, e),
                      ec_notify_fenced(&r->not_empty));
         ec_notify_lazy(&r->not_empty);
 #endif
@@ -244,7 +222,7 @@ ALWAYS_INLINE uint64_t consume_one(state *st, int p, ccur *c, enum kind k)
     case K_CACHED: {
         ring *r = &st->rings[p];
         bool cached = k == K_CACHED;
-        Q_WAIT_UNTIL(&r->not_empty, ring_try_pop(r, c, &v, cached), ec_notify_fenced(&r->not_full));
+        PARK_UNTIL_RETRY(&r->not_empty, ring_try_pop(r, c, &v, cached), ec_notify_fenced(&r->not_full));
         ec_notify_lazy(&r->not_full);
         break;
     }
@@ -253,7 +231,7 @@ ALWAYS_INLINE uint64_t consume_one(state *st, int p, ccur *c, enum kind k)
 #if USE_CK
         ckring *r = &st->ckrings[p];
         void *e = NULL;
-        Q_WAIT_UNTIL(&r->not_empty, ck_ring_dequeue_spsc(&r->ring, r->buf, &e),
+        PARK_UNTIL_RETRY(&r->not_empty, ck_ring_dequeue_spsc(&r->ring, r->buf, &e),
                      ec_notify_fenced(&r->not_full));
         ec_notify_lazy(&r->not_full);
         v = (uint64_t)(uintptr_t)e;

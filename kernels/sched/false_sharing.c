@@ -3,49 +3,30 @@
  * flagbench-sources: ../common/team.c
  *
  * What it shows
- *   Each thread increments only its own counter; no counter is shared, yet
- *   when the counters sit in the same 64-byte line every store needs that
- *   line in the storing core's cache in Modified state, so the line
- *   ping-pongs between cores exactly as if the data were shared: false
- *   sharing.  An increment is a relaxed atomic load and store of the
- *   thread's own slot: plain `mov`s (x86) or `ldr`/`str` (aarch64), the way
- *   a single-writer counter is written; the atomics are there only so the
- *   compiler keeps one load and one store per increment instead of folding
- *   the loop into one add.  The hot loop of packed, padded and aligned is the
- *   same code; only the addresses differ.
- *   - packed:  uint64_t counters[threads], contiguous: up to eight threads'
- *              counters share one line.  Expect it to be many times slower
- *              than padded as soon as two threads run on different cores:
- *              each store must win the line back (a read-for-ownership), and
- *              on x86 a load the core already executed speculatively from a
- *              line that another core then writes must be replayed (a
- *              memory-ordering machine clear), which flushes the pipeline.
- *   - padded:  each counter followed by 56 bytes of explicit padding
- *              (struct { counter; char pad[56]; }), array 64-byte aligned:
- *              each line stays in its owner's cache, and the loop runs at
- *              the speed of store-to-load forwarding.
- *   - aligned: struct { alignas(64) counter; }: the compiler pads the struct
- *              to 64 bytes.  Same layout as padded, so expect the same time:
- *              two spellings of one fix.
- *   - packed_atomic, padded_atomic: the two layouts again, but each
- *              increment is a relaxed fetch_add (`lock add` on x86; on
- *              aarch64 `ldadd` with LSE, else an outline-atomic call or an
- *              LL/SC loop).  A locked RMW is slow even on a private line (on
- *              x86 it drains the store buffer and cannot overlap the next
- *              one), so padded_atomic is far slower than padded, and sharing
- *              the line adds proportionally less: expect a smaller ratio
- *              between the two than between packed and padded.
- *   - local:   the real fix: count in a register and store the total once
- *              at the end.  The loop keeps one add per increment (an empty
- *              asm makes the value opaque to the optimizer) but touches no
- *              memory: the ceiling for the others.
- *   With one thread (--threads 1) packed equals padded: nothing to share.
- *   Threads are created in setup and pinned to distinct CPUs when there are
- *   enough (common/team.h: unpinned threads on this VM can take turns on one
- *   CPU, which hides false sharing entirely); with more threads than CPUs
- *   they are unpinned and the effect shrinks, since only threads running at
- *   the same moment on different cores fight over the line.  The timed part
- *   includes waking the threads and waiting for the last.
+ *   Each thread increments only its own counter, yet when the counters sit
+ *   in one 64-byte line every store needs that line Modified in the storing
+ *   core's cache, so the line ping-pongs between cores as if the data were
+ *   shared.  An increment is a relaxed atomic load and store of the thread's
+ *   own slot (plain `mov`s or `ldr`/`str`); the atomics only keep the
+ *   compiler from folding the loop.  packed, padded and aligned run the same
+ *   code at different addresses.
+ *   - packed:  uint64_t counters[threads].  Expect it many times slower than
+ *              padded once two threads run on different cores (a
+ *              read-for-ownership per store, and on x86 memory-ordering
+ *              machine clears).
+ *   - padded:  each counter followed by 56 bytes of padding, 64-byte aligned:
+ *              each line stays in its owner's cache.
+ *   - aligned: struct { alignas(64) counter; }: the same layout as padded,
+ *              so expect the same time.
+ *   - packed_atomic, padded_atomic: each increment a relaxed fetch_add
+ *              (`lock add`; `ldadd` with LSE).  A locked RMW is slow even on a
+ *              private line, so expect a smaller packed/padded ratio.
+ *   - local:   count in a register, store once at the end: the ceiling.
+ *   With --threads 1 packed equals padded.  Threads are pinned to distinct
+ *   CPUs when there are enough (unpinned threads can take turns on one CPU,
+ *   which hides false sharing; common/team.h); with more threads than CPUs
+ *   they are unpinned and the effect shrinks.  The timed part includes
+ *   waking the threads and waiting for the last.
  * Sizes: n = increments over all threads (split evenly): test 100003, train
  *   1000003, ref 4000000.  The counters are one line (packed) or one line per
  *   thread: L1; what is measured is coherence traffic.

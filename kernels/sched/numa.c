@@ -12,38 +12,22 @@
  *   through its own chunk summing it.  Threads are pinned to CPUs (spread
  *   over the allowed ones), so "the thread that uses a chunk" stays put.
  *   - first_touch: each thread writes its own chunk first, so on a NUMA
- *              machine every chunk lands on its reader's node and the timed
- *              streaming is all local.
- *   - one_thread: the main thread writes the whole array first (the common
- *              accident: serial initialisation, parallel use), so on a NUMA
- *              machine every page lands on that thread's node, and threads
- *              on other nodes stream over the interconnect: expect the
- *              bandwidth of one node's memory shared by all, plus remote
- *              latency.
- *   - libnuma: (only when built with libnuma) asks libnuma for the topology:
- *              numa_available(), numa_num_configured_nodes(); with more than
- *              one node it binds each chunk to the node of its thread's CPU
- *              with numa_tonode_memory() before the thread writes it, which
- *              makes the placement explicit instead of relying on first
- *              touch (and survives a later migration of the thread).  With
- *              one node there is nothing to bind: it reports the topology
- *              and behaves like first_touch.
- *   On a single-node machine, such as the 2-vCPU reference VM (one node),
- *   all three variants should time the same: every page is local whoever
- *   touches it first, so no difference is expected here, and any difference
- *   seen there is noise.  The JSON line always reports numa_nodes (from
- *   libnuma, or 1 when built without it) and the time the placement took
- *   (place_ns: one_thread faults every page from one thread, the others in
- *   parallel, so it is slower to place even on one node, but that happens
- *   outside the timed part).
- *   Placement happens in the untimed prepare step, once per variant (a
- *   fresh mmap, so the pages really are touched first by whoever the variant
- *   says); repetitions of one variant reuse it.  Threads are created and
- *   pinned in setup; the timed part includes waking them and waiting for the
- *   last.
+ *              machine every chunk lands on its reader's node.
+ *   - one_thread: the main thread writes the whole array first (serial
+ *              initialisation, parallel use: the common accident), so threads
+ *              on other nodes stream over the interconnect.
+ *   - libnuma: (only when built with libnuma) with more than one node, binds
+ *              each chunk to its thread's node with numa_tonode_memory()
+ *              before the thread writes it: explicit placement, which
+ *              survives a later migration.  With one node it behaves like
+ *              first_touch.
+ *   On a single-node machine all three should time the same.  The JSON line
+ *   reports numa_nodes and place_ns (the untimed placement: one_thread
+ *   faults every page from one thread).  Placement happens in the untimed
+ *   prepare step, once per variant, on a fresh mmap; threads are created and
+ *   pinned in setup, and the timed part includes waking them.
  * Sizes: n = array elements (uint64): test 100003, train 2000003, ref
- *   12000000 (92 MiB: well beyond the 32 MiB L3, so ref streams from DRAM;
- *   test and train are cache-sized and only check the code).
+ *   12000000 (92 MiB: beyond a typical L3, so ref streams from DRAM).
  * Sensitive to: the machine's NUMA topology above all; opt, march and
  *   compiler change the summing loop (scalar with GCC -O2, vectorized by
  *   Clang or at -O3) but at ref it is bandwidth-bound; threads.

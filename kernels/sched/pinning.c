@@ -8,38 +8,23 @@
  *   multiply-xorshift mix) and then waits at a barrier, the shape of an
  *   OpenMP `parallel for` inside a time loop.  The work is the same in all
  *   three variants; only the placement of the threads differs.
- *   - pinned:  --threads threads, thread i pinned to the i-th CPU this
- *              process may use (wrapping around when there are more threads
- *              than CPUs) with pthread_attr_setaffinity_np, the creation-time
- *              form of pthread_setaffinity_np, so it never starts on another
- *              CPU.  Each chunk stays in its core's L1/L2 from round to
- *              round.
- *   - unpinned: the same threads, placement left to the scheduler.  Expect it
- *              to be slower and much noisier than pinned: a thread that sleeps
- *              at the barrier may wake on another CPU (its chunk then comes
- *              from L3 or the other core), and two busy threads can share
- *              one CPU for a long while before the load balancer separates
- *              them (presumably its "cache hot" rule: it avoids moving a task
- *              that ran within the last sched_migration_cost, 0.5 ms by
- *              default, and busy threads always have).  The JSON line
- *              reports the CPUs the threads were seen on and how often a
- *              thread changed CPU between rounds.
+ *   - pinned:  thread i pinned to the i-th CPU this process may use (at
+ *              creation, pthread_attr_setaffinity_np), so each chunk stays in
+ *              its core's L1/L2 from round to round.
+ *   - unpinned: placement left to the scheduler.  Expect it slower and much
+ *              noisier: a thread may wake on another CPU, and two busy threads
+ *              can share one CPU for a while (common/team.h says why).  The
+ *              JSON line reports the CPUs seen and the migrations.
  *   - oversubscribed: 4 x max(CPUs, --threads) unpinned threads share the
- *              same total work (smaller chunks).  Expect it to be the
- *              slowest: each barrier now needs threads that are not running,
- *              so every round pays context switches and futex wake-ups, and
- *              threads that arrive early burn their spin phase for nothing.
- *   The barrier spins briefly (2000 pauses) and then sleeps on a futex
- *   (common/spin.h), like OpenMP runtimes, so oversubscription degrades it
- *   instead of deadlocking it.  Threads are created in setup (each variant
- *   has its own team); the pinned and unpinned teams poll for work for ~2 ms
- *   between repetitions (common/team.h), the oversubscribed team parks at once.
- *   The timed part includes waking the team and waiting for the last thread;
- *   the array is reset before each repetition by the same threads that then
- *   compute on it (untimed), so each chunk starts in its user's cache.
+ *              same work.  Expect the slowest: every barrier needs threads
+ *              that are not running.
+ *   The barrier spins briefly, then sleeps on a futex (common/spin.h), so
+ *   oversubscription degrades it instead of deadlocking it.  Each variant has
+ *   its own team, created in setup; the timed part includes waking it.  The
+ *   array is reset before each repetition by the threads that then use it.
  * Sizes: n = array elements (uint64): test 10007, train 65537, ref 131072;
- *   items = elements x rounds.  ref is 1 MiB in total, 512 KiB per thread on
- *   2 CPUs: each chunk fits its core's L2 (1 MiB) but not L1 (32 KiB).
+ *   items = elements x rounds.  ref is 1 MiB in total: on two CPUs each chunk
+ *   fits a typical L2 but not L1.
  * Sensitive to: threads vs CPUs (the point), march and compiler (the loop
  *   vectorizes only when the 64-bit multiply does: AVX-512DQ's vpmullq at
  *   x86-64-v4; at x86-64-v3 Clang emulates it with vpmuludq; GCC at -O2 on

@@ -1,19 +1,22 @@
 /* channels/lib/chan.h: three blocking channels with one interface.
  *
  *   chan_mutex  a bounded ring under a pthread mutex with two condition
- *               variables (lib/chan_mutex.c); the classic design, and what
- *               Rust's std::sync::mpsc::sync_channel was before Rust 1.67
- *               replaced std's channels with a port of crossbeam-channel.
- *   chan_array  a bounded lock-free channel on an array of stamped slots, after
- *               crossbeam-channel's "array" flavour (lib/chan_array.c).
+ *               variables (common/mutex_ring.h, lib/chan_mutex.c); the classic
+ *               design, and what Rust's std::sync::mpsc::sync_channel was
+ *               before Rust 1.67 replaced std's channels with a port of
+ *               crossbeam-channel.
+ *   chan_array  a bounded lock-free channel on Vyukov's array ring
+ *               (common/ring_vyukov.h, lib/chan_array.c), in the manner of
+ *               crossbeam-channel's "array" flavour.
  *   chan_list   an unbounded lock-free channel on a linked list of 31-slot
- *               blocks, after crossbeam-channel's "list" flavour
- *               (lib/chan_list.c).  Senders never block.
+ *               blocks (common/blocklist.h), after crossbeam-channel's "list"
+ *               flavour (lib/chan_list.c).  Senders never block.
  *
- * All three are multi-producer multi-consumer and FIFO (each receiver sees
- * each sender's messages in send order).  send blocks while a bounded channel
- * is full, recv while the channel is empty; both park on a futex or condition
- * variable after a short spin (lib/park.h).  A channel is created for a known
+ * Each is a primitive of common/ plus disconnect and parking.  All three are
+ * multi-producer multi-consumer and FIFO (each receiver sees each sender's
+ * messages in send order).  send blocks while a bounded channel is full, recv
+ * while the channel is empty; both park on a futex (common/park.h) or a
+ * condition variable after a short spin.  A channel is created for a known
  * number of senders; each calls chan_*_sender_done() when it has finished and
  * the last one disconnects the channel: receivers then drain what is left and
  * recv returns false, which is how the kernels' consumers finish cleanly.

@@ -1,15 +1,15 @@
 /* parallel/lib/pool.c: the work-stealing pool declared in pool.h.
  *
- * Sections: the deque (Chase-Lev, Lê et al. orderings), sleeping (the
- * futex protocol), the workers, join, par_for / par_reduce.
+ * Sections: sleeping (the futex protocol), the workers, join, par_for /
+ * par_reduce.  Each worker's deque is common/ws_deque.h.
  *
  * A note on fences and ThreadSanitizer.  TSan does not model standalone
  * atomic_thread_fence (it neither reports nor hides anything through them).
  * Every happens-before edge that orders plain memory (a job's fields, its
- * results, a new deque array) therefore goes through a release store or RMW
- * paired with an acquire load, which TSan does model; the seq_cst fences are
- * used only for the "who saw whom" (Dekker) arguments — the last element of
- * a deque and the sleep/wake race — which involve atomics only.
+ * results) therefore goes through a release store or RMW paired with an
+ * acquire load, which TSan does model; the seq_cst fences are used only for
+ * the "who saw whom" (Dekker) arguments, the sleep/wake race here and the
+ * last element of a deque there, which involve atomics only.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT (the build defines it too) */
@@ -17,6 +17,7 @@
 #include "pool.h"
 
 #include "common/spin.h" /* cpu_relax, futex_wait, futex_wake */
+#include "common/ws_deque.h"
 #include "harness.h"     /* fb_stress_point */
 
 /* GCC's TSan warns that it does not model the fences (-Wtsan), which
@@ -72,19 +73,8 @@ typedef struct pool_job {
     atomic_uint done;
 } pool_job;
 
-typedef struct dq_array {
-    int64_t cap;              /* a power of two */
-    struct dq_array *retired; /* the array this one replaced (freed by pool_destroy) */
-    _Atomic(pool_job *) slot[];
-} dq_array;
-
 struct worker {
-    /* The deque.  top is CASed by thieves, bottom and array are written only
-     * by the owner; each index on its own line so thieves hammering top do
-     * not steal the owner's bottom line. */
-    alignas(64) _Atomic int64_t top;
-    alignas(64) _Atomic int64_t bottom;
-    _Atomic(dq_array *) array;
+    ws_deque dq; /* first: its two index lines lead the struct */
 
     /* Sleeping: written by wakers too, so away from the owner-only fields. */
     alignas(64) atomic_uint wake_seq; /* the futex word: bumped by every wake */
@@ -110,138 +100,9 @@ struct pool {
 /* The worker the current thread is acting as (NULL outside any pool). */
 static _Thread_local worker *tls_self;
 
-/* ---- the deque ---------------------------------------------------------------
- * Indices only grow (int64_t never wraps in practice); slot i lives at
- * i & (cap-1).  The owner pushes and takes at bottom, thieves take at top.
- * Orderings follow Lê et al. (Fig. 1 of the paper) except where noted. */
-
-enum { DQ_INITIAL_CAP = 4 }; /* small so every test exercises the growth path;
-                                it grows once per deque to the join depth
-                                (log2 of the pieces) and then stays */
-
-static dq_array *dq_array_new(int64_t cap)
-{
-    dq_array *a = pool_alloc(sizeof *a + (size_t)cap * sizeof a->slot[0]);
-    a->cap = cap;
-    a->retired = NULL;
-    for (int64_t i = 0; i < cap; i++) atomic_init(&a->slot[i], NULL);
-    return a;
-}
-
-/* Owner only.  Copies the live range [t, b) into an array twice the size. */
-static dq_array *dq_grow(worker *w, dq_array *a, int64_t t, int64_t b)
-{
-    dq_array *na = dq_array_new(a->cap * 2);
-    for (int64_t i = t; i < b; i++)
-        atomic_store_explicit(&na->slot[i & (na->cap - 1)],
-                              atomic_load_explicit(&a->slot[i & (a->cap - 1)], memory_order_relaxed),
-                              memory_order_relaxed);
-    /* The old array is not freed: a thief that loaded it before the switch
-     * may still read a slot (its CAS on top then decides, as always).  Kept
-     * on a list, freed in pool_destroy; sizes double, so the retired arrays
-     * together are smaller than the live one. */
-    na->retired = a;
-    /* release: a thief that loads the new array (acquire) sees the copied
-     * slots and cap. */
-    atomic_store_explicit(&w->array, na, memory_order_release);
-    stat_inc(&w->grows);
-    return na;
-}
-
-static void dq_push(worker *w, pool_job *j)
-{
-    /* relaxed: only the owner writes bottom and array. */
-    int64_t b = atomic_load_explicit(&w->bottom, memory_order_relaxed);
-    /* acquire: pairs with the release half of the thieves' CAS on top.  A
-     * thief read slot t before its CAS moved top past t; acquiring that CAS
-     * orders our reuse of the slot (when the ring wraps) after its read, so
-     * the thief can never have read the new value (write-after-read). */
-    int64_t t = atomic_load_explicit(&w->top, memory_order_acquire);
-    dq_array *a = atomic_load_explicit(&w->array, memory_order_relaxed);
-    if (b - t > a->cap - 1) a = dq_grow(w, a, t, b);
-    /* relaxed: published by the release store of bottom below. */
-    atomic_store_explicit(&a->slot[b & (a->cap - 1)], j, memory_order_relaxed);
-    fb_stress_point();
-    /* release: a thief that reads the new bottom (acquire) sees the slot and
-     * everything the owner wrote before (the job's fn and arg, the inputs).
-     * Lê et al. write fence(release) + relaxed store; a release store is
-     * equivalent for the only readers that need it (acquire loads of bottom)
-     * and, unlike a standalone fence, is modelled by TSan. */
-    atomic_store_explicit(&w->bottom, b + 1, memory_order_release);
-}
-
-/* Owner only: the newest job, or NULL if empty or a thief won the last one. */
-static pool_job *dq_take(worker *w)
-{
-    int64_t b = atomic_load_explicit(&w->bottom, memory_order_relaxed) - 1;
-    dq_array *a = atomic_load_explicit(&w->array, memory_order_relaxed);
-    /* Reserve slot b before looking at top.  Lê et al. use a relaxed store
-     * here and for the restores below and rely on C11 release sequences (a
-     * later plain store by the same thread continues the release sequence of
-     * the push's store); C++20 narrowed release sequences to RMWs, so we make
-     * every store of bottom a release store.  It is a plain MOV on x86 and an
-     * STLR instead of STR on AArch64. */
-    atomic_store_explicit(&w->bottom, b, memory_order_release);
-    fb_stress_point();
-    /* seq_cst fence: pairs with the fence in dq_steal (store bottom; fence;
-     * load top here, load top; fence; load bottom there).  In the total order
-     * of the two fences, if ours is first the thief sees the reserved bottom
-     * and leaves slot b alone; if the thief's is first we see its top, so a
-     * contest for the last element is caught below and settled by a CAS.
-     * Without it, both sides could read the other's stale index (a
-     * store->load reordering that even x86 performs) and take the same job. */
-    atomic_thread_fence(memory_order_seq_cst);
-    int64_t t = atomic_load_explicit(&w->top, memory_order_relaxed);
-    pool_job *j = NULL;
-    if (t <= b) {
-        /* relaxed: our own slot write (program order). */
-        j = atomic_load_explicit(&a->slot[b & (a->cap - 1)], memory_order_relaxed);
-        if (t == b) {
-            /* The last element: thieves may be going for it too.  seq_cst
-             * (as in the paper) so the CAS that decides the contest is in the
-             * same total order as the fences; on x86 every locked instruction
-             * is a full barrier anyway.  Failure: relaxed, nothing is read. */
-            if (!atomic_compare_exchange_strong_explicit(&w->top, &t, t + 1, memory_order_seq_cst,
-                                                         memory_order_relaxed))
-                j = NULL; /* a thief got it */
-            atomic_store_explicit(&w->bottom, b + 1, memory_order_release);
-        }
-    } else {
-        atomic_store_explicit(&w->bottom, b + 1, memory_order_release); /* was empty */
-    }
-    return j;
-}
-
-enum { STEAL_EMPTY, STEAL_LOST, STEAL_OK };
-
-/* Any thread but the owner: the oldest job. */
-static int dq_steal(worker *v, pool_job **out)
-{
-    /* acquire (as in the paper): pairs with the release half of the CAS that
-     * last moved top (another thief's or the owner's), so what we read next
-     * is no older than what that thread had seen when it validated. */
-    int64_t t = atomic_load_explicit(&v->top, memory_order_acquire);
-    /* seq_cst fence: the other half of the Dekker pair with dq_take. */
-    atomic_thread_fence(memory_order_seq_cst);
-    /* acquire: pairs with the owner's release stores of bottom, making the
-     * slot, the job behind it, and the array it was pushed into visible. */
-    int64_t b = atomic_load_explicit(&v->bottom, memory_order_acquire);
-    if (t >= b) return STEAL_EMPTY;
-    fb_stress_point();
-    /* acquire (the paper's consume): a grown array's slots and cap.  Since
-     * slot t was pushed before the bottom we acquired, this array holds it. */
-    dq_array *a = atomic_load_explicit(&v->array, memory_order_acquire);
-    /* relaxed: the value may be stale if we were slow, but then top has moved
-     * past t and the CAS below fails, so a stale value is never used. */
-    pool_job *j = atomic_load_explicit(&a->slot[t & (a->cap - 1)], memory_order_relaxed);
-    /* seq_cst: the linearization point that gives slot t to exactly one
-     * thread; its release half is what dq_push's acquire of top pairs with. */
-    if (!atomic_compare_exchange_strong_explicit(&v->top, &t, t + 1, memory_order_seq_cst,
-                                                 memory_order_relaxed))
-        return STEAL_LOST;
-    *out = j;
-    return STEAL_OK;
-}
+/* Small so every test exercises the growth path; a deque grows once to the
+ * join depth (log2 of the pieces) and then stays. */
+enum { DQ_INITIAL_CAP = 4 };
 
 /* ---- sleeping ------------------------------------------------------------------
  * A thread with nothing to do parks on its own futex word, wake_seq:
@@ -308,9 +169,7 @@ static bool work_visible(pool *p)
     for (int i = 0; i < p->n; i++) {
         /* relaxed: ordered after F1 by the fence; a stale answer only costs
          * a futile wake-up or sleep attempt, never a lost one (see above). */
-        int64_t t = atomic_load_explicit(&p->w[i].top, memory_order_relaxed);
-        int64_t b = atomic_load_explicit(&p->w[i].bottom, memory_order_relaxed);
-        if (b > t) return true;
+        if (ws_looks_nonempty(&p->w[i].dq)) return true;
     }
     return false;
 }
@@ -390,13 +249,13 @@ static pool_job *steal_any(worker *w)
         for (int k = 0; k < p->n; k++) {
             int v = (int)((start + (unsigned)k) % (unsigned)p->n);
             if (v == w->index) continue;
-            pool_job *j;
-            int r = dq_steal(&p->w[v], &j);
-            if (r == STEAL_OK) {
+            void *j;
+            int r = ws_steal(&p->w[v].dq, &j);
+            if (r == WS_STEAL_OK) {
                 stat_inc(&w->steals);
                 return j;
             }
-            if (r == STEAL_LOST) lost = true;
+            if (r == WS_STEAL_LOST) lost = true;
         }
         if (!lost) return NULL;
         fb_stress_point();
@@ -453,9 +312,7 @@ pool *pool_create(int threads)
     atomic_init(&p->stop, 0);
     for (int i = 0; i < threads; i++) {
         worker *w = &p->w[i];
-        atomic_init(&w->top, 0);
-        atomic_init(&w->bottom, 0);
-        atomic_init(&w->array, dq_array_new(DQ_INITIAL_CAP));
+        ws_init(&w->dq, DQ_INITIAL_CAP);
         atomic_init(&w->wake_seq, 0);
         atomic_init(&w->sleeping, 0);
         atomic_init(&w->tasks, 0);
@@ -483,14 +340,7 @@ void pool_destroy(pool *p)
      * wake (see "Sleeping"). */
     for (int i = 1; i < p->n; i++) wake(&p->w[i]);
     for (int i = 1; i < p->n; i++) pthread_join(p->w[i].thread, NULL);
-    for (int i = 0; i < p->n; i++) {
-        dq_array *a = atomic_load_explicit(&p->w[i].array, memory_order_relaxed);
-        while (a) {
-            dq_array *older = a->retired;
-            free(a);
-            a = older;
-        }
-    }
+    for (int i = 0; i < p->n; i++) ws_free(&p->w[i].dq);
     pthread_mutex_destroy(&p->enter);
     free(p->w);
     free(p);
@@ -547,17 +397,17 @@ static void join_in(worker *w, void (*fa)(void *), void *a, void (*fb)(void *), 
 {
     pool_job jb = {.fn = fb, .arg = b, .owner = w};
     atomic_init(&jb.done, 0);
-    dq_push(w, &jb);
+    if (ws_push(&w->dq, &jb)) stat_inc(&w->grows);
     notify_work(w->pool, w);
     fa(a);
-    pool_job *j = dq_take(w);
+    pool_job *j = ws_take(&w->dq);
     if (j == &jb) {
         fb(b);
         stat_inc(&w->tasks);
         return;
     }
     /* Everything a's own joins pushed they also took back, so the only job
-     * dq_take can find here is jb; anything else is a broken invariant. */
+     * ws_take can find here is jb; anything else is a broken invariant. */
     if (j != NULL) pool_die("join: deque holds a job that is not ours");
     wait_job(w, &jb);
 }

@@ -1,9 +1,8 @@
 /* parallel/lib/pool: a work-stealing thread pool, what Rayon gives Rust, in C.
  *
- * - One Chase-Lev deque per worker (the C11 version of Lê, Pop, Cohen and
- *   Zappa Nardelli, "Correct and Efficient Work-Stealing for Weak Memory
- *   Models", PPoPP 2013), with a growable circular array; replaced arrays are
- *   kept until pool_destroy, because a thief may still be reading one.
+ * - One Chase-Lev deque per worker (common/ws_deque.h), with a growable
+ *   circular array; replaced arrays are kept until pool_destroy, because a
+ *   thief may still be reading one.
  * - pool_join(a, b) is the one primitive: push b, run a, then pop b back and
  *   run it, or, if a thief took it, steal other work while waiting for it.
  *   par_for and par_reduce split a range recursively with it down to `grain`.

@@ -1,5 +1,5 @@
 /* queues/lib/msq.h: the Michael-Scott lock-free queue (PODC 1996) with
- * hazard-pointer reclamation (lib/hazard.h).
+ * hazard-pointer reclamation (common/hazard.h).
  *
  * A singly linked list with a dummy node at the head: enqueue links a new
  * node after the last one with a CAS on its `next`, then swings `tail`;
@@ -19,8 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "lib/hazard.h"
-#include "lib/park.h"
+#include "common/cc.h"
+#include "common/hazard.h"
 
 typedef struct msq_node {
     _Atomic(struct msq_node *) next;
@@ -67,7 +67,7 @@ static inline void msq_destroy(msq *q)
     atomic_store_explicit(&q->tail, NULL, memory_order_relaxed);
 }
 
-Q_ALWAYS_INLINE void msq_push(msq *q, hp_domain *d, int tid, uint64_t v)
+FB_PRIM_INLINE void msq_push(msq *q, hp_domain *d, int tid, uint64_t v)
 {
     msq_node *node = msq_new_node(v);
     for (;;) {
@@ -97,7 +97,7 @@ Q_ALWAYS_INLINE void msq_push(msq *q, hp_domain *d, int tid, uint64_t v)
 }
 
 /* False when the queue is empty. */
-Q_ALWAYS_INLINE bool msq_try_pop(msq *q, hp_domain *d, int tid, uint64_t *out)
+FB_PRIM_INLINE bool msq_try_pop(msq *q, hp_domain *d, int tid, uint64_t *out)
 {
     msq_node *h;
     for (;;) {

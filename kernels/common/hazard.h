@@ -1,5 +1,5 @@
-/* queues/lib/hazard.h: hazard pointers (Maged Michael, 2004) for the
- * Michael-Scott queue.
+/* common/hazard.h: hazard pointers (Maged Michael, 2004), the safe memory
+ * reclamation of the Michael-Scott queue (queues/lib/msq.h).
  *
  * A thread that is about to dereference a shared node first publishes its
  * address in one of its hazard slots, then re-reads the pointer it got the
@@ -18,8 +18,8 @@
  * every access to a node happens-before the free that the scan decides; this
  * is also what keeps ThreadSanitizer (which does not model fences) quiet.
  */
-#ifndef QUEUES_HAZARD_H
-#define QUEUES_HAZARD_H
+#ifndef FB_COMMON_HAZARD_H
+#define FB_COMMON_HAZARD_H
 
 #include <stdatomic.h>
 #include <stddef.h>

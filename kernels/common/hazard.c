@@ -1,7 +1,7 @@
-/* queues/lib/hazard.c: the cold half of the hazard pointers (see hazard.h).
+/* common/hazard.c: the cold half of the hazard pointers (see hazard.h).
  * It is a separate translation unit, so without LTO the retire path's scan
  * is a real call. */
-#include "lib/hazard.h"
+#include "common/hazard.h"
 
 #include <stdlib.h>
 
