@@ -25,8 +25,7 @@ import time
 from pathlib import Path
 
 from ..atomic import read_json, write_json, write_text
-
-MULTI_SCHEMA = "flagbench-machines/1"
+from ..report.machines import MULTI_SCHEMA
 # What lives in OUT when it only holds a distributed run's state (see shards.py).
 STATE_FILES = {"executor.json"}
 
@@ -188,7 +187,7 @@ def _merged_build(cid: str, group: list, kernels_of: dict) -> dict:
 
 def _machine_id(group: list) -> str:
     ids = {s.manifest.get("machine_id") for s in group}
-    if len(ids) == 1 and None not in ids:
+    if len(ids) == 1 and None not in ids and len({s.hostname for s in group}) == 1:
         return ids.pop()
     hosts = ",".join(sorted({s.hostname for s in group}))
     return f"{hosts}|{group[0].kind}"
@@ -293,11 +292,6 @@ def merge(out: Path, runs: list, command: str) -> dict:
            "merged": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machines": machines}
     write_json(out / "manifest.json", doc)
     return doc
-
-
-def is_multi_machine(run: Path) -> bool:
-    m = read_json(Path(run) / "manifest.json")
-    return isinstance(m, dict) and m.get("schema") == MULTI_SCHEMA
 
 
 def parse_args(argv):
