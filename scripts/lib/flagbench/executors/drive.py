@@ -54,7 +54,8 @@ def new_state(a, argv: list, out: Path, root: Path, plan: dict) -> dict:
         "root": str(Path(a.remote_root).resolve() if a.remote_root else root),
         "build_root": a.build_root, "hosts_file": str(Path(a.hosts).resolve()) if a.hosts else None,
         "partition": a.partition, "sbatch_args": list(a.sbatch_arg or []),
-        "sweep_options": shards.sweep_options(a, argv),
+        "sweep_options": shards.sweep_options(a),
+        # --jobs only when given: a node's own CPU count is the right default there, not ours.
         "jobs_arg": ["--jobs", str(a.jobs)] if any(x.startswith("--jobs") for x in argv) else [],
         "no_deps": bool(a.no_deps), "no_time": bool(a.no_time),
         "seed": a.seed if a.seed is not None else random.randrange(2 ** 32),

@@ -22,10 +22,9 @@ PASSED_VALUES = ("matrix", "kernels", "configs", "size", "mca_cpus", "min_sample
 PASSED_FLAGS = ("no_time", "no_asm", "no_mca")
 
 
-def sweep_options(a, argv: list) -> list:
-    """The sweep options every shard gets (not --shard, --out or --build-root,
-    which differ per shard).  --jobs only when given: a node's own CPU count
-    is the right default there, not this machine's."""
+def sweep_options(a) -> list:
+    """The sweep options a new shard gets (not --shard, --out, --build-root or
+    --jobs: see command())."""
     opts = []
     for key in PASSED_VALUES:
         value = getattr(a, key)
@@ -34,8 +33,6 @@ def sweep_options(a, argv: list) -> list:
     for key in PASSED_FLAGS:
         if getattr(a, key):
             opts.append("--" + key.replace("_", "-"))
-    if any(x == "--jobs" or x.startswith("--jobs=") for x in argv):
-        opts += ["--jobs", str(a.jobs)]
     return opts
 
 
