@@ -25,9 +25,9 @@ import time
 from pathlib import Path
 
 from . import asm_step, build, check, config, kernels as kernels_mod, machine, procs, table, timing
-from .executors import cli as executor_cli, drive as executor_drive, estimate as executor_estimate
 from .atomic import read_json, write_json, write_json_if_changed, write_text, write_text_if_changed
 from .axes import ConfigError, parse_axes
+from .executors import cli as executor_cli, drive as executor_drive, estimate as executor_estimate
 from .matrix import Configuration, find_matrix, parse_matrix
 from .progress import Progress, fmt_duration
 from .results import kernel_dir, load

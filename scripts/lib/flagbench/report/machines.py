@@ -9,7 +9,6 @@ are only ever computed within one machine; the tables set them side by side.
 """
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 from .. import results
@@ -33,7 +32,6 @@ class Machine:
         self.entry = entry
         self.dir = run_dir / entry["dir"]
         self.id = entry["machine_id"]
-        self.label = entry.get("cpu") or self.id
         self.a = Analysis(results.load(self.dir), options)
         self.e = Effects(self.a)
 
@@ -213,8 +211,7 @@ def _cmp_cols(c: st.Comparison | None) -> list:
     if c is None:
         return [None, None, None, "not run"]
     lo, hi = c.ci if c.ci else (None, None)
-    ratio = c.ratio if c.ratio is None or not math.isnan(c.ratio) else None
-    return [ratio, lo, hi, c.verdict]
+    return [c.ratio, lo, hi, c.verdict]
 
 
 def html_page(cm: CrossMachine, md: str) -> str:
