@@ -4,6 +4,7 @@ lines, and the refusals of bad options."""
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 import unittest
@@ -136,6 +137,24 @@ class Options(unittest.TestCase):
         r = self.sweep("--executor", "slurm", "--resume", "--out", str(ROOT / "docs"))
         self.assertEqual(r.returncode, 2)
         self.assertIn("holds no distributed run", r.stderr)
+
+
+@unittest.skipUnless(shutil.which("parallel"), "GNU parallel is not installed (scripts/deps.sh --only scale)")
+class FailedShard(unittest.TestCase):
+    def test_a_shard_that_cannot_start_is_reported_with_the_resume_command(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            hosts = Path(tmp) / "hosts"
+            hosts.write_text(":\n")
+            out = Path(tmp) / "run"
+            r = subprocess.run([str(ROOT / "scripts/sweep.sh"), "--no-deps", "--matrix", "quick", "--kernels",
+                                "^simd/reduce$", "--executor", "parallel", "--hosts", str(hosts),
+                                "--remote-root", str(Path(tmp) / "no-such-tree"), "--out", str(out)],
+                               capture_output=True, text=True, timeout=120)
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertIn("shard 1 of 1 did not finish (not started)", r.stderr)
+            self.assertIn("no-such-tree", r.stderr)     # the engine's log says why
+            self.assertIn(f"--executor parallel --resume --out {out}", r.stderr)
+            self.assertFalse((out / "manifest.json").exists())
 
 
 if __name__ == "__main__":

@@ -174,8 +174,8 @@ def run(a, argv: list, root: Path, plan_fn, default_out) -> int:
         if left:
             for i in left:
                 print(f"sweep: shard {i} of {state['shards']} did not finish "
-                      f"({shards.status(state, i)}); {shards.shard_dir(state, i)}/sweep.log ends:\n"
-                      f"{shards.log_tail(state, i)}", file=sys.stderr)
+                      f"({shards.status(state, i)}); its logs end:\n{shards.log_tail(state, i)}",
+                      file=sys.stderr)
             print(f"sweep: resubmit what is missing with: {resume}", file=sys.stderr)
             return 1
     wall = time.monotonic() - t0

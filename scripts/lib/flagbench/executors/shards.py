@@ -112,8 +112,18 @@ def units(state: dict, i: int) -> tuple:
 
 
 def log_tail(state: dict, i: int, lines: int = 5) -> str:
-    try:
-        text = (shard_dir(state, i) / "sweep.log").read_text(errors="replace")
-    except OSError:
-        return "(no sweep.log)"
-    return "\n".join(text.rstrip().splitlines()[-lines:])
+    """The end of the shard's sweep.log, and of the engine's own output for it
+    (a shard that could not even start, e.g. a missing path on the node,
+    leaves its reason only there)."""
+    logs = [shard_dir(state, i) / "sweep.log"]
+    logs += sorted(Path(state["shards_dir"]).glob(f"slurm-*_{i}.out"))
+    logs.append(Path(state["shards_dir"]) / "parallel.log")
+    out = []
+    for log in logs:
+        try:
+            text = log.read_text(errors="replace").rstrip()
+        except OSError:
+            continue
+        if text:
+            out.append(f"--- {log}\n" + "\n".join(text.splitlines()[-lines:]))
+    return "\n".join(out) or "(no log)"
