@@ -14,6 +14,9 @@ Installs what flagbench needs with apt-get, skipping what is already there
   cross    gcc-aarch64-linux-gnu, qemu-user (the aarch64 configuration)
   peers    OpenMP, Concurrency Kit, libnuma, jemalloc, mimalloc, valgrind
   report   gnuplot, chromium (plots and the report's browser test)
+  scale    Slurm (slurmctld, slurmd, client), munge, GNU parallel, rsync,
+           ssh client: sweep --executor slurm|parallel and their tests
+           (docs/scale.md; nothing is configured or started)
 
   --check   list what is missing and exit 1 if anything is; install nothing
   --only    install only these groups
@@ -27,8 +30,9 @@ declare -A GROUP_PACKAGES=(
   [cross]="gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
   [peers]="libomp-14-dev libck-dev libnuma-dev libjemalloc2 libmimalloc2.0 valgrind"
   [report]="gnuplot-nox chromium"
+  [scale]="slurm-wlm slurmctld slurmd slurm-client munge parallel rsync openssh-client"
 )
-ALL_GROUPS="build sweep cross peers report"
+ALL_GROUPS="build sweep cross peers report scale"
 
 check_only=0
 groups="$ALL_GROUPS"

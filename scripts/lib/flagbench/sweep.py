@@ -28,6 +28,7 @@ from . import asm_step, build, check, config, kernels as kernels_mod, layout, ma
 from asm import identity as asm_identity
 from .atomic import read_json, write_json, write_json_if_changed, write_text, write_text_if_changed
 from .axes import ConfigError, parse_axes
+from .executors import cli as executor_cli, drive as executor_drive, estimate as executor_estimate
 from .matrix import Configuration, find_matrix, parse_matrix
 from .progress import Progress, fmt_duration
 from .results import kernel_dir, load
@@ -92,6 +93,7 @@ def parse_args(argv) -> argparse.Namespace:
                    help="target seconds of timed work per process; sets --reps (default 0.015)")
     p.add_argument("--seed", type=int, default=None, help="seed of the round order (default: random, recorded)")
     p.add_argument("--no-deps", action="store_true", help=argparse.SUPPRESS)  # handled by sweep.sh
+    executor_cli.add_arguments(p)  # --executor local|parallel|slurm and its options (docs/scale.md)
     a = p.parse_args(argv)
     m = re.fullmatch(r"(\d+)/(\d+)", a.shard)
     if not m or not 1 <= int(m.group(1)) <= int(m.group(2)):
@@ -171,6 +173,7 @@ def print_plan(plan: dict, a: argparse.Namespace) -> None:
     print(f"\nwould run: {builds} builds, {len(plan['configs']) * len(plan['kernels'])} kernel checks"
           f"{'' if a.no_asm else ', assembly capture'}{'' if a.no_asm or a.no_mca else ' + llvm-mca'}"
           f"{'' if a.no_time else ', then timing (hyperfine)'}")
+    print(executor_estimate.text(plan, a, ROOT))
 
 
 # ---------------------------------------------------------------- phase 1
@@ -556,6 +559,9 @@ def check_tools(a: argparse.Namespace) -> None:
 def main(argv=None) -> int:
     try:
         a = parse_args(argv if argv is not None else sys.argv[1:])
+        if a.executor != "local" and not a.plan:
+            return executor_drive.run(a, argv if argv is not None else sys.argv[1:], ROOT, make_plan,
+                                      lambda plan: resolve_run_dir(a, plan))
         if a.resume:
             run_dir = resolve_run_dir(a, None)
             plan = read_json(run_dir / "plan.json")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .. import results
 from ..atomic import write_text
-from . import codetables, effecttables, hotcode, html, lnt, plots, summary
+from . import codetables, effecttables, hotcode, html, lnt, machines, plots, summary
 from . import statistics as st
 from .analysis import Analysis, Options
 from .effects import Effects
@@ -129,6 +129,8 @@ def generate(run_dir: Path, out: Path | None = None, options: Options | None = N
 def main(argv=None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     run_dir = Path(args.run)
+    if machines.is_multi_machine(run_dir):  # a run of several machines (docs/scale.md)
+        return machines.main(args)
     if not (run_dir / "plan.json").exists():
         print(f"report: {run_dir} is not a sweep run (no plan.json)", file=sys.stderr)
         return 2
