@@ -32,12 +32,13 @@ def frame_name(f) -> str:
 
 
 def fold(samples: list) -> dict:
-    """{'root;...;leaf': weight} from perfscript samples."""
+    """{'root;...;leaf': number of samples} from perfscript samples (a count, not
+    the period, so the graph's numbers read as samples)."""
     out = {}
     for s in samples:
         names = [frame_name(f) for f in reversed(s.frames)] or ["[no frame]"]
         key = ";".join([s.comm] + names)
-        out[key] = out.get(key, 0) + s.period
+        out[key] = out.get(key, 0) + 1
     return out
 
 
