@@ -165,13 +165,14 @@ target_link_options(fb_config INTERFACE ${FB_CONFIG_LINK_FLAGS})
 # Optimization records (scripts/lib/flagbench/why/remarks.py reads them): GCC
 # writes <object>.opt-record.json.gz, Clang <object>.opt.yaml, beside each
 # object.  They only record decisions: the code is the same with and without
-# (docs/why.md has the check).  With LTO the decisions taken at link time need
-# the option on the link too; Clang then writes <binary>.opt.ld.yaml (GCC's
-# link-time records go to its temporary files and are lost).
+# (docs/why.md has the check).  With LTO the decisions are taken at link
+# time, so the link gets the option too: GCC then writes
+# <binary>.ltransN.ltrans.opt-record.json.gz, Clang <binary>.opt.ld.yaml
+# (ThinLTO: <binary>.opt.ld.yaml.thin.N.yaml), beside the binary.
 option(FB_REMARKS "Save the compiler's optimization records next to each object" OFF)
 if(FB_REMARKS)
   target_compile_options(fb_config INTERFACE -fsave-optimization-record)
-  if(FB_FAMILY STREQUAL "clang" AND NOT FB_LTO STREQUAL "off")
+  if(NOT FB_LTO STREQUAL "off")
     target_link_options(fb_config INTERFACE -fsave-optimization-record)
   endif()
 endif()

@@ -191,7 +191,7 @@ def parse_file(path: Path) -> dict:
             return parse_gcc(json.load(f))
     if name.endswith(".opt-record.json"):
         return parse_gcc(json.loads(path.read_text()))
-    if name.endswith(".opt.yaml"):
+    if name.endswith((".opt.yaml", ".opt.ld.yaml")) or ".opt.ld.yaml.thin." in name:  # .ld: link time (LTO)
         return parse_clang(path.read_text(errors="replace"))
     raise ValueError(f"{path}: not an optimization record (.opt-record.json[.gz] or .opt.yaml)")
 
@@ -199,7 +199,8 @@ def parse_file(path: Path) -> dict:
 def find_files(build_dir: str | Path) -> list:
     b = Path(build_dir)
     return sorted(list(b.rglob("*.opt-record.json.gz")) + list(b.rglob("*.opt-record.json"))
-                  + list(b.rglob("*.opt.yaml")))
+                  + list(b.rglob("*.opt.yaml")) + list(b.rglob("*.opt.ld.yaml"))
+                  + list(b.rglob("*.opt.ld.yaml.thin.*.yaml")))   # ThinLTO: one per backend
 
 
 def _base(name: str) -> str:
@@ -207,13 +208,21 @@ def _base(name: str) -> str:
     return disasm.fold_name(name)[0]
 
 
-def collect(build_dir, hot_functions) -> dict:
+def collect(build_dir, hot_functions, kernel: str | None = None) -> dict:
     """{'files': n, 'functions': {hot function: facts}, 'why'?} for the named functions,
-    from every record file under build_dir.  Facts of one function from several
-    objects (a static helper compiled twice) are merged."""
+    from the record files under build_dir (with kernel, family/name: only those
+    of its own target, CMakeFiles/<family>_<name>.dir/, and its binary's link-time
+    records, when there are any).  Facts of one function from several objects
+    (a static helper compiled twice) are merged."""
     files = find_files(build_dir)
+    if kernel:
+        target = kernel.replace("/", "_")
+        own = [f for f in files if f"/{target}.dir/" in f.as_posix() or f.name.startswith(target + ".")]
+        files = own or files
     wanted = {_base(f) for f in hot_functions}
     out = {"files": len(files), "functions": {}}
+    if files:   # a function the records never mention has none: empty facts, not absent
+        out["functions"] = {b: _empty() for b in sorted(wanted)}
     if not files:
         out["why"] = (f"no optimization records under {build_dir} (configure with -DFB_REMARKS=ON; "
                       "LTO builds record the compile step only)")

@@ -33,7 +33,7 @@ def kernel_why(build_dir, exe, kernel: str, variants: list, kernel_dir, size: st
     kdir = Path(kernel_dir)
     name = kernel.split("/")[-1]
     result = {"variants": {}}
-    rem = remarks.collect(build_dir, [f"{name}_{v}" for v in variants])
+    rem = remarks.collect(build_dir, [f"{name}_{v}" for v in variants], kernel=kernel)
     _write_json(kdir / "remarks.json", rem)
     result["remarks_files"] = rem.get("files", 0)
     for v in variants:
