@@ -99,6 +99,10 @@ class ModelUsesTheHottestLoop(unittest.TestCase):
         self.assertGreater(r["ratio"], 3)
         self.assertIn("suspect", r["suspect"])
         self.assertIn("% of all samples", r["suspect"])
+        with_kernel = dict(self.profile, hot_symbols=[{"symbol": "clear_page_erms", "dso": "[kernel.kallsyms]",
+                                                       "percent": 30.0}, {"symbol": "x", "dso": "a", "percent": 60.0}])
+        r = model.model_vs_measurement(self.asm, ns_per_item=5.0, ghz=3.7, profile=with_kernel, unit="bytes")
+        self.assertIn("OS kernel holds at least 30% of the samples", r["suspect"])
         r = model.model_vs_measurement(self.asm, ns_per_item=0.001, ghz=3.7, profile=self.profile, unit="bytes")
         self.assertLess(r["ratio"], 0.3)
         self.assertIn("faster than llvm-mca", r["suspect"])

@@ -166,6 +166,10 @@ def suspect(ratio, method, profile=None, unsound=()):
         fn_pct = loop_profile(profile).get(int(m.group(1)), {}).get("percent_of_function")
         share = f" The loop holds {m.group(2)}% of all samples" + \
             (f" ({fn_pct:g}% of the function's)" if fn_pct is not None else "") + "."
+    kernel = sum(h.get("percent") or 0 for h in (profile or {}).get("hot_symbols") or []
+                 if str(h.get("dso", "")).startswith("[kernel"))
+    if kernel >= 20:
+        share += f" The OS kernel holds at least {kernel:.0f}% of the samples (page faults, system calls)."
     if "a guess" in (method or ""):
         share += " The loop was not chosen by measured weight (no profile or trip counts)."
     extra = f" llvm-mca flags it: {'; '.join(unsound)}." if unsound else ""

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""What the why step costs on one build: seconds per kernel variant for the
+"""What the why step costs on one build: CPU seconds per kernel variant for the
 profile (perf record + perf script + mapping + flame graph), the callgrind
 count and the remarks, next to the variant's own run time.  Prints one line
 per kernel and a total; for docs/why.md and the sweep's budget.
@@ -9,6 +9,7 @@ per kernel and a total; for docs/why.md and the sweep's budget.
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -18,6 +19,13 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path[0] = str(Path(__file__).resolve().parents[2])
 from flagbench.why import callgrind, profile, remarks  # noqa: E402
+
+
+def cpu() -> float:
+    """CPU seconds used so far by this process and its finished children: on a
+    shared machine a fairer cost than wall time, which waits for other work."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
 
 
 def main(argv=None) -> int:
@@ -30,28 +38,28 @@ def main(argv=None) -> int:
     for kernel in a.kernels.split(","):
         exe = Path(a.build) / "bin" / kernel.replace("/", "_")
         variants = subprocess.run([str(exe), "--list"], capture_output=True, text=True).stdout.split()
-        t0 = time.perf_counter()
+        t0 = cpu()
         remarks.collect(a.build, [f"{kernel.split('/')[-1]}_{v}" for v in variants], kernel=kernel)
-        t_rem = time.perf_counter() - t0
+        t_rem = cpu() - t0
         t_run = t_prof = t_cg = 0.0
         for v in variants:
-            t0 = time.perf_counter()
+            t0 = cpu()
             subprocess.run([str(exe), "--variant", v, "--size", a.size], capture_output=True)
-            t_run += time.perf_counter() - t0
+            t_run += cpu() - t0
             with tempfile.TemporaryDirectory() as out:
-                t0 = time.perf_counter()
+                t0 = cpu()
                 profile.profile_cell(str(exe), v, a.size, None, out, kernel=kernel)
-                t_prof += time.perf_counter() - t0
-            t0 = time.perf_counter()
+                t_prof += cpu() - t0
+            t0 = cpu()
             callgrind.instructions(str(exe), v, "test", 1, [f"{kernel.split('/')[-1]}_{v}"])
-            t_cg += time.perf_counter() - t0
-        print(f"{kernel}: {len(variants)} variants; one run of each {t_run:.1f} s; profile {t_prof:.1f} s; "
+            t_cg += cpu() - t0
+        print(f"{kernel}: {len(variants)} variants; one run of each {t_run:.1f} CPU s; profile {t_prof:.1f} s; "
               f"callgrind (size test) {t_cg:.1f} s; remarks {t_rem:.2f} s")
         for k, v in (("run", t_run), ("profile", t_prof), ("callgrind", t_cg), ("remarks", t_rem),
                      ("variants", len(variants))):
             tot[k] += v
     n = tot["variants"] or 1
-    print(f"total: {tot['variants']} variants; run {tot['run']:.1f} s, profile {tot['profile']:.1f} s "
+    print(f"total (CPU seconds): {tot['variants']} variants; run {tot['run']:.1f} s, profile {tot['profile']:.1f} s "
           f"({tot['profile'] / n:.2f} s/variant), callgrind {tot['callgrind']:.1f} s "
           f"({tot['callgrind'] / n:.2f} s/variant), remarks {tot['remarks']:.2f} s")
     return 0
