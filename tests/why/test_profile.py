@@ -107,6 +107,18 @@ class ModelUsesTheHottestLoop(unittest.TestCase):
         self.assertLess(r["ratio"], 0.3)
         self.assertIn("faster than llvm-mca", r["suspect"])
 
+    def test_no_ratio_when_the_time_is_in_a_loop_llvm_mca_did_not_model(self):
+        # memchr find_vecext at O2 v3: the vector loop encloses the post-hit scans,
+        # so it is not innermost; the innermost loop with samples holds 5% of them.
+        prof = {"loops": [{"index": 1, "innermost": True, "percent": 2.0, "percent_of_function": 5.0,
+                           "bytes_per_iteration": 32},
+                          {"index": 2, "innermost": True, "percent": 0.0, "percent_of_function": 0.0},
+                          {"index": 3, "innermost": False, "percent": 38.0, "percent_of_function": 95.0}]}
+        r = model.model_vs_measurement(self.asm, ns_per_item=0.02, ghz=3.7, profile=prof, unit="bytes")
+        self.assertIsNone(r["ratio"])
+        self.assertIn("holds only 5% of the function's samples; loop 3 holds 95% of them but is not "
+                      "innermost", r["why"])
+
     def test_units_that_are_not_elements_need_measured_counts(self):
         r = model.model_vs_measurement(self.asm, ns_per_item=0.27, ghz=3.7, profile=self.profile, unit="messages")
         self.assertIsNone(r["ratio"])

@@ -46,6 +46,7 @@ if __package__ in (None, ""):
 TRIP_SIZES = (4099, 8195)  # same remainder modulo every power of two up to 4096
 SUSPECT_LOW, SUSPECT_HIGH = 0.3, 3.0
 STATIC_UNITS = ("elements",)    # where one item is one element of the arrays a loop walks
+MIN_FUNCTION_SHARE = 50         # % of the function's samples the modelled loop must hold
 
 
 def compare(cycles_per_item, ns_per_item, ghz):
@@ -82,6 +83,17 @@ def choose_loop(rows, profile=None):
     weighted = [(prof[r[0]["index"]].get("percent") or 0, r) for r in rows if r[0]["index"] in prof]
     if weighted and max(w for w, _ in weighted) > 0:
         w, row = max(weighted, key=lambda x: x[0])
+        share = prof[row[0]["index"]].get("percent_of_function")
+        if share is not None and share < MIN_FUNCTION_SHARE:
+            # The time is elsewhere, e.g. in a loop that is not innermost
+            # (llvm-mca models innermost loops only): a ratio would be of the
+            # wrong loop.
+            other = max(prof.values(), key=lambda lp: lp.get("percent") or 0)
+            where = (f"; loop {other['index']} holds {other.get('percent_of_function'):g}% of them"
+                     + ("" if other.get("innermost") else " but is not innermost, so llvm-mca did not model it")
+                     if other["index"] != row[0]["index"] else "")
+            return None, (f"the hottest modelled loop {row[0]['index']} holds only {share:g}% of the "
+                          f"function's samples{where}")
         return row, f"hottest loop {row[0]['index']} ({w:g}% of samples)"
     timed = [(r[2] * r[1], r) for r in rows if r[2] is not None and r[1] is not None]
     if timed and max(t for t, _ in timed) > 0:
@@ -91,7 +103,8 @@ def choose_loop(rows, profile=None):
     if unknown:
         # Guessing from the loops that are known would pick a remainder loop
         # whenever the vector loop is the unknown one: no choice instead.
-        return None, f"items per iteration unknown for loop(s) {unknown} and no measured weight"
+        return None, (f"items per iteration unknown for loop(s) {unknown} and no measured weight "
+                      "(see loop_details items_why; analyze.py --trip-counts measures it)")
     row = max(rows, key=lambda r: r[3])
     return row, (f"loop {row[0]['index']}: no measured weight (no profile, no trip counts), "
                  "so the loop with the most items per iteration, a guess")
@@ -146,7 +159,7 @@ def predict(asm_doc, cpu=None, profile=None, unit=None):
         return total, f"sum over {len(rows)} innermost loop(s), measured trip counts, {cpu}", unsound, cpu
     row, chosen = choose_loop(rows, profile)
     if row is None:
-        return None, chosen + " (see loop_details items_why; analyze.py --trip-counts measures it)", [], cpu
+        return None, chosen, [], cpu
     lp, c, _, ipi, unsound = row
     if not ipi:
         return None, _items(lp, details.get(lp["index"], {}), unit, profile)[1] + f" ({chosen})", [], cpu
