@@ -51,6 +51,10 @@ GCC_UNROLL_RE = re.compile(r"(loop with \d+ iterations completely unrolled|loop 
                            r"|completely unrolled)")
 
 
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
 def _gcc_text(message: list) -> str:
     parts = []
     for x in message:
@@ -103,7 +107,7 @@ def parse_gcc(doc: list) -> dict:
                 if out[fn]["missed"][-1]["reason"] is None:
                     pending_missed[fn] = len(out[fn]["missed"]) - 1
             elif top and kind == "failure" and text.startswith("not vectorized:"):
-                reason = text[len("not vectorized:"):].strip()
+                reason = _one_line(text[len("not vectorized:"):])
                 if fn in pending_missed:
                     out[fn]["missed"][pending_missed.pop(fn)]["reason"] = reason
                 else:
@@ -255,7 +259,7 @@ def brief(facts: dict | None) -> str:
         w = f"{v['bits']}-bit" if v.get("bits") else f"{v.get('lanes')} lanes"
         parts.append(f"vectorized {w}" + (f", interleave {v['interleave']}" if v.get("interleave") else ""))
     if facts.get("missed"):
-        parts.append(f"missed: {facts['missed'][0]['reason']}"[:80])
+        parts.append(_one_line(f"missed: {facts['missed'][0]['reason']}")[:80])
     if facts.get("inlined"):
         parts.append("inlined " + ", ".join(sorted({str(i['callee']) for i in facts['inlined']}))[:60])
     if facts.get("not_inlined"):
