@@ -41,13 +41,15 @@ def build_dir_of(src) -> Path:
         return src.path
     cfg = locate._read_json(src.path / "config.json") or {}
     build = locate._read_json(src.path / "build.json") or {}
+    if isinstance(build.get("bin_dir"), str) and (Path(build["bin_dir"]) / "kernels.txt").exists():
+        return Path(build["bin_dir"]).parent     # what the sweep records
     for doc in (build, cfg):
         for key in ("build_dir", "build", "dir", "binary_dir"):
             d = doc.get(key)
             if isinstance(d, str) and (Path(d) / "bin" / "kernels.txt").exists():
                 return Path(d)
-    raise locate.LocateError(f"configuration {src.id}: its build directory is not named in config.json "
-                             "or no longer exists; profile.sh needs the binary (pass the build directory)")
+    raise locate.LocateError(f"configuration {src.id}: its build directory (build.json bin_dir) is not "
+                             "recorded or no longer exists; profile.sh needs the binary (pass the build directory)")
 
 
 def binary_of(build: Path, kernel: str) -> Path:

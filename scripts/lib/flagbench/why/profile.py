@@ -146,13 +146,13 @@ def summarize(samples: list, function: str, binary=None, asm_doc: dict | None = 
         doc["lines_why"] = why
         return doc
     table, fn, _ = got
+    m = map_lines(samples, table, [p.name for p in fn.parts])
+    inside = m["inside"]
+    doc["function_percent"] = round(100 * inside / tot, 2) if tot else 0.0
     if stored_text is not None and stored_text != fn.text:
         doc["lines_why"] = ("the stored assembly is not this binary's (rebuilt since?): "
                             "samples are not mapped onto its lines")
         return doc
-    m = map_lines(samples, table, [p.name for p in fn.parts])
-    inside = m["inside"]
-    doc["function_percent"] = round(100 * inside / tot, 2) if tot else 0.0
     doc["unmapped_percent"] = round(100 * m["unmapped"] / tot, 2) if tot else 0.0
     doc["line_percent"] = {str(k): round(100 * v / tot, 2) for k, v in sorted(m["lines"].items())}
     details = (asm_doc or {}).get("loop_details")
