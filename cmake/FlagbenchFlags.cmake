@@ -162,6 +162,21 @@ target_link_libraries(fb_config INTERFACE fb_base)
 target_compile_options(fb_config INTERFACE ${FB_TARGET_COMPILE_FLAGS} ${FB_CONFIG_COMPILE_FLAGS})
 target_link_options(fb_config INTERFACE ${FB_CONFIG_LINK_FLAGS})
 
+# Optimization records (scripts/lib/flagbench/why/remarks.py reads them): GCC
+# writes <object>.opt-record.json.gz, Clang <object>.opt.yaml, beside each
+# object.  They only record decisions: the code is the same with and without
+# (docs/why.md has the check).  With LTO the decisions are taken at link
+# time, so the link gets the option too: GCC then writes
+# <binary>.ltransN.ltrans.opt-record.json.gz, Clang <binary>.opt.ld.yaml
+# (ThinLTO: <binary>.opt.ld.yaml.thin.N.yaml), beside the binary.
+option(FB_REMARKS "Save the compiler's optimization records next to each object" OFF)
+if(FB_REMARKS)
+  target_compile_options(fb_config INTERFACE -fsave-optimization-record)
+  if(NOT FB_LTO STREQUAL "off")
+    target_link_options(fb_config INTERFACE -fsave-optimization-record)
+  endif()
+endif()
+
 # A readable summary of the configuration, for binaries and reports.
 set(FB_CONFIG_SUMMARY "")
 foreach(axis IN LISTS FB_RESOLVED_AXES)

@@ -1,7 +1,15 @@
 #!/usr/bin/env bash
 # Diffs the normalized assembly of kernel variants between two configurations,
-# two runs or two build directories, and prints a summary table.
+# two runs or two build directories, and prints a summary table; then, where
+# optimization remarks were collected, what the compiler's remarks for each
+# hot function gained or lost.  The exit status is the code diff's.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-exec python3 "$root/scripts/lib/asm/diff.py" "$@"
+status=0
+python3 "$root/scripts/lib/asm/diff.py" "$@" || status=$?
+if [[ $status -le 1 ]]; then
+  PYTHONPATH="$root/scripts/lib${PYTHONPATH:+:$PYTHONPATH}" \
+    python3 "$root/scripts/lib/flagbench/why/remarkdiff.py" "$@" || true
+fi
+exit "$status"

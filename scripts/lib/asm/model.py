@@ -14,11 +14,20 @@ When neither is known the comparison is null with the reason.
 Prediction per item:
   - with measured trip counts for every innermost loop:
     sum over loops of (iterations per item x cycles per iteration);
-  - otherwise the main loop only (the innermost loop with the most items per
-    iteration): cycles per iteration / items per iteration.
+  - otherwise the main loop only: cycles per iteration / items per iteration.
+    The main loop is chosen by measured weight: the innermost loop with the most
+    profile samples (flagbench/why/profile.py), else the one the trip counts say
+    costs most per item; with neither, the innermost loop with the most items
+    per iteration, which is only a guess (a checksum loop that reads one word
+    per page wins it: memory/init read 88.6) and is said so.
+Items per iteration: measured, else static.  The static count is in array
+elements, so it applies only where the kernel's unit is 'elements'; for
+'bytes' the profile's bytes per iteration (the distance the loop's memory
+streams advance) is used; other units need measured trip counts.
 Then ns = cycles / GHz, and ratio = measured / predicted (1.0 = the model is right;
 above 1, the machine is slower than llvm-mca's model: cache misses, frequency,
-front-end effects the model does not see).
+front-end effects the model does not see).  A ratio outside 0.3-3 is marked
+'suspect' with the likely reason.
 """
 import argparse
 import json
@@ -35,6 +44,9 @@ if __package__ in (None, ""):
     sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 TRIP_SIZES = (4099, 8195)  # same remainder modulo every power of two up to 4096
+SUSPECT_LOW, SUSPECT_HIGH = 0.3, 3.0
+STATIC_UNITS = ("elements",)    # where one item is one element of the arrays a loop walks
+MIN_FUNCTION_SHARE = 50         # % of the function's samples the modelled loop must hold
 
 
 def compare(cycles_per_item, ns_per_item, ghz):
@@ -59,8 +71,70 @@ def _sig(x, digits=5):
     return float(f"{x:.{digits}g}")
 
 
-def predict(asm_doc, cpu=None):
-    """Predicted cycles per item for one variant from its asm JSON; (value, how, unsound)."""
+def loop_profile(profile):
+    """{loop index: profile loop entry} from a why/profile.py document (or {})."""
+    return {lp["index"]: lp for lp in (profile or {}).get("loops") or [] if "index" in lp}
+
+
+def choose_loop(rows, profile=None):
+    """The main loop among rows [(mca loop, cycles, iterations/item, items/iteration, unsound)]:
+    (row, how).  Measured weight first: profile samples, then trip counts."""
+    prof = loop_profile(profile)
+    weighted = [(prof[r[0]["index"]].get("percent") or 0, r) for r in rows if r[0]["index"] in prof]
+    if weighted and max(w for w, _ in weighted) > 0:
+        w, row = max(weighted, key=lambda x: x[0])
+        share = prof[row[0]["index"]].get("percent_of_function")
+        if share is not None and share < MIN_FUNCTION_SHARE:
+            # The time is elsewhere, e.g. in a loop that is not innermost
+            # (llvm-mca models innermost loops only): a ratio would be of the
+            # wrong loop.
+            other = max(prof.values(), key=lambda lp: lp.get("percent") or 0)
+            where = (f"; loop {other['index']} holds {other.get('percent_of_function'):g}% of them"
+                     + ("" if other.get("innermost") else " but is not innermost, so llvm-mca did not model it")
+                     if other["index"] != row[0]["index"] else "")
+            return None, (f"the hottest modelled loop {row[0]['index']} holds only {share:g}% of the "
+                          f"function's samples{where}")
+        return row, f"hottest loop {row[0]['index']} ({w:g}% of samples)"
+    timed = [(r[2] * r[1], r) for r in rows if r[2] is not None and r[1] is not None]
+    if timed and max(t for t, _ in timed) > 0:
+        _, row = max(timed, key=lambda x: x[0])
+        return row, f"loop {row[0]['index']}, most cycles per item by measured trip counts"
+    unknown = [r[0]["index"] for r in rows if not r[3]]
+    if unknown:
+        # Guessing from the loops that are known would pick a remainder loop
+        # whenever the vector loop is the unknown one: no choice instead.
+        return None, (f"items per iteration unknown for loop(s) {unknown} and no measured weight "
+                      "(see loop_details items_why; analyze.py --trip-counts measures it)")
+    row = max(rows, key=lambda r: r[3])
+    return row, (f"loop {row[0]['index']}: no measured weight (no profile, no trip counts), "
+                 "so the loop with the most items per iteration, a guess")
+
+
+def _items(lp, detail, unit, profile):
+    """(items per iteration of one loop, why when None) for this kernel's unit."""
+    measured = detail.get("items_per_iteration_measured") or lp.get("items_per_iteration_measured")
+    if measured:
+        return measured, ""
+    if unit in (None, *STATIC_UNITS):
+        static = detail.get("items_per_iteration") or lp.get("items_per_iteration")
+        if static:
+            return static, ""
+        return None, f"items per iteration unknown for loop {lp['index']}: " + \
+            (detail.get("items_why") or "no static count") + " (analyze.py --trip-counts measures it)"
+    if unit == "bytes":
+        b = loop_profile(profile).get(lp["index"], {}).get("bytes_per_iteration")
+        if b:
+            return b, ""
+        return None, (f"an item is a byte and the bytes loop {lp['index']} walks per iteration are "
+                      "unknown (no profile, or its memory streams disagree; --trip-counts measures it)")
+    return None, (f"an item of this kernel is one of its {unit}, not an array element, so items per "
+                  "iteration cannot be read off the loop (analyze.py --trip-counts measures it)")
+
+
+def predict(asm_doc, cpu=None, profile=None, unit=None):
+    """Predicted cycles per item for one variant from its asm JSON; (value, how, unsound, cpu).
+    profile: the cell's why/profile.py document (loop weights, bytes per iteration);
+    unit: the kernel's unit (describe.json), which decides whether static counts apply."""
     mca = asm_doc.get("mca") or {}
     loops = mca.get("loops") or []
     if not asm_doc.get("found"):
@@ -76,32 +150,60 @@ def predict(asm_doc, cpu=None):
     for lp in loops:
         r = lp["per_cpu"].get(cpu) or {}
         d = details.get(lp["index"], {})
+        items, _ = _items(lp, d, unit, profile)
         rows.append((lp, r.get("cycles_per_iteration"), d.get("iterations_per_item"),
-                     d.get("items_per_iteration_measured") or lp.get("items_per_iteration"),
-                     r.get("unsound") or []))
+                     items, r.get("unsound") or []))
     if all(c is not None and ipi is not None for _, c, ipi, _, _ in rows):
         total = sum(c * ipi for _, c, ipi, _, _ in rows)
         unsound = sorted({u for *_, us in rows for u in us})
         return total, f"sum over {len(rows)} innermost loop(s), measured trip counts, {cpu}", unsound, cpu
-    unknown = [row[0]["index"] for row in rows if not row[3]]
-    if unknown:
-        # Guessing from the loops that are known would pick a remainder loop
-        # whenever the vector loop is the unknown one: no prediction instead.
-        return None, f"items per iteration unknown for loop(s) {unknown} (see loop_details " \
-                     "items_why; analyze.py --trip-counts measures it)", [], cpu
-    lp, c, _, ipi, unsound = max(rows, key=lambda row: row[3])
+    row, chosen = choose_loop(rows, profile)
+    if row is None:
+        return None, chosen, [], cpu
+    lp, c, _, ipi, unsound = row
+    if not ipi:
+        return None, _items(lp, details.get(lp["index"], {}), unit, profile)[1] + f" ({chosen})", [], cpu
     if c is None:
         return None, f"llvm-mca has no result for loop {lp['index']} on {cpu}: " + \
             "; ".join(unsound or ["unknown"]), unsound, cpu
-    return c / ipi, f"main loop {lp['index']} only ({ipi} items/iteration), {cpu}", unsound, cpu
+    return c / ipi, f"main loop {lp['index']} only ({chosen}; {ipi} items/iteration), {cpu}", unsound, cpu
 
 
-def model_vs_measurement(asm_doc, ns_per_item, ghz, cpu=None):
-    cycles, how, unsound, cpu = predict(asm_doc, cpu)
+def suspect(ratio, method, profile=None, unsound=()):
+    """Why a ratio outside SUSPECT_LOW..SUSPECT_HIGH is not to be trusted, or None."""
+    if ratio is None or SUSPECT_LOW <= ratio <= SUSPECT_HIGH:
+        return None
+    share = ""
+    m = re.search(r"hottest loop (\d+) \(([\d.]+)% of samples\)", method or "")
+    if m:
+        fn_pct = loop_profile(profile).get(int(m.group(1)), {}).get("percent_of_function")
+        share = f" The loop holds {m.group(2)}% of all samples" + \
+            (f" ({fn_pct:g}% of the function's)" if fn_pct is not None else "") + "."
+    kernel = sum(h.get("percent") or 0 for h in (profile or {}).get("hot_symbols") or []
+                 if str(h.get("dso", "")).startswith("[kernel"))
+    if kernel >= 20:
+        share += f" The OS kernel holds at least {kernel:.0f}% of the samples (page faults, system calls)."
+    if "a guess" in (method or ""):
+        share += " The loop was not chosen by measured weight (no profile or trip counts)."
+    extra = f" llvm-mca flags it: {'; '.join(unsound)}." if unsound else ""
+    if ratio > SUSPECT_HIGH:
+        return (f"suspect: measured {ratio:g}x slower than llvm-mca's model. Likely time outside the "
+                "modelled loop (setup, page faults, calls, other loops) or memory-bound: llvm-mca "
+                "assumes every access hits L1." + share + extra)
+    return (f"suspect: measured {1 / ratio:.3g}x faster than llvm-mca's model. The loop runs less "
+            "than the model assumes per item (early exit, items per iteration underestimated) or "
+            "is not where the time goes." + share + extra)
+
+
+def model_vs_measurement(asm_doc, ns_per_item, ghz, cpu=None, profile=None, unit=None):
+    cycles, how, unsound, cpu = predict(asm_doc, cpu, profile, unit)
     out = compare(cycles, ns_per_item, ghz)
     out.update({"cpu": cpu, "method": how, "unsound": unsound})
     if cycles is None:
         out["why"] = how
+    s = suspect(out.get("ratio"), how, profile, unsound)
+    if s:
+        out["suspect"] = s
     return out
 
 
@@ -233,16 +335,19 @@ def main(argv=None):
     g.add_argument("--time", help="time/<variant>.json (median of its ns_per_item values)")
     ap.add_argument("--ghz", type=float, help="CPU clock (default: /proc/cpuinfo)")
     ap.add_argument("--cpu", help="which llvm-mca CPU result (default: the target, else host)")
+    ap.add_argument("--profile", help="profile/<variant>.json (flagbench/why/profile.py): the hottest loop")
+    ap.add_argument("--unit", help="the kernel's unit (describe.json): static counts need 'elements'")
     a = ap.parse_args(argv)
     try:
         doc = json.loads(Path(a.asm).read_text())
+        profile = json.loads(Path(a.profile).read_text()) if a.profile else None
         ns = a.ns_per_item if a.ns_per_item is not None else ns_per_item_from(
             json.loads(Path(a.time).read_text()))
     except (OSError, ValueError) as e:
         print(f"model.py: {e}", file=sys.stderr)
         return 2
     ghz, source = (a.ghz, "--ghz") if a.ghz else host_ghz()
-    out = model_vs_measurement(doc, ns, ghz, a.cpu)
+    out = model_vs_measurement(doc, ns, ghz, a.cpu, profile, a.unit)
     out["ghz_source"] = source
     print(json.dumps(out, indent=1))
     return 0

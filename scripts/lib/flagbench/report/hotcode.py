@@ -11,6 +11,7 @@ reported (machine.cpu.mhz_reported: a VM often reports its nominal clock).
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from .analysis import Analysis, Cell
@@ -18,21 +19,32 @@ from .analysis import Analysis, Cell
 COUNTS = ["bytes", "instructions", "vector_width", "fma", "loads", "stores", "calls", "branches",
           "spills", "reloads", "loops"]
 
-try:  # the assembly helper's model (scripts/lib/asm/model.py), when present
+# The model (scripts/lib/asm/model.py) ships with the report; a failure to
+# import it is a bug to see, so it is reported once on stderr and in every
+# row's model_why, never swallowed.
+try:
     from asm import model as asm_model   # type: ignore
-except Exception:  # noqa: BLE001 - any failure to import means: no model
+    MODEL_IMPORT_ERROR = None
+except ImportError as e:
     asm_model = None
+    MODEL_IMPORT_ERROR = f"{type(e).__name__}: {e}"
+    print(f"report: the model column is empty: scripts/lib/asm/model.py failed to import "
+          f"({MODEL_IMPORT_ERROR})", file=sys.stderr)
 
 
-def _main_loop(asm: dict, cpu: str | None) -> tuple:
-    """(mca cpu, the innermost loop llvm-mca analysed with the most items per
-    iteration, else the first) for the block-throughput column."""
+def _main_loop(asm: dict, cpu: str | None, profile: dict | None = None) -> tuple:
+    """(mca cpu, the loop for the block-throughput column): the profile's hottest
+    innermost loop, else the one with the most items per iteration."""
     mca = asm.get("mca") or {}
     loops = mca.get("loops") or []
     if not loops:
         return cpu, None
     if cpu is None:
         cpu = "host" if any("host" in (lp.get("per_cpu") or {}) for lp in loops) else mca.get("target_cpu")
+    hottest = (profile or {}).get("hottest_loop")
+    for lp in loops:
+        if hottest is not None and lp.get("index") == hottest:
+            return cpu, lp
     details = {d.get("index"): d for d in asm.get("loop_details") or []}
 
     def items(lp):
@@ -42,18 +54,22 @@ def _main_loop(asm: dict, cpu: str | None) -> tuple:
     return cpu, max(loops, key=items)
 
 
-# The static estimate of items per loop iteration counts array elements the
-# loop walks; it means "items" only where the kernel's item is an element.
-ELEMENT_UNITS = ("elements", "bytes")
+def _kernel_file(a: Analysis, cell: Cell, *parts) -> dict | None:
+    path = Path(a.run.path, "configs", cell.config, "kernels", cell.kernel.replace("/", "_"), *parts)
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def _unit(a: Analysis, cell: Cell) -> str | None:
-    path = (Path(a.run.path) / "configs" / cell.config / "kernels" /
-            cell.kernel.replace("/", "_") / "describe.json")
-    try:
-        return json.loads(path.read_text()).get("unit")
-    except (OSError, ValueError):
-        return None
+    return (_kernel_file(a, cell, "describe.json") or {}).get("unit")
+
+
+def _profile(a: Analysis, cell: Cell) -> dict | None:
+    """The cell's profile (flagbench/why/profile.py), or its twin's when it was not timed."""
+    src = a.source(cell) or cell
+    return _kernel_file(a, src, "profile", f"{cell.variant}.json")
 
 
 def row(a: Analysis, cell: Cell) -> dict:
@@ -75,7 +91,8 @@ def row(a: Analysis, cell: Cell) -> dict:
     out.update({c: asm.get(c) for c in COUNTS})
     out["found"] = asm.get("found")
     out["code_hash"] = asm.get("code_hash")
-    cpu, lp = _main_loop(asm, None)
+    profile = _profile(a, cell)
+    cpu, lp = _main_loop(asm, None, profile)
     per = ((lp or {}).get("per_cpu") or {}).get(cpu) or {}
     details = {d.get("index"): d for d in asm.get("loop_details") or []}
     d = details.get((lp or {}).get("index"), {})
@@ -86,30 +103,25 @@ def row(a: Analysis, cell: Cell) -> dict:
                cycles_per_iteration=per.get("cycles_per_iteration"),
                items_per_iteration=d.get("items_per_iteration_measured") or d.get("items_per_iteration"))
     unit = _unit(a, cell)
-    measured_trips = any(x.get("items_per_iteration_measured") for x in details.values())
-    if asm_model is not None and unit and unit not in ELEMENT_UNITS and not measured_trips:
-        out.update(predicted_cycles_per_item=None,
-                   measured_cycles_per_item=ns_item * ghz if ns_item and ghz else None,
-                   model_ratio=None, model_method=None, unsound=per.get("unsound") or [],
-                   model_why=f"n/a: an item of this kernel is one of its {unit}, not an "
-                             "array element, so items per loop iteration cannot be read off the "
-                             "loop (analyze.py --trip-counts measures it)")
-    elif asm_model is not None:
+    if asm_model is not None:
         try:
-            m = asm_model.model_vs_measurement(asm, ns_item, ghz)
-        except Exception as e:  # noqa: BLE001 - a model bug must not lose the report
-            m = {"why": f"asm.model failed: {e}"}
+            m = asm_model.model_vs_measurement(asm, ns_item, ghz, profile=profile, unit=unit)
+        except Exception as e:  # noqa: BLE001 - a model bug must not lose the report, but it is shown
+            m = {"why": f"asm.model failed: {type(e).__name__}: {e}"}
+            print(f"report: {cell.kernel}/{cell.variant} {cell.config}: {m['why']}", file=sys.stderr)
         out.update(predicted_cycles_per_item=m.get("predicted_cycles_per_item"),
                    measured_cycles_per_item=m.get("measured_cycles_per_item",
                                                   ns_item * ghz if ns_item and ghz else None),
                    model_ratio=m.get("ratio"), model_method=m.get("method"),
-                   unsound=m.get("unsound") or [], model_why=m.get("why"))
+                   unsound=m.get("unsound") or [], model_why=m.get("why") or m.get("suspect"),
+                   model_suspect=m.get("suspect"))
     else:
         out.update(predicted_cycles_per_item=None,
                    measured_cycles_per_item=ns_item * ghz if ns_item and ghz else None,
                    model_ratio=None, model_method=None, unsound=per.get("unsound") or [],
-                   model_why="n/a: scripts/lib/asm/model.py (predicted cycles per item) is not available; "
-                             "the block reciprocal throughput of the main loop is shown instead")
+                   model_why="n/a: scripts/lib/asm/model.py (predicted cycles per item) is not available"
+                             + (f" (import failed: {MODEL_IMPORT_ERROR})" if MODEL_IMPORT_ERROR else "")
+                             + "; the block reciprocal throughput of the main loop is shown instead")
     return out
 
 

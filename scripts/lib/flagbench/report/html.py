@@ -15,6 +15,7 @@ from pathlib import Path
 from . import fmt, hotcode, mdhtml
 from . import statistics as st
 from .analysis import Analysis, Cell
+from ..why import asmview as why_asmview, cells as why_cells
 
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;max-width:1500px;
@@ -352,9 +353,7 @@ def _cell_section(a: Analysis, cell: Cell) -> str:
     if text is None:
         out.append("<p>No normalized assembly for this cell.</p>")
     else:
-        out.append(f"<details open><summary>normalized assembly ({len(text.splitlines())} lines; "
-                   "loops marked)</summary>"
-                   f"<pre>{h(_mark_loops(text, cell.asm))}</pre></details>")
+        out.append(_asm_listing(a, cell, text))
     out.append(f'<div id="{anc}--diff"><h4>diff against the baseline</h4>{_diff_view(a, cell)}</div>')
     model = ""
     if row.get("predicted_cycles_per_item") is not None:
@@ -363,8 +362,22 @@ def _cell_section(a: Analysis, cell: Cell) -> str:
                  f"measured/predicted {row.get('model_ratio')}.</p>")
     elif row.get("model_why"):
         model = f"<p>Model vs measurement: {h(str(row['model_why']))}.</p>"
+    out.append(why_asmview.why_html(a, cell))
     out.append(f'<div id="{anc}--mca"><h4>llvm-mca</h4>{model}{_mca_view(a, cell)}</div></section>')
     return "\n".join(out)
+
+
+def _asm_listing(a: Analysis, cell: Cell, text: str) -> str:
+    """The normalized assembly, loops marked; with the percent of samples per line
+    when the cell (or its twin) was profiled."""
+    prof = why_cells.profile(a.run.path, why_cells.source_config(a, cell), cell.kernel, cell.variant)
+    n = len(text.splitlines())
+    if prof and prof.get("line_percent"):
+        return (f"<details open><summary>normalized assembly ({n} lines; loops marked; left: percent of "
+                f"all samples on each line)</summary><pre>{html.escape(why_asmview.annotated(text, cell.asm, prof))}"
+                "</pre></details>")
+    return (f"<details open><summary>normalized assembly ({n} lines; loops marked)</summary>"
+            f"<pre>{html.escape(_mark_loops(text, cell.asm))}</pre></details>")
 
 
 def write_asm_pages(a: Analysis, tables_dir: Path, write) -> list:

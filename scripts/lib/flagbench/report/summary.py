@@ -7,6 +7,7 @@ from __future__ import annotations
 from . import fmt
 from . import statistics as st
 from .analysis import Analysis
+from ..why import cells as why_cells
 
 SCHEMA = "flagbench-summary/1"
 
@@ -144,6 +145,7 @@ def markdown(a: Analysis, links: dict | None = None, images: dict | None = None)
             "configurations called faster that are not significantly slower than it.", ""]
     out += fmt.md_table(["kernel", "best configuration", "speedup (geomean over variants)",
                          "not significantly slower than the best"], best_rows(a)) + [""]
+    out += why_cells.markdown_section(a)
     out += problems(a)
     out += ["## Every cell", "", "<details><summary>median, interval, samples and noise of every "
             "cell</summary>", ""]
@@ -193,6 +195,7 @@ def cell_json(a: Analysis, cell) -> dict:
         "vs_baseline": fmt.comparison_json(vs) if cell.config != a.baseline else None,
         "reproduce": {"run": a.run_command(cell) if cell.variant != "*" else None,
                       "sweep": a.sweep_command([cell.config], cell.kernel)},
+        **why_cells.cell_fields(a, cell),
     }
 
 

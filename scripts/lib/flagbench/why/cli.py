@@ -1,0 +1,183 @@
+#!/usr/bin/env python3
+"""scripts/profile.sh: the why data of one cell by hand (profile, flame graph,
+remarks, counters), like scripts/asm.sh for its assembly."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path[0] = str(Path(__file__).resolve().parents[2])
+from asm import locate  # noqa: E402
+from flagbench.why import asmview, remarks, step, whyline  # noqa: E402
+
+USAGE = """usage: scripts/profile.sh [--run DIR] [--size S] [--reps N] [--out DIR] [--base CONFIG]
+                          [--no-callgrind] CONFIG KERNEL[/VARIANT]
+
+Runs one kernel variant (all variants without /VARIANT) once under perf record
+and prints its hot symbols, the percent of samples per line of its normalized
+assembly and per loop, the compiler's remarks for its hot function, counters
+(perf stat where the machine has them; callgrind instruction counts) and where
+the flame graph was written.  Nothing is timed.
+
+  CONFIG      a configuration id (results/raw/latest/configs/, or --run DIR), a
+              configuration directory whose config.json names its build
+              directory, or a CMake build directory (one with bin/kernels.txt)
+  --size S    test|train|ref|N (default ref)      --reps N  (default: the binary's own)
+  --out DIR   where the files go (default: a new folder under /tmp)
+  --base C    a second configuration: its profile gives a differential flame
+              graph and a why line against it
+  --no-callgrind  skip the instruction count (about 1-2 s per variant)
+Remarks need a build configured with -DFB_REMARKS=ON.
+Exit status: 0 done, 1 not found or the tools failed (a message says why), 2 usage error.
+"""
+
+
+def build_dir_of(src) -> Path:
+    if src.kind == "build":
+        return src.path
+    cfg = locate._read_json(src.path / "config.json") or {}
+    build = locate._read_json(src.path / "build.json") or {}
+    if isinstance(build.get("bin_dir"), str) and (Path(build["bin_dir"]) / "kernels.txt").exists():
+        return Path(build["bin_dir"]).parent     # what the sweep records
+    for doc in (build, cfg):
+        for key in ("build_dir", "build", "dir", "binary_dir"):
+            d = doc.get(key)
+            if isinstance(d, str) and (Path(d) / "bin" / "kernels.txt").exists():
+                return Path(d)
+    raise locate.LocateError(f"configuration {src.id}: its build directory (build.json bin_dir) is not "
+                             "recorded or no longer exists; profile.sh needs the binary (pass the build directory)")
+
+
+def binary_of(build: Path, kernel: str) -> Path:
+    for line in (build / "bin" / "kernels.txt").read_text().splitlines():
+        parts = line.split(None, 1)
+        if len(parts) == 2 and parts[0] == kernel:
+            return Path(parts[1].strip())
+    return build / "bin" / kernel.replace("/", "_")
+
+
+def emulator_of(build: Path) -> list:
+    info = locate._read_json(build / "flagbench-build.json") or {}
+    return info.get("emulator") or []
+
+
+def report(kernel: str, v: str, kdir: Path, text: str | None, asm_doc: dict | None, base: dict | None) -> str:
+    out = [f"== {kernel}/{v}"]
+    prof = locate._read_json(kdir / "profile" / f"{v}.json") or {}
+    if prof.get("why"):
+        out.append(f"profile: {prof['why']}")
+    else:
+        out.append(f"profile: {prof.get('samples')} samples of {prof.get('event')}"
+                   + (f" ({prof['event_note']})" if prof.get("event_note") else "")
+                   + f", {prof.get('seconds')} s; {prof.get('function_percent', 0)}% in {prof.get('function')}")
+        out.append("hot symbols: " + ", ".join(f"{s['symbol']} {s['percent']}%" for s in prof.get("hot_symbols", [])[:8]))
+        for lp in prof.get("loops") or []:
+            out.append(f"loop {lp['index']} (lines {lp['lines'][0]}-{lp['lines'][1]}"
+                       f"{', innermost' if lp['innermost'] else ''}): {lp['percent']}% of samples, "
+                       f"{lp['percent_of_function']}% of the function's")
+        if prof.get("lines_why"):
+            out.append(f"lines: {prof['lines_why']}")
+        elif text:
+            out.append(asmview.annotated(text, asm_doc, prof).rstrip("\n"))
+        out.append(f"flame graph: {kdir / 'profile' / (v + '.svg')}")
+        if (kdir / "profile" / f"{v}.diff.svg").exists():
+            out.append(f"differential flame graph: {kdir / 'profile' / (v + '.diff.svg')}")
+    rem = locate._read_json(kdir / "remarks.json") or {}
+    facts = (rem.get("functions") or {}).get(f"{kernel.split('/')[-1]}_{v}")
+    out.append("remarks: " + (remarks.brief(facts) or "none for this function") if rem.get("files")
+               else f"remarks: {rem.get('why', 'none')}")
+    cnt = locate._read_json(kdir / "counters" / f"{v}.json") or {}
+    ps = cnt.get("perf_stat") or {}
+    out.append("perf stat: " + (json.dumps(ps.get("counts")) + (f", IPC {ps.get('ipc')}" if ps.get("ipc") else "")
+                                if ps.get("counts") else ps.get("why", "not run")))
+    cg = cnt.get("callgrind")
+    if cg:
+        out.append("callgrind: " + (f"{cg.get('instructions')} instructions, {cg.get('function_instructions')} "
+                                    f"in the hot function ({cg.get('function_instructions_per_item')} per item, "
+                                    f"size {cg.get('size')})" if cg.get("instructions") else cg.get("why", "")))
+    if base is not None:
+        out.append("why (against --base): " + whyline.why_line(
+            base.get("asm"), asm_doc, base.get("remarks"), facts, prof))
+    return "\n".join(out)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(add_help=False)
+    ap.add_argument("-h", "--help", action="store_true")
+    ap.add_argument("--run")
+    ap.add_argument("--size", default="ref")
+    ap.add_argument("--reps", type=int)
+    ap.add_argument("--out")
+    ap.add_argument("--base")
+    ap.add_argument("--no-callgrind", action="store_true")
+    ap.add_argument("args", nargs="*")
+    a, unknown = ap.parse_known_args(argv)
+    if a.help:
+        print(USAGE, end="")
+        return 0
+    if unknown or len(a.args) != 2:
+        print(("profile.sh: unknown option " + " ".join(unknown) + "\n") if unknown else "", end="",
+              file=sys.stderr)
+        print(USAGE, end="", file=sys.stderr)
+        return 2
+    config, selector = a.args
+    try:
+        src = locate.open_side(config, run=a.run)
+        if src.kind == "run":
+            raise locate.LocateError(f"{config} is a whole run; name one of its configurations with --run {config}")
+        kernel, variant = locate.split_selector(src, selector)
+        variants = [variant] if variant else src.variants(kernel)
+        if variant and variant not in src.variants(kernel):
+            raise locate.LocateError(f"{src.id}: {kernel} has no variant '{variant}' "
+                                     f"(variants: {', '.join(src.variants(kernel)) or 'none'})")
+        build = build_dir_of(src)
+        exe = binary_of(build, kernel)
+        if not exe.exists():
+            raise locate.LocateError(f"{exe} does not exist (build not finished, or it failed)")
+        base = None
+        base_kdir = None
+        if a.base:
+            bsrc = locate.open_side(a.base, run=a.run)
+            bbuild = build_dir_of(bsrc)
+            base_out = Path(tempfile.mkdtemp(prefix="flagbench-profile-base-"))
+            step.kernel_why(bbuild, binary_of(bbuild, kernel), kernel, variants, base_out, a.size, a.reps,
+                            emulator=emulator_of(bbuild), with_callgrind=False)
+            base_kdir = base_out
+    except locate.LocateError as e:
+        print(f"profile.sh: {e}", file=sys.stderr)
+        return 1
+    out = Path(a.out) if a.out else Path(tempfile.mkdtemp(prefix="flagbench-profile-"))
+    kdir = out
+    asm_dir = kdir / "asm"
+    asm_dir.mkdir(parents=True, exist_ok=True)
+    entries = {}
+    for v in variants:
+        e = src.entry(kernel, v)
+        entries[v] = e
+        if e.found:
+            (asm_dir / f"{v}.s").write_text(e.text)
+            (asm_dir / f"{v}.json").write_text(json.dumps(e.summary))
+    res = step.kernel_why(build, exe, kernel, variants, kdir, a.size, a.reps, base_kernel_dir=base_kdir,
+                          emulator=emulator_of(build), with_callgrind=not a.no_callgrind)
+    status = 0
+    for v in variants:
+        e = entries[v]
+        b = None
+        if base_kdir is not None:
+            brem = locate._read_json(base_kdir / "remarks.json") or {}
+            bentry = bsrc.entry(kernel, v)
+            b = {"asm": bentry.summary if bentry.found else None,
+                 "remarks": (brem.get("functions") or {}).get(f"{kernel.split('/')[-1]}_{v}")}
+        print(report(kernel, v, kdir, e.text if e.found else None, e.summary if e.found else None, b))
+        if "samples" not in res["variants"].get(v, ""):
+            status = 1
+    print(f"files: {out} ({res['seconds']} s)")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

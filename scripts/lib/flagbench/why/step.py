@@ -1,0 +1,61 @@
+"""The sweep's why step for one kernel binary of one configuration: what the
+sweep calls after the assembly step, once per kernel, for the variants whose
+code is not the same as one already profiled.
+
+Writes under kernel_dir (configs/<id>/kernels/<family>_<name>/):
+  profile/<variant>.json .folded .svg [.diff.svg]   why/profile.profile_cell
+  remarks.json                                       why/remarks.collect (all variants)
+  counters/<variant>.json                            perf stat + callgrind
+and returns {'seconds': ..., 'variants': {variant: short status}}.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+from . import callgrind, counters, profile, remarks
+
+
+def _write_json(path: Path, doc) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp.write_text(json.dumps(doc, indent=1) + "\n")
+    os.replace(tmp, path)
+
+
+def kernel_why(build_dir, exe, kernel: str, variants: list, kernel_dir, size: str = "ref",
+               reps: int | None = None, base_kernel_dir=None, emulator: list | None = None,
+               callgrind_size: str = "test", with_callgrind: bool = True) -> dict:
+    """Profiles, remarks and counters of one kernel binary; never raises for a tool failure."""
+    t0 = time.perf_counter()
+    kdir = Path(kernel_dir)
+    name = kernel.split("/")[-1]
+    result = {"variants": {}}
+    rem = remarks.collect(build_dir, [f"{name}_{v}" for v in variants], kernel=kernel)
+    _write_json(kdir / "remarks.json", rem)
+    result["remarks_files"] = rem.get("files", 0)
+    for v in variants:
+        base_folded = None
+        if base_kernel_dir:
+            cand = Path(base_kernel_dir) / "profile" / f"{v}.folded"
+            base_folded = str(cand) if cand.exists() else None
+        doc = profile.profile_cell(str(exe), v, size, reps, str(kdir / "profile"), kernel=kernel,
+                                   asm_dir=str(kdir / "asm") if (kdir / "asm").is_dir() else None,
+                                   emulator=emulator, base_folded=base_folded)
+        cnt = {"perf_stat": counters.stat(list(emulator or []) + [str(exe), "--variant", v, "--size",
+                                                                  str(size), "--reps", str(doc.get("reps") or 1)])
+               if not emulator else {"supported": False, "why": "perf stat of an emulated binary counts qemu"}}
+        if with_callgrind:
+            symbols = []
+            try:
+                symbols = json.loads((kdir / "asm" / f"{v}.json").read_text()).get("symbols") or []
+            except (OSError, ValueError):
+                symbols = [f"{name}_{v}"]
+            cnt["callgrind"] = callgrind.instructions(str(exe), v, callgrind_size, 1, symbols or [f"{name}_{v}"],
+                                                      emulator=emulator)
+        _write_json(kdir / "counters" / f"{v}.json", cnt)
+        result["variants"][v] = doc.get("why") or f"{doc.get('samples', 0)} samples"
+    result["seconds"] = round(time.perf_counter() - t0, 3)
+    return result
