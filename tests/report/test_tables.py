@@ -3,11 +3,14 @@ the properties the golden files are meant to show."""
 import csv
 import io
 import json
+import os
 import shutil
+import stat
 import subprocess
+import sys
 import unittest
 
-from common import ROOT, assert_golden, fixture_copy, script_env
+from common import LIB, ROOT, assert_golden, fixture_copy, script_env
 
 from flagbench.report import generate, hotcode, plots
 
@@ -277,6 +280,36 @@ class ReportScript(unittest.TestCase):
                     self.assertIn("<svg", svg)
                 self.assertIn("![speedup heatmap](plots/heatmap.svg)", (run / "tables/summary.md").read_text())
             self.assertIn("A/A check: 0 of 9", r.stderr)
+
+
+
+
+def generate_under_umask(mask: int, run_dir) -> None:
+    # A child process, so the umask of the test runner is left alone.
+    code = ("import os, sys; os.umask(%d); sys.path.insert(0, %r); "
+            "from flagbench.report import generate; "
+            "generate.generate(%r, want_plots=False, want_html=False)") % (mask, str(LIB), str(run_dir))
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    if p.returncode:
+        raise AssertionError(p.stderr)
+
+
+class TableModes(unittest.TestCase):
+    def modes(self, mask):
+        tmp, run_dir = fixture_copy("run-a")
+        self.addCleanup(tmp.cleanup)
+        generate_under_umask(mask, run_dir)
+        files = [p for p in (run_dir / "tables").iterdir() if p.is_file()]
+        self.assertGreater(len(files), 10)
+        return {p.name: stat.S_IMODE(os.stat(p).st_mode) for p in files}
+
+    def test_tables_are_0644_under_umask_022(self):
+        for name, mode in self.modes(0o022).items():
+            self.assertEqual(mode, 0o644, f"{name}: {mode:o}")
+
+    def test_umask_is_honoured(self):
+        for name, mode in self.modes(0o077).items():
+            self.assertEqual(mode, 0o600, f"{name}: {mode:o}")
 
 
 if __name__ == "__main__":
