@@ -4,6 +4,7 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -310,6 +311,64 @@ class TableModes(unittest.TestCase):
     def test_umask_is_honoured(self):
         for name, mode in self.modes(0o077).items():
             self.assertEqual(mode, 0o600, f"{name}: {mode:o}")
+
+
+class Vocabulary(unittest.TestCase):
+    """One label for identical code, a threshold on every verdict, named A/A pairs."""
+
+    @classmethod
+    def setUpClass(cls):
+        from flagbench import results
+        from flagbench.report.analysis import Analysis
+        cls.tmp, cls.run_dir = fixture_copy("run-a")
+        cls.a = Analysis(results.load(cls.run_dir))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def test_every_verdict_cell_carries_its_threshold(self):
+        from flagbench.report import effecttables, summary
+        from flagbench.report.effects import Effects
+        md = summary.markdown(self.a) + effecttables.markdown(self.a, Effects(self.a))
+        cells = [c.strip() for line in md.splitlines() if line.startswith("| ")
+                 for c in line.strip("|").split(" | ")]
+        verdicts = [c for c in cells if re.search(r"\] [▲▼≈]", c)]
+        self.assertGreater(len(verdicts), 50)
+        for c in verdicts:
+            self.assertRegex(c, r"\] [▲▼≈] \(±\d+(\.\d)?%\)", c)
+
+    def test_identical_code_has_one_label(self):
+        from flagbench.report import effecttables, summary
+        from flagbench.report.effects import Effects
+        md = summary.markdown(self.a) + effecttables.markdown(self.a, Effects(self.a))
+        self.assertIn("= same code", md)
+        for old in ("= baseline", "=base"):
+            self.assertNotIn(old, md)
+
+    def test_aa_statement_names_the_pairs_it_called_different(self):
+        from flagbench.report import statistics as st
+        from flagbench.report import summary
+        quiet = " ".join(summary.aa_paragraph(self.a))
+        self.assertNotIn("Called different", quiet)
+        p = self.a.aa_pairs[0]
+        saved = p.comparison
+        try:
+            p.comparison = st.Comparison(1.3, (1.2, 1.4), 0.05, st.FASTER, "injected")
+            text = " ".join(summary.aa_paragraph(self.a))
+        finally:
+            p.comparison = saved
+        self.assertIn(f"Called different: `{p.kernel}/{p.variant}` (`{p.a}` vs `{p.b}`", text)
+
+    def test_code_styles(self):
+        from flagbench.report.codestyle import style
+        cases = {("simd/reduce", "scalar"): "scalar", ("simd/reduce", "autovec"): "autovec",
+                 ("simd/reduce", "vecext"): "vector extensions", ("simd/reduce", "avx512"): "intrinsics",
+                 ("simd/gather", "idx_int_avx2"): "intrinsics", ("simd/reduce", "dispatch"): "dispatch",
+                 ("dispatch/cpuid", "direct_avx2"): "dispatch", ("parallel/map", "pool"): "concurrent",
+                 ("parallel/map", "serial"): "scalar", ("alias/restrict", "triad_plain"): "plain C"}
+        for (k, v), want in cases.items():
+            self.assertEqual(style(k, v), want, (k, v))
 
 
 if __name__ == "__main__":
