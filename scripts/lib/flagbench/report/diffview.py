@@ -1,8 +1,8 @@
 """A cell's code against the baseline's on its assembly page: loop by loop, side
 by side (asm/sidebyside.py), however different the two compilations are; the
-unified line diff beside it when they share most lines.  Each view comes twice,
-with the registers as allocated and abstracted (asm/abstract.py) when the two
-differ; the page's "abstract registers" switch shows one or the other."""
+unified line diff beside it when they share most lines.  Each loop whose
+comparison changes when registers are abstracted (asm/abstract.py) comes twice;
+the page's "abstract registers" switch shows one or the other."""
 from __future__ import annotations
 
 import difflib
@@ -49,20 +49,34 @@ def _folded(rows: list) -> list:
     return out
 
 
-def _side_table(blocks: list) -> str:
+def _rows_html(bl) -> list:
+    h = html.escape
+    out = []
+    for left, right, kind in _folded(bl.rows):
+        if isinstance(kind, tuple):
+            out.append(f'<tr class="fold"><td colspan="2">… {kind[1]} equal lines …</td></tr>')
+            continue
+        cls = MARK[kind]
+        out.append(f'<tr class="{cls}"><td>{h(left or "")}</td><td>{h(right or "")}</td></tr>'
+                   if cls else f"<tr><td>{h(left or '')}</td><td>{h(right or '')}</td></tr>")
+    return out
+
+
+def _side_table(plain: list, abstr: list) -> str:
+    """One table, a body per block; a loop whose register-abstracted alignment
+    differs gets a second body that the switch shows instead (the code outside
+    the loops is shown as allocated only, to keep the page small)."""
     h = html.escape
     out = ['<table class="sbs"><thead><tr><th>baseline</th><th>this cell</th></tr></thead>']
-    for bl in blocks:
-        out.append(f'<tbody><tr class="blk"><th>{h(sidebyside.describe(bl.a))}</th>'
-                   f'<th>{h(sidebyside.describe(bl.b))}</th></tr>')
-        for left, right, kind in _folded(bl.rows):
-            if isinstance(kind, tuple):
-                out.append(f'<tr class="fold"><td colspan="2">… {kind[1]} equal lines …</td></tr>')
-                continue
-            cls = MARK[kind]
-            out.append(f'<tr class="{cls}"><td>{h(left or "")}</td><td>{h(right or "")}</td></tr>'
-                       if cls else f"<tr><td>{h(left or '')}</td><td>{h(right or '')}</td></tr>")
-        out.append("</tbody>")
+    for bp, ba in zip(plain, abstr):
+        head = (f'<tr class="blk"><th>{h(sidebyside.describe(bp.a))}</th>'
+                f'<th>{h(sidebyside.describe(bp.b))}</th></tr>')
+        is_loop = (bp.a or bp.b).title.startswith("loop")
+        if is_loop and [k for _, _, k in bp.rows] != [k for _, _, k in ba.rows]:
+            out.append('<tbody class="regs-plain">' + head + "".join(_rows_html(bp)) + "</tbody>")
+            out.append('<tbody class="regs-abstract">' + head + "".join(_rows_html(ba)) + "</tbody>")
+        else:
+            out.append("<tbody>" + head + "".join(_rows_html(bp)) + "</tbody>")
     out.append("</table>")
     return "".join(out)
 
@@ -90,13 +104,11 @@ def render(text_a: str, doc_a: dict | None, text_b: str, doc_b: dict | None,
              "resembles most, then the code outside the loops; changed lines are shaded.</p>", SWITCH]
     plain = sidebyside.compare(text_a, doc_a, text_b, doc_b, abstract_registers=False)
     abstr = sidebyside.compare(text_a, doc_a, text_b, doc_b, abstract_registers=True)
-    if [[k for _, _, k in b.rows] for b in plain] == [[k for _, _, k in b.rows] for b in abstr]:
-        # Abstraction changes no line's status: one table, and the switch says so.
-        parts[1] = "<p class=\"note\">Abstracting registers changes nothing here: no difference is a pure renaming.</p>"
-        parts.append(f'<div class="sbs-wrap">{_side_table(plain)}</div>')
-    else:
-        parts.append(f'<div class="sbs-wrap regs-plain">{_side_table(plain)}</div>')
-        parts.append(f'<div class="sbs-wrap regs-abstract">{_side_table(abstr)}</div>')
+    table = _side_table(plain, abstr)
+    if "regs-abstract" not in table:
+        parts[1] = ("<p class=\"note\">Abstracting registers changes no loop's comparison here: "
+                    "no difference in a loop is a pure renaming.</p>")
+    parts.append(f'<div class="sbs-wrap">{table}</div>')
     if share >= SIMILAR:
         parts.append("<details><summary>unified diff</summary>"
                      f"{_unified(la, lb, name_a, name_b)}</details>")
@@ -114,8 +126,8 @@ SCRIPT = """
 """
 
 CSS = """
-.regs-abstract{display:none}body.abstract-registers .regs-abstract{display:block}
-body.abstract-registers .regs-plain{display:none}
+tbody.regs-abstract{display:none}body.abstract-registers tbody.regs-abstract{display:table-row-group}
+body.abstract-registers tbody.regs-plain{display:none}
 table.sbs{font:12px/1.3 ui-monospace,Menlo,Consolas,monospace;border-collapse:collapse;width:100%}
 table.sbs td{white-space:pre;border:0;border-left:1px solid #ddd;padding:0 6px;width:50%}
 table.sbs tr.blk th{background:#eef3f8;font-weight:600;text-align:left}
