@@ -296,6 +296,13 @@ class AsmdiffLayoutTest(unittest.TestCase):
         self.assertIn("2.00x", row)                     # 200 ns / 100 ns
         self.assertIn("0.5", row)                       # 4 cycles per 8 items, both sides
 
+    def test_asm_sh_abstract_registers(self):
+        p = run(ASM_SH, "--run", self.run_dir, "--abstract-registers", "renamed", "fx/dot/plain")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        from asm.abstract import abstract
+        self.assertEqual(p.stdout, abstract(LOOP_A))
+        self.assertIn("%v1y", p.stdout)
+
     def test_side_by_side_pairs_loops(self):
         p = self.diff("--side-by-side", "a", "changed", "fx/dot/plain")
         self.assertEqual(p.returncode, 1, p.stderr)
