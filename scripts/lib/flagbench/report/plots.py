@@ -68,6 +68,8 @@ def heatmap(a: Analysis) -> str:
             cmp_ = cell.vs_base if cell else None
             if cmp_ is None or cmp_.ratio is None:
                 label = (cell.status_text if cell else "missing")[:14]
+                if cell is not None and cell.status == "not timed" and a.is_duplicate(c):
+                    label = "not sampled"    # the A/A duplicate times one variant per kernel
                 missing.append(f"{x} {y} {_dq(label)}")
                 continue
             # Only a significant change gets a colour: "no significant
@@ -87,7 +89,7 @@ def heatmap(a: Analysis) -> str:
     yt = ", ".join(f"{_q(k + '/' + v)} {i}" for i, (k, v) in enumerate(rows))
     script = f"""set terminal svg size {width},{height} noenhanced font 'sans,10' background '#ffffff'
 set encoding utf8
-set title {_q('speedup against ' + a.baseline + ' (+ faster, - slower, ~ no significant difference; = same code; (=) same code as another configuration)')}
+set title {_q('vs ' + a.baseline + ': + faster, - slower, ~ not significant, (=) same code as another config')}
 set xrange [-0.5:{len(configs) - 0.5}]
 set yrange [{len(rows) - 0.5}:-0.5]
 set xtics ({xt}) rotate by -40 left scale 0 nomirror
