@@ -76,7 +76,7 @@ class ReportInChromium(unittest.TestCase):
 
     def inspect(self, path, fragment="", script=None):
         url = path.as_uri() + fragment
-        r = self.chrome.inspect(url, script=script)
+        r = self.chrome.inspect(url, settle=0.3, script=script)
         self.assertEqual(verdict(r), [])
         return r
 

@@ -10,6 +10,7 @@ import stat
 import subprocess
 import sys
 import unittest
+from pathlib import Path
 
 from common import LIB, ROOT, assert_golden, fixture_copy, script_env
 
@@ -309,8 +310,15 @@ class TableModes(unittest.TestCase):
             self.assertEqual(mode, 0o644, f"{name}: {mode:o}")
 
     def test_umask_is_honoured(self):
-        for name, mode in self.modes(0o077).items():
-            self.assertEqual(mode, 0o600, f"{name}: {mode:o}")
+        # The writer itself, in a child process under umask 077: private files stay private.
+        tmp, _ = fixture_copy("run-a")
+        self.addCleanup(tmp.cleanup)
+        target = Path(tmp.name) / "out" / "f.txt"
+        code = ("import os, sys; os.umask(0o077); sys.path.insert(0, %r); "
+                "from flagbench.atomic import write_text; write_text(%r, 'x')") % (str(LIB), str(target))
+        p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(stat.S_IMODE(os.stat(target).st_mode), 0o600)
 
 
 class Vocabulary(unittest.TestCase):
@@ -319,18 +327,19 @@ class Vocabulary(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         from flagbench import results
-        from flagbench.report.analysis import Analysis
+        from flagbench.report.analysis import Analysis, Options
+        from flagbench.report import effecttables, summary
+        from flagbench.report.effects import Effects
         cls.tmp, cls.run_dir = fixture_copy("run-a")
-        cls.a = Analysis(results.load(cls.run_dir))
+        cls.a = Analysis(results.load(cls.run_dir), Options(replicates=200))
+        cls.md = summary.markdown(cls.a) + effecttables.markdown(cls.a, Effects(cls.a))
 
     @classmethod
     def tearDownClass(cls):
         cls.tmp.cleanup()
 
     def test_every_verdict_cell_carries_its_threshold(self):
-        from flagbench.report import effecttables, summary
-        from flagbench.report.effects import Effects
-        md = summary.markdown(self.a) + effecttables.markdown(self.a, Effects(self.a))
+        md = self.md
         cells = [c.strip() for line in md.splitlines() if line.startswith("| ")
                  for c in line.strip("|").split(" | ")]
         verdicts = [c for c in cells if re.search(r"\] [▲▼≈]", c)]
@@ -339,9 +348,7 @@ class Vocabulary(unittest.TestCase):
             self.assertRegex(c, r"\] [▲▼≈] \(±\d+(\.\d)?%\)", c)
 
     def test_identical_code_has_one_label(self):
-        from flagbench.report import effecttables, summary
-        from flagbench.report.effects import Effects
-        md = summary.markdown(self.a) + effecttables.markdown(self.a, Effects(self.a))
+        md = self.md
         self.assertIn("= same code", md)
         for old in ("= baseline", "=base"):
             self.assertNotIn(old, md)
