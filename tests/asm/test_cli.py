@@ -202,5 +202,117 @@ class ScriptTest(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stdout)
 
 
+LOOP_A = """f:
+\tmovq\t%rdx, %r8
+\txorl\t%eax, %eax
+\tvxorps\t%xmm0, %xmm0, %xmm0
+.L_1111:
+\tvmovups\t(%rdi,%rax,4), %ymm1
+\tvfmadd231ps\t(%rsi,%rax,4), %ymm1, %ymm0
+\taddq\t$0x8, %rax
+\tcmpq\t%rax, %r8
+\tjne\t.L_1111
+\tretq
+"""
+# The same function with every register renamed (a one-to-one map) and the
+# label hashed from the renamed block, as the normalizer would name it.
+LOOP_RENAMED = (LOOP_A.replace("%r8", "%r9").replace("%rax", "%rcx").replace("%eax", "%ecx")
+                .replace("%ymm1", "%ymm5").replace("%ymm0", "%ymm2").replace("%xmm0", "%xmm2")
+                .replace(".L_1111", ".L_2222"))
+# A real change: the multiply-add becomes a multiply and an add.
+LOOP_CHANGED = LOOP_A.replace("\tvfmadd231ps\t(%rsi,%rax,4), %ymm1, %ymm0\n",
+                              "\tvmulps\t(%rsi,%rax,4), %ymm1, %ymm1\n\tvaddps\t%ymm1, %ymm0, %ymm0\n")
+
+
+def hand_run(root, texts, times=None):
+    """A run whose configurations hold the given normalized text for fx/dot/plain
+    (one innermost loop on lines 5-10), and optionally timings."""
+    for cid, text in texts.items():
+        d = root / "configs" / cid / "kernels" / "fx_dot"
+        (d / "asm").mkdir(parents=True)
+        (root / "configs" / cid / "build.json").write_text('{"status": "ok"}')
+        (d / "asm" / "plain.s").write_text(text)
+        n = len(text.rstrip("\n").split("\n"))
+        lines = [5, 10] if text.count("\n") > 10 else [5, 9]
+        (d / "asm" / "plain.json").write_text(json.dumps({
+            "kernel": "fx/dot", "variant": "plain", "found": True, "instructions": n - 2,
+            "loop_details": [{"index": 1, "lines": lines, "innermost": True, "depth": 1,
+                              "items_per_iteration": 8}],
+            "mca": {"target_cpu": "x86-64-v3", "loops": [
+                {"index": 1, "per_cpu": {"x86-64-v3": {"cycles_per_iteration": 4.0}}}]}}))
+        if times and cid in times:
+            (d / "time").mkdir()
+            (d / "time" / "plain.json").write_text(json.dumps(
+                {"samples": [{"median_ns": t} for t in times[cid]]}))
+    return root
+
+
+class AsmdiffLayoutTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.run_dir = hand_run(Path(asmtest.tmpdir()), {"a": LOOP_A, "renamed": LOOP_RENAMED,
+                                                        "changed": LOOP_CHANGED},
+                               times={"a": [200, 210, 190], "changed": [100, 101, 99]})
+
+    def diff(self, *args):
+        return run(ASMDIFF_SH, "--run", self.run_dir, *args)
+
+    def test_register_abstracted_diff_of_a_pure_renaming_is_empty(self):
+        p = self.diff("a", "renamed", "fx/dot/plain")
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("=== fx/dot/plain", p.stdout)      # without the option: a diff
+        p = self.diff("--abstract-registers", "a", "renamed", "fx/dot/plain")
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertNotIn("===", p.stdout)
+        self.assertNotRegex(p.stdout, r"(?m)^[-+]\t")
+        self.assertIn("registers renamed", p.stdout)
+
+    def test_register_abstraction_keeps_real_changes(self):
+        p = self.diff("--abstract-registers", "a", "changed", "fx/dot/plain")
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("+\tvmulps\t(%g5,%g3,4), %v2y, %v2y", p.stdout)
+        self.assertIn("-\tvfmadd231ps\t(%g5,%g3,4), %v2y, %v1y", p.stdout)
+
+    def test_abstract_is_invariant_under_renaming_only(self):
+        from asm.abstract import abstract
+        self.assertEqual(abstract(LOOP_A), abstract(LOOP_RENAMED))
+        self.assertNotEqual(abstract(LOOP_A), abstract(LOOP_CHANGED))
+        # %rsp and the frame are not a choice of the allocator: they stay
+        self.assertEqual(abstract("f:\n\tmovq\t8(%rsp), %rax\n"), "f:\n\tmovq\t8(%rsp), %g1\n")
+        swapped = (LOOP_A.replace("%rax", "%rXX").replace("%r8", "%rax").replace("%rXX", "%r8")
+                   .replace("%eax", "%r8d"))
+        self.assertEqual(abstract(LOOP_A), abstract(swapped))
+
+    def test_summary_table_comes_first_with_speedup_and_loop_cycles(self):
+        p = self.diff("a", "changed", "fx/dot/plain")
+        lines = p.stdout.splitlines()
+        table = next(i for i, ln in enumerate(lines) if ln.startswith("| fx/dot/plain"))
+        first_diff = next(i for i, ln in enumerate(lines) if ln.startswith("==="))
+        self.assertLess(table, first_diff)
+        head = next(ln for ln in lines if ln.startswith("| function"))
+        self.assertIn("B vs A", head)
+        self.assertIn("loop cyc/item", head)
+        row = [c.strip() for c in lines[table].strip("|").split("|")]
+        self.assertIn("2.00x", row)                     # 200 ns / 100 ns
+        self.assertIn("0.5", row)                       # 4 cycles per 8 items, both sides
+
+    def test_asm_sh_abstract_registers(self):
+        p = run(ASM_SH, "--run", self.run_dir, "--abstract-registers", "renamed", "fx/dot/plain")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        from asm.abstract import abstract
+        self.assertEqual(p.stdout, abstract(LOOP_A))
+        self.assertIn("%v1y", p.stdout)
+
+    def test_side_by_side_pairs_loops(self):
+        p = self.diff("--side-by-side", "a", "changed", "fx/dot/plain")
+        self.assertEqual(p.returncode, 1, p.stderr)
+        out = p.stdout
+        self.assertIn("--- A: loop 1, 5 instructions, 0.5 cycles/item (llvm-mca)", out)
+        self.assertRegex(out, r"vfmadd231ps \(%rsi,%rax,4\), %ymm1, %ymm0 +\* vmulps")
+        self.assertRegex(out, r"addq \$0x8, %rax +\| addq \$0x8, %rax")
+        self.assertIn("--- A: outside the loops", out)
+        self.assertNotIn("@@", out)
+
+
 if __name__ == "__main__":
     unittest.main()

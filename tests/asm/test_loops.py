@@ -23,8 +23,8 @@ class FixtureLoopTest(unittest.TestCase):
         self.assertEqual(len(got), 2, got)
         self.assertTrue(all(inner for _, _, inner, _ in got))
         first = loops.find_loops(fn)[0]
-        self.assertEqual(fn.lines[first.start_line - 1], ".L_ad37:")
-        self.assertTrue(fn.lines[first.end_line - 1].startswith("\tjne\t.L_ad37"))
+        self.assertEqual(fn.lines[first.start_line - 1], ".L_031e:")
+        self.assertTrue(fn.lines[first.end_line - 1].startswith("\tjne\t.L_031e"))
 
     def test_clang_main_and_remainder_loops(self):
         fn = fn_of("clang_scalar.objdump", "reduce_scalar")

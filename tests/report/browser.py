@@ -146,7 +146,9 @@ class Chromium:
 
     # ------------------------------------------------------------ one page
 
-    def inspect(self, url: str, settle: float = 1.0) -> dict:
+    def inspect(self, url: str, settle: float = 1.0, script: str | None = None) -> dict:
+        """script: a JavaScript expression run after the load (it may click and
+        type); its value, JSON-decoded when a string, comes back as "script"."""
         target = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = self.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
         for domain in ("Page", "Runtime", "Log", "Network"):
@@ -160,12 +162,25 @@ class Chromium:
         if loaded is None:
             problems.append("the load event never fired")
         self.drain(settle)
+        scripted = None
+        if script:
+            val = self.call("Runtime.evaluate", {"expression": script, "returnByValue": True,
+                                                 "awaitPromise": True}, session)
+            if val.get("exceptionDetails"):
+                problems.append(f"the test script failed: {val['exceptionDetails']}")
+            scripted = (val.get("result") or {}).get("value")
+            if isinstance(scripted, str):
+                try:
+                    scripted = json.loads(scripted)
+                except ValueError:
+                    pass
+            self.drain(0.3)
         probe = json.loads(self.call("Runtime.evaluate", {"expression": PROBE, "returnByValue": True},
                                      session)["result"]["value"])
         metrics = self.call("Page.getLayoutMetrics", {}, session)
         size = metrics.get("cssContentSize") or metrics.get("contentSize")
         shot = self.call("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": False}, session)
-        console, exceptions, failed, logs = [], [], [], []
+        console, exceptions, failed, logs, requests = [], [], [], [], []
         for e in self.events:
             if e.get("sessionId") != session:
                 continue
@@ -177,11 +192,14 @@ class Chromium:
                 exceptions.append(d.get("text", "") + " " + str((d.get("exception") or {}).get("description", "")))
             elif m == "Network.loadingFailed":
                 failed.append(p.get("errorText", "") + " " + str(p.get("requestId")))
+            elif m == "Network.requestWillBeSent":
+                requests.append(p.get("request", {}).get("url", ""))
             elif m == "Log.entryAdded" and p.get("entry", {}).get("level") == "error":
                 logs.append(p["entry"].get("text", "") + " " + p["entry"].get("url", ""))
         self.call("Target.closeTarget", {"targetId": target})
         return {"problems": problems, "console_errors": console, "exceptions": exceptions,
                 "failed_loads": failed, "log_errors": logs, "page": probe, "content_size": size,
+                "requests": requests, "script": scripted, "url": url.split("#", 1)[0],
                 "screenshot": base64.b64decode(shot["data"])}
 
 

@@ -1,6 +1,9 @@
 """The HTML report in headless Chromium: it renders with its plots, with no
-console error, no exception and no failed load; its cell links reach the
-assembly pages.  The checker itself is tested on pages that must fail it.
+console error, no exception, no failed load and no network request; its first
+screen answers "which flags for my kind of code"; its tables sort and filter;
+its cell links reach the assembly pages, where a large code change opens a
+loop-by-loop side-by-side view.  The checker itself is tested on pages that
+must fail it.
 
 Skips (with the reason) when Chromium or gnuplot is missing; FB_CHROMIUM
 names another browser binary."""
@@ -26,6 +29,10 @@ def verdict(r: dict) -> list:
     bad += [f"exception: {e}" for e in r["exceptions"]]
     bad += [f"failed load: {e}" for e in r["failed_loads"]]
     bad += [f"log error: {e}" for e in r["log_errors"]]
+    # The page is self-contained: the only request is the page itself (data:
+    # URIs for the plots are no request to anything).
+    bad += [f"network request: {u}" for u in r.get("requests", [])
+            if u != r.get("url") and not u.startswith("data:")]
     for img in r["page"]["images"]:
         if not img["complete"] or img["width"] == 0:
             bad.append(f"image did not render: {img['alt'] or img['src']}")
@@ -53,8 +60,7 @@ class ReportInChromium(unittest.TestCase):
         cls.tmp.cleanup()
 
     def test_report_renders_with_its_plots(self):
-        r = self.chrome.inspect((self.tables / "report.html").as_uri())
-        self.assertEqual(verdict(r), [])
+        r = self.inspect(self.tables / "report.html")
         page = r["page"]
         self.assertEqual(page["title"], "flagbench run fixture-run-a")
         plots_shown = [i for i in page["images"] if i["src"].startswith("data:image/svg+xml")]
@@ -63,26 +69,106 @@ class ReportInChromium(unittest.TestCase):
         for img in plots_shown:
             self.assertGreater(img["width"], 300)
             self.assertGreater(img["shownWidth"], 300)
-        self.assertGreater(page["tables"], 8)
+        self.assertGreater(page["tables"], 6)
         self.assertGreater(page["bodyHeight"], 3000)
         self.assertGreater(browser.png_colors(r["screenshot"]), 10)
         (Path(tempfile.gettempdir()) / "flagbench-report-screenshot.png").write_bytes(r["screenshot"])
 
+    def inspect(self, path, fragment="", script=None):
+        url = path.as_uri() + fragment
+        r = self.chrome.inspect(url, settle=0.3, script=script)
+        self.assertEqual(verdict(r), [])
+        return r
+
+    def test_first_screen_holds_the_family_by_style_answer(self):
+        r = self.inspect(self.tables / "report.html", script="""JSON.stringify((() => {
+          const t = document.getElementById('by-style');
+          const box = t.getBoundingClientRect();
+          const rows = [...t.tBodies[0].rows].map(r => [...r.cells].map(c => c.textContent.trim()));
+          return {top: box.top, bottom: box.bottom, viewport: window.innerHeight, rows: rows,
+                  first_h2: document.querySelector('h2').textContent};
+        })())""")
+        ans = r["script"]
+        self.assertEqual(ans["first_h2"], "Which flags for my kind of code")
+        self.assertLess(ans["top"], ans["viewport"] / 2)       # on the first screen, no scrolling
+        pairs = {(row[0], row[1]) for row in ans["rows"]}
+        for want in [("simd", "scalar"), ("simd", "autovec"), ("simd", "vector extensions"),
+                     ("simd", "intrinsics"), ("inline", "plain C")]:
+            self.assertIn(want, pairs)
+        for row in ans["rows"]:     # every answer says what to use and how sure
+            self.assertTrue(row[3], row)
+            self.assertRegex(row[4], r"(\d\.\d+× \[[\d.]+, [\d.]+\] [▲▼≈] \(±[\d.]+%\)|= same code|·)", row)
+        html = (self.tables / "report.html").read_text()
+        self.assertIn("How sure", html)
+        self.assertIn("A/A false calls", html)
+        self.assertIn("Suggested next runs", html)
+
+    def test_sorting_and_filtering(self):
+        r = self.inspect(self.tables / "report.html", script="""JSON.stringify((() => {
+          const t = document.getElementById('speedups');
+          const col = [...t.tHead.rows[0].cells].findIndex(th => th.textContent === 'gcc12.O2.v3.pgo');
+          const values = () => [...t.tBodies[0].rows].map(r => r.cells[col].textContent.trim());
+          const before = values();
+          t.tHead.rows[0].cells[col].click();
+          const asc = values();
+          t.tHead.rows[0].cells[col].click();
+          const desc = values();
+          const inp = document.querySelector('input.filter[data-for=speedups]');
+          inp.value = 'reduce avx2';
+          inp.dispatchEvent(new Event('input'));
+          const shown = [...t.tBodies[0].rows].filter(r => r.style.display !== 'none')
+                          .map(r => r.cells[0].textContent);
+          return {before, asc, desc, shown, count: inp.parentNode.parentNode.querySelector('.count').textContent};
+        })())""")
+        res = r["script"]
+        num = [float(v.split("×")[0]) for v in res["asc"] if v[:1].isdigit()]
+        self.assertGreater(len(num), 3)
+        self.assertEqual(num, sorted(num))
+        num_desc = [float(v.split("×")[0]) for v in res["desc"] if v[:1].isdigit()]
+        self.assertEqual(num_desc, sorted(num_desc, reverse=True))
+        self.assertNotEqual(res["before"], res["asc"])
+        self.assertEqual(res["shown"], ["simd/reduce/avx2"])
+        self.assertTrue(res["count"].startswith("1 of "), res["count"])
+
     def test_assembly_page_renders_and_has_the_linked_anchors(self):
         html = (self.tables / "report.html").read_text()
+        self.assertIn('href="asm/simd_reduce.html#c-vecext--clang19.O2.v3"', html)
         self.assertIn('href="asm/simd_reduce.html#c-vecext--clang19.O2.v3--diff"', html)
-        self.assertIn('href="asm/simd_reduce.html#c-vecext--clang19.O2.v3--mca"', html)
         page = (self.tables / "asm" / "simd_reduce.html")
         text = page.read_text()
         for anchor in ('id="c-vecext--clang19.O2.v3"', 'id="c-vecext--clang19.O2.v3--diff"',
                        'id="c-vecext--clang19.O2.v3--mca"'):
             self.assertIn(anchor, text)
-        # Two different compilations get a note and both listings, not a line diff.
-        self.assertIn("Largely different code", text)
         self.assertIn("Identical to the baseline's code", text)
-        r = self.chrome.inspect(page.as_uri() + "#c-vecext--clang19.O2.v3--diff")
-        self.assertEqual(verdict(r), [])
-        self.assertGreater(r["page"]["tables"], 5)
+        self.assertNotIn("no line diff is shown", text)
+
+    def test_large_code_change_opens_a_loop_by_loop_side_by_side_view(self):
+        # vecext under clang19.O2.v3 shares 3 of 55 baseline lines: a unified diff would be noise.
+        r = self.inspect(self.tables / "asm" / "simd_reduce.html", "#c-vecext--clang19.O2.v3--diff",
+                         script="""JSON.stringify((() => {
+          const d = document.getElementById('c-vecext--clang19.O2.v3--diff');
+          const t = d.querySelector('table.sbs');
+          const heads = [...t.querySelectorAll('tbody:not(.regs-abstract) tr.blk')].map(r => [...r.cells].map(c => c.textContent));
+          const box = d.getBoundingClientRect();
+          const visible = el => el.offsetParent !== null;
+          const shown = cls => [...d.querySelectorAll('tbody.' + cls)].filter(b => getComputedStyle(b).display !== 'none').length;
+          const plain = shown('regs-plain'), hiddenAbstract = shown('regs-abstract');
+          d.querySelector('.absreg-toggle').click();
+          const abstract = shown('regs-abstract'), plainAfter = shown('regs-plain');
+          const text = [...d.querySelectorAll('tbody.regs-abstract')].map(b => b.textContent).join(' ');
+          return {heads, top: box.top, plain, hiddenAbstract, abstract, plainAfter, percent_g: /%g\d/.test(text),
+                  rows: t.querySelectorAll('tbody tr').length};
+        })())""")
+        res = r["script"]
+        self.assertLess(abs(res["top"]), 200)           # the anchor scrolls to the view
+        loop_heads = [h for h in res["heads"] if h[0].startswith("loop") and h[1].startswith("loop")]
+        self.assertGreaterEqual(len(loop_heads), 2, res["heads"])   # loops paired side by side
+        self.assertTrue(any(h[0].startswith("outside the loops") for h in res["heads"]))
+        self.assertGreater(res["rows"], 20)
+        # each loop changed by abstraction has both forms; the switch swaps them
+        self.assertGreaterEqual(res["plain"], 1)
+        self.assertEqual((res["hiddenAbstract"], res["abstract"], res["plainAfter"]), (0, res["plain"], 0))
+        self.assertTrue(res["percent_g"])                # abstracted registers: %g1, %g2 ...
 
 
 @unittest.skipIf(SKIP, SKIP)
@@ -125,6 +211,10 @@ class CheckerCatchesBrokenPages(unittest.TestCase):
         bad = verdict(self.page("blank.html", ""))
         self.assertIn("empty page", bad)
         self.assertIn("the screenshot is blank", bad)
+
+    def test_network_request(self):
+        bad = verdict(self.page("net.html", "<p>text</p><img alt='remote' src='http://127.0.0.1:9/x.png'>"))
+        self.assertTrue(any(b.startswith("network request: http://127.0.0.1:9/x.png") for b in bad), bad)
 
     def test_good_page_passes(self):
         self.assertEqual(verdict(self.page("good.html", "<h1>Fine</h1><p>Some text.</p>")), [])

@@ -42,8 +42,26 @@ class Publish(unittest.TestCase):
                      "**A/A check:**", "## Best configuration per kernel", "scripts/sweep.sh"):
             self.assertIn(want, readme)
 
+    def test_light_asm_pages_keep_verdicts_and_changed_code_only(self):
+        page = (self.dest / "asm" / "simd_reduce.html").read_text()
+        full = (self.run_dir / "tables" / "asm" / "simd_reduce.html").read_text()
+        # same code as the baseline, no verdict: a stub with its anchors and how to reproduce it
+        stub = re.search(r'<section class="cell" id="c-scalar--gcc12.O2.v3.lto-full">.*?</section>', page, re.S)
+        self.assertIsNotNone(stub)
+        self.assertIn("Not published (same code as the baseline)", stub.group(0))
+        self.assertIn('id="c-scalar--gcc12.O2.v3.lto-full--diff"', stub.group(0))
+        self.assertIn("scripts/sweep.sh", stub.group(0))
+        # changed code (and its baseline) stay whole
+        kept = re.search(r'<section class="cell" id="c-vecext--clang19.O2.v3">.*?</section>', page, re.S)
+        self.assertIn('table class="sbs"', kept.group(0))
+        self.assertNotIn("Not published", re.search(
+            r'<section class="cell" id="c-vecext--gcc12.O2.v3">.*?</section>', page, re.S).group(0))
+        self.assertLess(len(page), len(full))
+        self.assertNotIn("Not published", full)
+
     def test_links_resolve_inside_the_folder(self):
-        for page in [self.dest / "report.html", *sorted((self.dest / "asm").glob("*.html"))]:
+        for page in [self.dest / "report.html", self.dest / "details.html",
+                     *sorted((self.dest / "asm").glob("*.html"))]:
             text = page.read_text()
             self.assertNotRegex(text, r'(src|href)="(https?:)?//', f"{page.name} reaches the network")
             for target in re.findall(r'(?:src|href)="([^"#][^"]*)"', text):

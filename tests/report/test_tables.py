@@ -3,11 +3,16 @@ the properties the golden files are meant to show."""
 import csv
 import io
 import json
+import os
+import re
 import shutil
+import stat
 import subprocess
+import sys
 import unittest
+from pathlib import Path
 
-from common import ROOT, assert_golden, fixture_copy, script_env
+from common import LIB, ROOT, assert_golden, fixture_copy, script_env
 
 from flagbench.report import generate, hotcode, plots
 
@@ -55,7 +60,7 @@ class TablesFromFixture(unittest.TestCase):
                      "same code as gcc12.O2.v3"):
             self.assertIn(want, texts)
         md = (self.out / "summary.md").read_text()
-        for want in ("wrong result", "crashed", "unsupported", "build failed", "= baseline",
+        for want in ("wrong result", "crashed", "unsupported", "build failed", "= same code",
                      "## Best configuration per kernel", "machine id `vm\\|AMD EPYC\\|2`", "Command".lower()):
             self.assertIn(want, md)
 
@@ -287,6 +292,100 @@ class ReportScript(unittest.TestCase):
                     self.assertIn("<svg", svg)
                 self.assertIn("![speedup heatmap](plots/heatmap.svg)", (run / "tables/summary.md").read_text())
             self.assertIn("A/A check: 0 of 9", r.stderr)
+
+
+
+
+def generate_under_umask(mask: int, run_dir) -> None:
+    # A child process, so the umask of the test runner is left alone.
+    code = ("import os, sys; os.umask(%d); sys.path.insert(0, %r); "
+            "from flagbench.report import generate; "
+            "generate.generate(%r, want_plots=False, want_html=False)") % (mask, str(LIB), str(run_dir))
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    if p.returncode:
+        raise AssertionError(p.stderr)
+
+
+class TableModes(unittest.TestCase):
+    def modes(self, mask):
+        tmp, run_dir = fixture_copy("run-a")
+        self.addCleanup(tmp.cleanup)
+        generate_under_umask(mask, run_dir)
+        files = [p for p in (run_dir / "tables").iterdir() if p.is_file()]
+        self.assertGreater(len(files), 10)
+        return {p.name: stat.S_IMODE(os.stat(p).st_mode) for p in files}
+
+    def test_tables_are_0644_under_umask_022(self):
+        for name, mode in self.modes(0o022).items():
+            self.assertEqual(mode, 0o644, f"{name}: {mode:o}")
+
+    def test_umask_is_honoured(self):
+        # The writer itself, in a child process under umask 077: private files stay private.
+        tmp, _ = fixture_copy("run-a")
+        self.addCleanup(tmp.cleanup)
+        target = Path(tmp.name) / "out" / "f.txt"
+        code = ("import os, sys; os.umask(0o077); sys.path.insert(0, %r); "
+                "from flagbench.atomic import write_text; write_text(%r, 'x')") % (str(LIB), str(target))
+        p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(stat.S_IMODE(os.stat(target).st_mode), 0o600)
+
+
+class Vocabulary(unittest.TestCase):
+    """One label for identical code, a threshold on every verdict, named A/A pairs."""
+
+    @classmethod
+    def setUpClass(cls):
+        from flagbench import results
+        from flagbench.report.analysis import Analysis, Options
+        from flagbench.report import effecttables, summary
+        from flagbench.report.effects import Effects
+        cls.tmp, cls.run_dir = fixture_copy("run-a")
+        cls.a = Analysis(results.load(cls.run_dir), Options(replicates=200))
+        cls.md = summary.markdown(cls.a) + effecttables.markdown(cls.a, Effects(cls.a))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def test_every_verdict_cell_carries_its_threshold(self):
+        md = self.md
+        cells = [c.strip() for line in md.splitlines() if line.startswith("| ")
+                 for c in line.strip("|").split(" | ")]
+        verdicts = [c for c in cells if re.search(r"\] [▲▼≈]", c)]
+        self.assertGreater(len(verdicts), 50)
+        for c in verdicts:
+            self.assertRegex(c, r"\] [▲▼≈] \(±\d+(\.\d)?%\)", c)
+
+    def test_identical_code_has_one_label(self):
+        md = self.md
+        self.assertIn("= same code", md)
+        for old in ("= baseline", "=base"):
+            self.assertNotIn(old, md)
+
+    def test_aa_statement_names_the_pairs_it_called_different(self):
+        from flagbench.report import statistics as st
+        from flagbench.report import summary
+        quiet = " ".join(summary.aa_paragraph(self.a))
+        self.assertNotIn("Called different", quiet)
+        p = self.a.aa_pairs[0]
+        saved = p.comparison
+        try:
+            p.comparison = st.Comparison(1.3, (1.2, 1.4), 0.05, st.FASTER, "injected")
+            text = " ".join(summary.aa_paragraph(self.a))
+        finally:
+            p.comparison = saved
+        self.assertIn(f"Called different: `{p.kernel}/{p.variant}` (`{p.a}` vs `{p.b}`", text)
+
+    def test_code_styles(self):
+        from flagbench.report.codestyle import style
+        cases = {("simd/reduce", "scalar"): "scalar", ("simd/reduce", "autovec"): "autovec",
+                 ("simd/reduce", "vecext"): "vector extensions", ("simd/reduce", "avx512"): "intrinsics",
+                 ("simd/gather", "idx_int_avx2"): "intrinsics", ("simd/reduce", "dispatch"): "dispatch",
+                 ("dispatch/cpuid", "direct_avx2"): "dispatch", ("parallel/map", "pool"): "concurrent",
+                 ("parallel/map", "serial"): "scalar", ("alias/restrict", "triad_plain"): "plain C"}
+        for (k, v), want in cases.items():
+            self.assertEqual(style(k, v), want, (k, v))
 
 
 if __name__ == "__main__":

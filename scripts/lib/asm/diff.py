@@ -1,19 +1,25 @@
 #!/usr/bin/env python3
-"""scripts/asmdiff.sh: unified diffs of normalized assembly and a summary table, A against B."""
+"""scripts/asmdiff.sh: a summary table of A against B first, then the diffs of
+normalized assembly (unified, or loop by loop side by side)."""
 import argparse
 import difflib
+import json
+import statistics
 import sys
 from pathlib import Path
 
 if __package__ in (None, ""):
     sys.path[0] = str(Path(__file__).resolve().parent.parent)
-from asm import locate, summary  # noqa: E402
+from asm import locate, sidebyside, summary  # noqa: E402
+from asm.abstract import abstract  # noqa: E402
 
 USAGE = """usage: scripts/asmdiff.sh [options] A B [KERNEL[/VARIANT]]
 
-Diffs the normalized assembly of kernel variants between two sides, then prints
-a summary table (instructions, bytes, vector width, FMAs, loads, stores, calls,
-branches, spills, reloads, loops; 'a→b' where they differ).
+Prints a summary table first (instructions, bytes, vector width, FMAs, loads,
+stores, calls, branches, spills, reloads, loops; 'a→b' where they differ), with
+the measured speedup of B over A when both sides are configurations of a timed
+run, and llvm-mca's cycles per item of each innermost loop; then the diff of
+each kernel variant's normalized assembly.
 
   A, B      each a configuration id (in results/raw/latest, or --run DIR), a
             configuration directory, a CMake build directory (captured on the
@@ -24,8 +30,16 @@ branches, spills, reloads, loops; 'a→b' where they differ).
   --intel          Intel syntax (needs binaries: build directories)
   -U N, --context N  lines of context in the diffs (default 3)
   --summary-only   the table only, no diffs
+  --abstract-registers
+                   name registers by order of first use (%g1, %v2y, ...) and
+                   labels by their block with registers blanked, so a pure
+                   register renaming gives no diff
+  --side-by-side   loop by loop: each innermost loop of A beside the loop of B
+                   it resembles most, then the rest ('|' same, '*' changed,
+                   '<' only in A, '>' only in B); works when the code is
+                   largely different, where a unified diff is noise
   --objdump P      disassembler for on-the-fly capture
-Exit status: 0 same code, 1 differences, 2 nothing could be compared or usage error.
+Exit status: 0 same code (with --abstract-registers: up to register names), 1 differences, 2 nothing could be compared or usage error.
 """
 
 
@@ -72,33 +86,77 @@ def pairs(src_a, src_b, selector, notes):
             yield f"{k}/{v}", src_a.entry(k, v), src_b.entry(k, v)
 
 
+def median_ns(src, kernel, variant):
+    """The median of a run configuration's per-process medians for a variant (its
+    same-code source's when it was not timed itself); None without timings."""
+    if getattr(src, "kind", None) != "config" or getattr(src, "_binary_source", None):
+        return None
+    src.kernels()
+    kdir = (src._kernels or {}).get(kernel)
+    seen = set()
+    while kdir is not None:
+        try:
+            doc = json.loads((kdir / "time" / f"{variant}.json").read_text())
+        except (OSError, ValueError):
+            return None
+        samples = [s["median_ns"] for s in doc.get("samples") or [] if s.get("median_ns")]
+        if samples:
+            return statistics.median(samples)
+        other = doc.get("same_as")
+        if not other or other in seen:
+            return None
+        seen.add(other)
+        kdir = src.path.parent / other / "kernels" / kdir.name
+    return None
+
+
+def loop_cycles(text, doc):
+    """'0.5, 0.12': llvm-mca cycles per item of each innermost loop ('?' where unknown)."""
+    loops = [s for s in sidebyside.segments(text, doc) if s.title.startswith("loop")]
+    return ", ".join(f"{s.cycles_per_item:.3g}" if s.cycles_per_item is not None else "?" for s in loops) or "-"
+
+
 def compare(src_a, src_b, selector, args, out, notes, rows, prefix=""):
     differ = compared = 0
     for name, ea, eb in pairs(src_a, src_b, selector, notes):
         label = prefix + name
+        kernel, variant = name.rsplit("/", 1)
+        ma, mb = median_ns(src_a, kernel, variant), median_ns(src_b, kernel, variant)
+        speed = f"{ma / mb:.2f}x" if ma and mb else "-"
         if not ea.found or not eb.found:
             for e, side in ((ea, "A"), (eb, "B")):
                 if not e.found:
                     notes.append(f"{side}: {e.label}: {e.why}")
             rows.append(locate.summary_row(label, ea.summary if ea.found else None,
-                                           eb.summary if eb.found else None) + ["missing"])
+                                           eb.summary if eb.found else None) + [speed, "-", "missing"])
             continue
         compared += 1
         hash_a, hash_b = ea.summary.get("code_hash"), eb.summary.get("code_hash")
-        if ea.text != eb.text:
+        ta, tb = ea.text, eb.text
+        if args.abstract_registers:
+            ta, tb = abstract(ta), abstract(tb)
+        if ea.text != eb.text and ta == tb:
+            state = "registers renamed"     # no diff to show: not counted as a difference
+        elif ta != tb:
             state = "differs"
             differ += 1
             if not args.summary_only:
                 out.append(f"=== {label}")
-                out.extend(difflib.unified_diff(ea.text.splitlines(), eb.text.splitlines(),
-                                                f"A/{ea.label}", f"B/{eb.label}",
-                                                n=args.context, lineterm=""))
+                if args.side_by_side:
+                    out.extend(sidebyside.text_table(sidebyside.compare(
+                        ea.text, ea.summary, eb.text, eb.summary, args.abstract_registers)))
+                else:
+                    out.extend(difflib.unified_diff(ta.splitlines(), tb.splitlines(),
+                                                    f"A/{ea.label}", f"B/{eb.label}",
+                                                    n=args.context, lineterm=""))
         elif hash_a and hash_b and hash_a != hash_b:
             state = "same text, callees differ"
             differ += 1
         else:
             state = "same"
-        rows.append(locate.summary_row(label, ea.summary, eb.summary) + [state])
+        ca, cb = loop_cycles(ea.text, ea.summary), loop_cycles(eb.text, eb.summary)
+        rows.append(locate.summary_row(label, ea.summary, eb.summary)
+                    + [speed, ca if ca == cb else f"{ca} → {cb}", state])
     return compared, differ
 
 
@@ -109,6 +167,8 @@ def main(argv=None):
     ap.add_argument("--run")
     ap.add_argument("-U", "--context", type=int, default=3)
     ap.add_argument("--summary-only", action="store_true")
+    ap.add_argument("--abstract-registers", action="store_true")
+    ap.add_argument("--side-by-side", action="store_true")
     ap.add_argument("--objdump")
     ap.add_argument("args", nargs="*")
     a, unknown = ap.parse_known_args(argv)
@@ -149,13 +209,17 @@ def main(argv=None):
     except locate.LocateError as e:
         print(f"asmdiff.sh: {e}", file=sys.stderr)
         return 2
-    if out:
-        print("\n".join(out))
-        print()
     if rows:
-        print(f"A = {side_a}, B = {side_b}")
+        print(f"A = {side_a}, B = {side_b}"
+              + ("; registers abstracted" if a.abstract_registers else ""))
         print(summary.format_table(rows, titles=["function"] + [summary.SHORT.get(c, c)
-                                                                for c in summary.COLUMNS] + ["code"]))
+                                                                for c in summary.COLUMNS]
+                                   + ["B vs A", "loop cyc/item", "code"]))
+        print("B vs A: A's median time / B's (above 1: B is faster), when both sides were timed; "
+              "loop cyc/item: llvm-mca's cycles per item of each innermost loop")
+    if out:
+        print()
+        print("\n".join(out))
     for n in notes:
         print(f"note: {n}")
     if not compared:

@@ -190,6 +190,8 @@ def normalize(binary, lookup):
                 break
             body.append(ins.mnemonic + " " + ", ".join(".L?" if ins.local and k == len(ins.ops) - 1
                                                        else o for k, o in enumerate(ins.ops)))
+            if ins.kind in ("jump", "cjump", "ijump", "ret"):
+                break   # a basic block ends at its branch: what falls through is another block
         h = _block_hash(body)[:4]
         n = used.get(h, 0) + 1
         used[h] = n

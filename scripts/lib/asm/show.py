@@ -7,8 +7,10 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path[0] = str(Path(__file__).resolve().parent.parent)
 from asm import locate, summary  # noqa: E402
+from asm.abstract import abstract  # noqa: E402
 
-USAGE = """usage: scripts/asm.sh [--intel] [--run DIR] [--summary] [--annotate] CONFIG KERNEL[/VARIANT]
+USAGE = """usage: scripts/asm.sh [--intel] [--run DIR] [--summary] [--annotate] [--abstract-registers]
+                      CONFIG KERNEL[/VARIANT]
 
 Prints the normalized assembly of a kernel variant's hot function, as stored by
 the sweep (or captured on the fly from a build directory).
@@ -22,6 +24,8 @@ the sweep (or captured on the fly from a build directory).
   --run DIR    the run to look configuration ids up in
   --summary    print the summary counts after each function
   --annotate   mark loops (and llvm-mca's cycles per iteration, when stored)
+  --abstract-registers  name registers by order of first use (%g1, %v2y, ...), as
+               scripts/asmdiff.sh --abstract-registers compares them
   --objdump P  disassembler for on-the-fly capture
 Exit status: 0 printed, 1 not found (a message says why), 2 usage error.
 """
@@ -63,6 +67,7 @@ def main(argv=None):
     ap.add_argument("--run")
     ap.add_argument("--summary", action="store_true")
     ap.add_argument("--annotate", action="store_true")
+    ap.add_argument("--abstract-registers", action="store_true")
     ap.add_argument("--objdump")
     ap.add_argument("args", nargs="*")
     a, unknown = ap.parse_known_args(argv)
@@ -96,7 +101,8 @@ def main(argv=None):
                 print(f"asm.sh: {e.label}: {e.why}", file=sys.stderr)
                 status = 1
                 continue
-            print(annotate(e.text, e.summary) if a.annotate else e.text, end="")
+            text = annotate(e.text, e.summary) if a.annotate else e.text
+            print(abstract(text) if a.abstract_registers else text, end="")
             if a.summary:
                 print(summary.format_table([locate.summary_row(f"{kernel}/{v}", e.summary)],
                                            titles=["function"] + [summary.SHORT.get(c, c)

@@ -1,4 +1,8 @@
-"""Atomic file writes: a reader (or an interrupted sweep) never sees half a file."""
+"""Atomic file writes: a reader (or an interrupted sweep) never sees half a file.
+
+The files get the mode an ordinary open() would give them (0666 less the umask,
+so 0644 under the usual 022): mkstemp's private 0600 would keep colleagues out
+of a shared run directory."""
 from __future__ import annotations
 
 import json
@@ -7,11 +11,27 @@ import tempfile
 from pathlib import Path
 
 
+def _umask() -> int:
+    # Linux shows the umask in /proc; elsewhere it can only be read by setting
+    # it, which races with threads creating files, so that is the fallback.
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def write_text(path: str | Path, text: str) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "w") as f:
             f.write(text)
         os.replace(tmp, path)

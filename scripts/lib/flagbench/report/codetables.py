@@ -10,6 +10,28 @@ CODE_SCHEMA = "flagbench-code/1"
 BUILD_SCHEMA = "flagbench-build/1"
 
 
+# llvm-mca's scheduling models by the short name it reports, for the CPUs a
+# sweep models: a CPU that LLVM has no model of borrows one, and the table says which.
+SCHED_MODELS = {"Zn": "Zen 1", "Zn2": "Zen 2", "Zn3": "Zen 3", "Zn4": "Zen 4", "Zn5": "Zen 5",
+                "SKL": "Skylake", "SKX": "Skylake-X", "ICX": "Ice Lake server", "ICL": "Ice Lake",
+                "SPR": "Sapphire Rapids", "HW": "Haswell", "BW": "Broadwell", "SNB": "Sandy Bridge",
+                "ADL": "Alder Lake", "A57": "Cortex-A57"}
+
+
+def mca_cpu_label(a: Analysis, r: dict) -> str:
+    """'host (znver5, Zen 4 model)': the CPU llvm-mca modelled and the model it used."""
+    label = r.get("mca_cpu") or ""
+    if not label.startswith("host"):
+        return label
+    cell = a.cell(r["kernel"], r["variant"], r["config"])
+    host = ((((cell.asm if cell else None) or {}).get("mca") or {}).get("cpus") or {}).get("host") or {}
+    model = host.get("sched_model")
+    if not model:
+        return label
+    name = SCHED_MODELS.get(model, model)
+    return f"host ({host.get('mcpu')}, {name} model)" if host.get("mcpu") else f"host ({name} model)"
+
+
 def _n(x, digits=3):
     if x is None:
         return ""
@@ -25,7 +47,8 @@ def code_markdown(a: Analysis, rows: list, links: dict | None = None) -> str:
     out += ["Per kernel variant and configuration: the hot function's size and instruction mix "
             "(from the final binary, every part of the function), and llvm-mca's prediction beside "
             "the measurement. *mca cpu*: the CPU model llvm-mca used (`host` is this machine as "
-            "llvm-mca sees it); *rthroughput*: block reciprocal throughput of the main loop "
+            "llvm-mca sees it, with the scheduling model it used: a CPU LLVM has no model of borrows "
+            "an older one); *rthroughput*: block reciprocal throughput of the main loop "
             "(cycles per iteration, the loop alone, every access an L1 hit); *pred.* and *meas.*: "
             "cycles per item predicted and measured; *meas./pred.* above 1 means the machine is "
             f"slower than the model. Measured cycles = measured ns × {ghz}, the clock "
@@ -48,7 +71,7 @@ def code_markdown(a: Analysis, rows: list, links: dict | None = None) -> str:
         if r["status"] != "ok":
             note = r["status"] + ("; " + note if note else "")
         table.append([f"{r['kernel']}/{r['variant']}", r["config"], _n(r["bytes"]), _n(r["instructions"]),
-                      r["vector_width"] or "", _n(r["fma"]), sr, _n(r["loops"]), r["mca_cpu"] or "",
+                      r["vector_width"] or "", _n(r["fma"]), sr, _n(r["loops"]), mca_cpu_label(a, r),
                       _n(r["block_rthroughput"]), _n(r["items_per_iteration"]),
                       _n(r["predicted_cycles_per_item"]), _n(r["measured_cycles_per_item"]),
                       _n(r["model_ratio"]), note])

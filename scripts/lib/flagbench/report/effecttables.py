@@ -13,8 +13,29 @@ SCHEMA = "flagbench-effects/1"
 def _interaction_text(c: st.Comparison) -> str:
     if c is None or c.ratio is None:
         return "—"
+    if fmt.is_same_code(c):
+        return fmt.SAME_CODE
     text = fmt.ratio(c.ratio) + (" " + fmt.interval(c.ci) if c.ci else "")
-    return f"{text} {INTERACTION_WORDS.get(c.verdict, '')}"
+    return f"{text} {INTERACTION_WORDS.get(c.verdict, '')} {fmt.threshold(c.threshold)}".rstrip()
+
+
+def kernel_rows(a: Analysis, e: Effects) -> tuple:
+    """(headers, rows) of the effects with kernels as rows and one column per
+    change (the transposed, narrow form), 'all kernels' last."""
+    kernels = list(a.run.plan.get("kernels", []))
+    headers = ["kernel"] + [ef.label for ef in e.effects]
+    rows = [[k] + [fmt.verdict_cell(ef.kernels.get(k)) for ef in e.effects] for k in kernels]
+    rows.append(["all kernels"] + [fmt.verdict_cell(ef.overall) for ef in e.effects])
+    return headers, rows
+
+
+def interaction_rows(a: Analysis, e: Effects) -> tuple:
+    """(headers, rows): kernels as rows, one column per interaction."""
+    kernels = list(a.run.plan.get("kernels", []))
+    headers = ["kernel"] + [it.label for it in e.interactions]
+    rows = [[k] + [_interaction_text(it.kernels.get(k)) for it in e.interactions] for k in kernels]
+    rows.append(["all kernels"] + [_interaction_text(it.overall) for it in e.interactions])
+    return headers, rows
 
 
 def markdown(a: Analysis, e: Effects, links: dict | None = None, images: dict | None = None) -> str:
@@ -24,27 +45,24 @@ def markdown(a: Analysis, e: Effects, links: dict | None = None, images: dict | 
                 "alone, so there are no effects to measure (the `vary` and `cross` lines of a "
                 "matrix make such pairs).", ""]
         return "\n".join(out)
-    kernels = list(a.run.plan.get("kernels", []))
     out += ["The effect of changing one axis value with everything else equal: the geometric mean "
             "of the speedups over every pair of configurations that differ in that axis alone "
             "(and, per kernel, over its variants), with a 95% bootstrap interval and a verdict "
-            f"({fmt.LEGEND}). \"all kernels\" weighs every kernel the same.", ""]
+            f"({fmt.CELL_LEGEND}). \"all kernels\" weighs every kernel the same. "
+            "One column per change; its pairs are listed below.", ""]
     for alt, src in (images or {}).items():
         out += [f"![{alt}]({src})", ""]
-    rows = []
-    for ef in e.effects:
-        rows.append([ef.label, len(ef.pairs)] + [fmt.comparison(ef.kernels.get(k)) for k in kernels]
-                    + [fmt.comparison(ef.overall)])
+    headers, rows = kernel_rows(a, e)
     out += ["## Effects per kernel", ""]
-    out += fmt.md_table(["change", "pairs"] + kernels + ["all kernels"], rows) + [""]
+    out += fmt.md_table(headers, rows) + [""]
     for ef in e.effects:
-        out += [f"### {ef.label}", "", "Pairs: " + "; ".join(
+        out += [f"### {ef.label}", "", f"{len(ef.pairs)} pairs: " + "; ".join(
             f"`{p.frm}` → `{p.to}` ({p.context})" for p in ef.pairs), ""]
         headers = ["kernel/variant"] + [p.context for p in ef.pairs] + ["geometric mean"]
         rows = []
         for (kernel, variant), r in ef.rows.items():
-            rows.append([f"{kernel}/{variant}"] + [fmt.comparison(c) for c in r["pairs"]]
-                        + [fmt.comparison(r["all"])])
+            rows.append([f"{kernel}/{variant}"] + [fmt.verdict_cell(c) for c in r["pairs"]]
+                        + [fmt.verdict_cell(r["all"])])
         out += fmt.md_table(headers, rows) + [""]
     if e.interactions:
         out += ["## Interactions", "",
@@ -53,11 +71,8 @@ def markdown(a: Analysis, e: Effects, links: dict | None = None, images: dict | 
                 "of Y with X changed divided by that with X at its first value). 1 means the two "
                 "changes add up (on a log scale); *larger* means they help each other, *smaller* "
                 "that they overlap or conflict. Same interval and verdict rule as the effects.", ""]
-        rows = []
-        for it in e.interactions:
-            rows.append([it.label, len(it.squares)] + [_interaction_text(it.kernels.get(k)) for k in kernels]
-                        + [_interaction_text(it.overall)])
-        out += fmt.md_table(["X × Y", "squares"] + kernels + ["all kernels"], rows) + [""]
+        headers, rows = interaction_rows(a, e)
+        out += fmt.md_table(headers, rows) + [""]
         for it in e.interactions:
             x, y = it.x, it.y
             out += [f"### {it.label}", "",
@@ -65,7 +80,7 @@ def markdown(a: Analysis, e: Effects, links: dict | None = None, images: dict | 
                                             for s in it.squares), ""]
             rows = []
             for (kernel, variant), r in it.rows.items():
-                rows.append([f"{kernel}/{variant}", fmt.comparison(r["at_y0"]), fmt.comparison(r["at_y1"]),
+                rows.append([f"{kernel}/{variant}", fmt.verdict_cell(r["at_y0"]), fmt.verdict_cell(r["at_y1"]),
                              _interaction_text(r["interaction"])])
             out += fmt.md_table(["kernel/variant", f"{x[0]} {x[1]}→{x[2]} with {y[0]}={y[1]}",
                                  f"{x[0]} {x[1]}→{x[2]} with {y[0]}={y[2]}", "interaction"], rows) + [""]

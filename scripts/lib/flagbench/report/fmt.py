@@ -22,8 +22,29 @@ def fmt_ns(ns: float | None) -> str:
     return f"{ns:.3g} ns"
 
 
+# One vocabulary for every table, plot and page of a run's report (compare.sh
+# keeps LEGEND and comparison() above).
+SAME_CODE = "= same code"
+SYMBOLS = [
+    ("▲", "faster: the whole 95% interval lies above the noise band, and the call survives the run's "
+          "false-discovery-rate control"),
+    ("▼", "slower: likewise, below the band"),
+    ("≈", "no significant difference: the interval includes 1, lies inside the band, or reaches into it"),
+    ("(±N%)", "the cell's noise band: the largest of the 1% floor, either side's process-to-process "
+              "noise and spread between layout seeds, and the kernel's largest A/A difference; "
+              "nothing smaller is called"),
+    ("·", "no verdict: too few samples, or a side has no timing (the reason follows)"),
+    ("= same code", "identical code, data, libraries, FP environment and dispatch path: timed once, the ratio is "
+                    "exactly 1; \"= same code as X\": this cell's timing is configuration X's"),
+    ("(+N tied)", "N other configurations were also called faster and are not significantly slower than the best"),
+    ("—", "no such cell (the kernel or variant does not exist in that configuration)"),
+]
+CELL_LEGEND = ("▲ faster, ▼ slower, ≈ no significant difference, (±N%) the noise threshold the verdict "
+               "was judged against, · no verdict; = same code: identical instructions, timed once")
+
 __all__ = ["fmt_ns", "ratio", "interval", "comparison", "md_escape", "md_table", "csv_text",
-           "rnd", "json_text", "pct", "MARK", "LEGEND"]
+           "rnd", "json_text", "pct", "MARK", "LEGEND", "SAME_CODE", "SYMBOLS", "CELL_LEGEND",
+           "threshold", "verdict_cell", "is_same_code"]
 
 
 def _num(x: float) -> str:
@@ -68,6 +89,38 @@ def comparison(c: st.Comparison | None) -> str:
     if c.ci:
         text += " " + interval(c.ci)
     return f"{text} {MARK.get(c.verdict, '')}".rstrip()
+
+
+def threshold(t: float | None) -> str:
+    """'(±14%)', '(±2.5%)': the noise threshold a verdict was judged against."""
+    if t is None:
+        return ""
+    pct_ = t * 100
+    return f"(±{pct_:.0f}%)" if pct_ >= 9.95 else f"(±{pct_:.1f}%)"
+
+
+def is_same_code(c: st.Comparison | None) -> bool:
+    """Identical code on both sides: a ratio of exactly 1 with a zero-width interval
+    (only one timing stands for both)."""
+    return bool(c is not None and c.ratio == 1.0 and c.ci and tuple(c.ci) == (1.0, 1.0))
+
+
+def verdict_cell(c: st.Comparison | None, same_as: str | None = None) -> str:
+    """A verdict cell of the report: '1.13× [1.12, 1.16] ≈ (±14%)'; identical
+    code is '= same code' wherever it appears."""
+    if c is None:
+        return "—"
+    if c.ratio is None:
+        return f"· {c.reason}"
+    if is_same_code(c):
+        return SAME_CODE
+    text = ratio(c.ratio) + (" " + interval(c.ci) if c.ci else "")
+    text += f" {MARK.get(c.verdict, '')}".rstrip()
+    if c.threshold is not None and c.verdict != st.NO_DATA:
+        text += " " + threshold(c.threshold)
+    if same_as:
+        text += f" {SAME_CODE} as {same_as}"
+    return text
 
 
 def md_escape(text) -> str:

@@ -13,7 +13,7 @@ from .analysis import Analysis, Options
 from .effects import Effects
 
 LINKS = {"summary": "summary.md", "effects": "effects.md", "code": "code.md", "build": "build.md",
-         "HTML report": "report.html", "LNT": "lnt.json"}
+         "HTML report": "report.html", "details": "details.html", "LNT": "lnt.json"}
 
 
 def parse_args(argv):
@@ -122,7 +122,8 @@ def generate(run_dir: Path, out: Path | None = None, options: Options | None = N
         _clean(out / "asm", ".html", set(pages))
         for p in pages:
             written[str(p.relative_to(out))] = p
-        put("report.html", html.report(a, docs, svgs, note))
+        put("report.html", html.report(a, docs, svgs, note, e))
+        put("details.html", html.details(a, docs))
     return {"analysis": a, "effects": e, "written": written, "plot_note": note}
 
 

@@ -6,16 +6,15 @@ view.  No script runs in either page."""
 from __future__ import annotations
 
 import base64
-import difflib
 import html
 import re
-import shlex
 from pathlib import Path
 
-from . import fmt, hotcode, mdhtml
+from . import codestyle, diffview, effecttables, firstscreen, fmt, hotcode, mdhtml, webui
 from . import statistics as st
 from .analysis import Analysis, Cell
 from ..why import asmview as why_asmview, cells as why_cells
+from .summary import clock_text
 
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;max-width:1500px;
@@ -23,12 +22,16 @@ padding:0 18px 40px;color:#1d1d1f;background:#fff}
 h1{font-size:1.6em;margin:.8em 0 .3em}h2{margin-top:1.6em;border-bottom:1px solid #ddd;padding-bottom:.2em}
 h3{margin-top:1.3em}code{background:#f3f3f3;padding:0 3px;border-radius:3px;font-size:.92em}
 pre{background:#f7f7f7;border:1px solid #e3e3e3;padding:8px 10px;overflow:auto;font-size:12px;line-height:1.35}
-nav{position:sticky;top:0;background:#fff;border-bottom:1px solid #ddd;padding:6px 0;z-index:2}
-nav a{margin-right:14px}.scroll{overflow-x:auto;max-width:100%}
+nav{position:sticky;top:0;background:#fff;border-bottom:1px solid #ddd;padding:6px 0;z-index:3}
+nav a{margin-right:14px}
+.scroll{overflow:auto;max-width:100%;max-height:80vh}
 table{border-collapse:collapse;margin:.5em 0 1em;font-size:12.5px}
 th,td{border:1px solid #ddd;padding:3px 6px;text-align:left;vertical-align:top}
-th{background:#f4f4f4;position:sticky;top:0}
+.scroll th{background:#f4f4f4;position:sticky;top:0;z-index:1}
+.scroll td:first-child{position:sticky;left:0;background:#fff}
+.scroll th:first-child{left:0;z-index:2}
 td.faster{background:#e3f2e1}td.slower{background:#f9e0de}td.same{background:#fff}
+td.samecode{background:#f4f4f4;color:#555}
 td.none{background:#eee;color:#666}td.base{background:#f4f7fb}
 td .links{display:block;font-size:11px;color:#666}td .links a{margin-right:5px}
 img.plot{max-width:100%;height:auto;border:1px solid #eee;margin:.4em 0}
@@ -36,6 +39,11 @@ img.plot{max-width:100%;height:auto;border:1px solid #eee;margin:.4em 0}
 pre.diff .a{background:#e6ffec;display:block}pre.diff .d{background:#ffebe9;display:block}
 pre.diff .h{color:#6639ba;display:block}
 section.cell{border-top:1px solid #ddd;margin-top:1.2em}
+section.answer{background:#fbfcfe;border:1px solid #dfe6ef;border-radius:6px;padding:2px 14px 8px;margin-top:.6em}
+section.answer h2{margin-top:.5em}
+details.glossary{border:1px solid #e3e3e3;border-radius:6px;padding:6px 12px;margin:1em 0}
+details.glossary .cols{display:flex;flex-wrap:wrap;gap:24px}details.glossary .cols>div{flex:1 1 420px}
+table.plain td{border:0;padding:1px 8px 1px 0}
 """
 
 
@@ -53,45 +61,62 @@ def svg_img(svg: str, alt: str) -> str:
 
 
 def page(title: str, body: list) -> str:
+    """A self-contained page: inline CSS, and the small inline scripts its parts
+    need (sorting and filtering tables, the register switch); no network."""
+    text = "\n".join(body)
+    scripts = []
+    if 'class="t' in text or "filter" in text:
+        scripts.append(webui.SCRIPT)
+    if "absreg-toggle" in text:
+        scripts.append(diffview.SCRIPT)
+    js = "".join(f"<script>{s}</script>" for s in scripts)
     return ("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<meta name=\"viewport\" content=\"width=device-width\"><title>{html.escape(title)}</title>"
-            f"<style>{CSS}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
+            f"<style>{CSS}{webui.CSS}{diffview.CSS}</style></head><body>\n" + text + f"\n{js}</body></html>\n")
 
 
 # ---------------------------------------------------------------- report.html
 
 def _summary_table(a: Analysis) -> str:
     cands = [c for c in a.configs if c != a.baseline]
-    out = ['<div class="scroll"><table class="summary"><thead><tr><th>kernel/variant</th>',
-           f"<th>{html.escape(a.baseline)} (baseline)</th>"]
-    out += [f"<th>{html.escape(c)}</th>" for c in cands] + ["<th>best</th></tr></thead><tbody>"]
+    h = html.escape
+    out = ['<div class="scroll"><table class="t summary" id="speedups"><thead><tr><th>kernel/variant</th>'
+           '<th>style</th>', f"<th>{h(a.baseline)} (baseline)</th>"]
+    out += [f"<th>{h(c)}</th>" for c in cands] + ["<th>best</th></tr></thead><tbody>"]
     for kernel, variant in a.rows:
-        out.append(f"<tr><td><strong>{html.escape(kernel)}/{html.escape(variant)}</strong></td>")
+        out.append(f"<tr><td><strong>{h(kernel)}/{h(variant)}</strong></td>"
+                   f"<td>{h(codestyle.style(kernel, variant)) if variant != '*' else ''}</td>")
         for c in [a.baseline] + cands:
             cell = a.cell(kernel, variant, c)
             out.append(_summary_cell(a, cell, c == a.baseline))
         best, bc, ties = a.best_for_row(kernel, variant)
-        out.append("<td>" + (f"<code>{html.escape(best)}</code> {fmt.ratio(bc.ratio)}"
+        out.append("<td>" + (f"<code>{h(best)}</code> {fmt.ratio(bc.ratio)}"
                              + (f" (+{len(ties)} tied)" if ties else "") if best else "—") + "</td></tr>")
     out.append("</tbody></table></div>")
     return "".join(out)
 
 
 def _summary_cell(a: Analysis, cell: Cell | None, is_base: bool) -> str:
+    from .summary import not_timed_aa
     if cell is None:
         return '<td class="none">—</td>'
+    sort = ""
     if is_base:
         text = (fmt.ns_with_interval(cell.stats.median, cell.stats.ci) if cell.stats
                 else cell.status_text)
         cls = "base"
+    elif not_timed_aa(a, cell):
+        text, cls = "— (A/A: one variant per kernel is timed)", "none"
     elif cell.vs_base is None or cell.vs_base.ratio is None:
         text, cls = cell.status_text, "none"
     else:
         v = cell.vs_base.verdict
         cls = {st.FASTER: "faster", st.SLOWER: "slower"}.get(v, "same")
-        text = fmt.comparison(cell.vs_base)
-        if cell.same_as:
-            text = "= baseline" if cell.same_as == a.baseline else f"{text} = {cell.same_as}"
+        if cell.same_as == a.baseline:
+            text, cls = fmt.SAME_CODE, "samecode"
+        else:
+            text = fmt.verdict_cell(cell.vs_base, cell.same_as)
+        sort = f' data-sort="{cell.vs_base.ratio:.6g}"'
     title = ""
     if cell.vs_base is not None and cell.vs_base.reason:
         title = f' title="{html.escape(cell.vs_base.reason)}"'
@@ -99,22 +124,27 @@ def _summary_cell(a: Analysis, cell: Cell | None, is_base: bool) -> str:
     if cell.variant != "*" and cell.status not in ("build failed", "not run"):
         base = kernel_page(cell.kernel) + "#" + anchor(cell.variant, cell.config)
         links = (f'<span class="links"><a href="{base}">asm</a>'
-                 + ("" if is_base else f'<a href="{base}--diff">diff</a>')
-                 + f'<a href="{base}--mca">mca</a></span>')
-    return f'<td class="{cls}"{title}>{html.escape(text)}{links}</td>'
+                 + ("" if is_base or cell.same_as == a.baseline else f'<a href="{base}--diff">diff</a>')
+                 + "</span>")
+    return f'<td class="{cls}"{title}{sort}>{html.escape(text)}{links}</td>'
 
 
 def _aa_table(a: Analysis) -> str:
     rows = []
     for p in a.aa_pairs:
         c = p.comparison
-        rows.append([f"{p.kernel}/{p.variant}", f"`{p.a}` vs `{p.b}`", p.why, fmt.comparison(c),
-                     fmt.pct(c.threshold), c.verdict, "yes" if p.ci_alone_wrong else "no"])
+        rows.append([f"{p.kernel}/{p.variant}", f"`{p.a}` vs `{p.b}`", p.why, fmt.verdict_cell(c),
+                     c.verdict, "yes" if p.ci_alone_wrong else "no"])
     if not rows:
         return "<p>No A/A pairs in this run.</p>"
-    return mdhtml.convert("\n".join(fmt.md_table(
-        ["kernel/variant", "pair", "why identical", "ratio [95% interval]", "threshold (left out)",
-         "verdict", "interval alone excludes 1"], rows)))
+    return _tag(mdhtml.convert("\n".join(fmt.md_table(
+        ["kernel/variant", "pair", "why identical", "ratio [95% interval], verdict (threshold left out)",
+         "verdict", "interval alone excludes 1"], rows))), "aa-table")
+
+
+def _tag(html_text: str, table_id: str) -> str:
+    """Gives the first table of converted Markdown an id (for its filter box)."""
+    return html_text.replace('<table class="t">', f'<table class="t" id="{table_id}">', 1)
 
 
 def _section_md(md: str, start: str, stop: str | None = None) -> str:
@@ -128,70 +158,214 @@ def _section_md(md: str, start: str, stop: str | None = None) -> str:
     return "\n".join(line for line in part.split("\n") if not line.startswith("!["))
 
 
-def report(a: Analysis, docs: dict, svgs: dict, plot_note: str | None) -> str:
+def _verdict_td(c, extra: str = "") -> str:
+    if c is None or c.ratio is None:
+        return f'<td class="none">{html.escape(fmt.verdict_cell(c))}{extra}</td>'
+    cls = "samecode" if fmt.is_same_code(c) else \
+        {st.FASTER: "faster", st.SLOWER: "slower"}.get(c.verdict, "same")
+    return (f'<td class="{cls}" data-sort="{c.ratio:.6g}" title="{html.escape(c.reason or "")}">'
+            f"{html.escape(fmt.verdict_cell(c))}{extra}</td>")
+
+
+def first_screen(a: Analysis) -> str:
+    """Which flags for my kind of code, how sure, and what to run next."""
+    h = html.escape
+    out = ['<section id="answer" class="answer"><h2>Which flags for my kind of code</h2>',
+           f"<p>Per kernel family and code style: the configuration with the highest speedup over "
+           f"<code>{h(a.baseline)}</code> among those called faster, as a geometric mean over the "
+           "group's kernel variants with its 95% interval, verdict and noise threshold. Where nothing "
+           "is called faster the baseline is the answer, and the closest configuration is shown. "
+           "Styles come from the variant names (see the glossary).</p>",
+           '<div class="scroll"><table class="t" id="by-style"><thead><tr><th>family</th><th>code style</th>'
+           "<th>variants</th><th>best configuration</th><th>speedup [95% interval], verdict (threshold)</th>"
+           "<th>why</th><th>slower under</th></tr></thead><tbody>"]
+    for ans in firstscreen.answers(a):
+        names = ", ".join(f"{k.split('/', 1)[1]}/{v}" for k, v in ans.rows)
+        if ans.config:
+            best = f"<code>{h(ans.config)}</code>" + (f" (+{len(ans.ties)} tied)" if ans.ties else "")
+        elif ans.closest:
+            best = f"baseline (nothing faster; closest <code>{h(ans.closest)}</code>)"
+        else:
+            best = "no timing"
+        out.append(f"<tr><td>{h(ans.family)}</td><td>{h(ans.style)}</td>"
+                   f'<td title="{h(names)}">{len(ans.rows)}</td><td>{best}</td>'
+                   + _verdict_td(ans.comparison) + f'<td class="why">{h(ans.why)}</td>'
+                   + "<td>" + "; ".join(f"<code>{h(c)}</code> {h(fmt.verdict_cell(x))}" for c, x in ans.slower)
+                   + "</td></tr>")
+    out.append("</tbody></table></div>")
+    out.append(_how_sure(a))
+    runs = firstscreen.next_runs(a)
+    if runs:
+        out.append("<h3>Suggested next runs</h3><ul>" + "".join(
+            f"<li>{h(what)}: <code>{h(cmd)}</code></li>" for what, cmd in runs) + "</ul>")
+    out.append("</section>")
+    return "\n".join(out)
+
+
+def _how_sure(a: Analysis) -> str:
+    h = html.escape
+    s = a.aa_summary()
+    called = [p for p in a.aa_pairs if p.comparison.verdict in (st.FASTER, st.SLOWER)]
+    aa = firstscreen._rate(s)
+    if called:
+        aa += "; called different: " + ", ".join(f"{p.kernel}/{p.variant} ({p.a} vs {p.b})" for p in called)
+    pl = firstscreen.placement(a)
+    hit, timed = firstscreen.time_budget_cells(a)
+    items = [f"<li><strong>A/A false calls</strong> (identical code timed twice): {h(aa)}.</li>",
+             "<li><strong>Placement false calls</strong> (the same code under different layouts): "
+             + h(firstscreen._rate(pl) if pl else "not measured in this run") + ".</li>",
+             f"<li><strong>Time budget</strong>: {hit} of {timed} timed cells stopped because their time "
+             "ran out, not because their interval converged"
+             + (" (their intervals are wider than asked for)" if hit else "") + ".</li>"]
+    return '<h3>How sure</h3><ul class="sure">' + "".join(items) + "</ul>"
+
+
+def glossary(a: Analysis) -> str:
+    h = html.escape
+    rows = []
+    for c in a.run.plan.get("configs", []):
+        flags = c.get("flags") or {}
+        compile_ = " ".join(flags.get("compile") or []) + " " + " ".join(flags.get("target") or [])
+        link = " ".join(flags.get("link") or [])
+        role = "baseline" if c["id"] == a.baseline else (f"A/A duplicate of {c['aa_of']}" if c.get("aa_of") else "")
+        rows.append(f"<tr><td><code>{h(c['id'])}</code></td><td>{h(role)}</td>"
+                    f"<td>{h(str((c.get('axes') or {}).get('compiler', '')))}</td>"
+                    f"<td><code>{h(compile_.strip())}</code></td><td><code>{h(link)}</code></td></tr>")
+    syms = "".join(f"<tr><td><strong>{h(sym)}</strong></td><td>{h(text)}</td></tr>" for sym, text in fmt.SYMBOLS)
+    styles = "".join(f"<li>{h(line.strip())}</li>" for line in codestyle.__doc__.split("\n")
+                     if line.startswith("  ") and not line.strip().startswith("style "))
+    return ('<details class="glossary" open><summary><strong>Glossary</strong>: configurations, symbols, '
+            'code styles</summary><div class="cols">'
+            '<div><h4>Configurations</h4><table class="t"><thead><tr><th>id</th><th>role</th><th>compiler</th>'
+            "<th>compile flags</th><th>link flags</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table></div>"
+            f'<div><h4>Symbols</h4><table class="plain">{syms}</table>'
+            f"<h4>Machine words</h4><ul><li><strong>SMT off</strong>: one hardware thread per core "
+            "(simultaneous multithreading disabled or absent).</li>"
+            f"<li><strong>clock</strong>: the one clock every cycle figure uses: {h(clock_text(a))}.</li>"
+            "<li><strong>host (cpu)</strong> in the code table: the CPU llvm-mca modelled for this "
+            "machine, and the scheduling model it used (a newer CPU without its own model borrows "
+            "an older one, e.g. znver5 with the Zen 4 model).</li></ul>"
+            f"<h4>Code styles</h4><ul>{styles}</ul></div></div></details>")
+
+
+def _effects_html(a: Analysis, e) -> str:
+    if not e.effects:
+        return "<p>This matrix varies no axis on pairs of configurations that differ in that axis alone.</p>"
+    headers, rows = effecttables.kernel_rows(a, e)
+    h = html.escape
+    out = ['<div class="scroll"><table class="t" id="effects-table"><thead><tr>'
+           + "".join(f"<th>{h(x)}</th>" for x in headers) + "</tr></thead><tbody>"]
+    kernels = list(a.run.plan.get("kernels", [])) + [None]
+    for k in kernels:
+        label = k or "all kernels"
+        cells = [ef.kernels.get(k) if k else ef.overall for ef in e.effects]
+        out.append(f"<tr><td><strong>{h(label)}</strong></td>" + "".join(_verdict_td(c) for c in cells) + "</tr>")
+    out.append("</tbody></table></div>")
+    out.append("<p>Columns: " + "; ".join(
+        f"<strong>{h(ef.label)}</strong>: " + ", ".join(f"<code>{h(p.frm)}</code> → <code>{h(p.to)}</code>"
+                                                         for p in ef.pairs) for ef in e.effects) + ".</p>")
+    return "\n".join(out)
+
+
+def report(a: Analysis, docs: dict, svgs: dict, plot_note: str | None, e=None) -> str:
     """docs: name -> Markdown text of summary/effects/code/build; svgs: name ->
-    SVG text of the plots drawn (heatmap, effects-overview, effect-<i>, interaction-<i>)."""
+    SVG text of the plots drawn (heatmap, effects-overview, effect-<i>, interaction-<i>);
+    e: the run's Effects (the transposed effects table)."""
     from .summary import aa_paragraph, header
-    body = []
-    body.append(mdhtml.convert("\n".join(header(a, f"flagbench run {a.run_id}"))))
-    body.append('<nav><a href="#summary">summary</a><a href="#heatmap">heatmap</a>'
-                '<a href="#best">best</a><a href="#effects">effects</a><a href="#interactions">'
-                'interactions</a><a href="#code">code</a><a href="#build">build</a>'
-                '<a href="#aa">A/A check</a><a href="#files">files</a></nav>')
+    head = header(a, f"flagbench run {a.run_id}")
+    # The title, then the answer; the run's provenance table folds away below the title.
+    body = [mdhtml.convert(head[0]),
+            f"<details class=\"run\"><summary>run <code>{html.escape(a.run_id)}</code>: "
+            f"{html.escape(a.run.plan.get('matrix') or '')} matrix, baseline <code>{html.escape(a.baseline)}</code>, "
+            f"{html.escape((a.machine.get('cpu') or {}).get('model', 'unknown CPU'))}, {html.escape(clock_text(a))}"
+            "</summary>" + mdhtml.convert("\n".join(head[1:])) + "</details>"]
+    body.append('<nav><a href="#answer">answer</a><a href="#best">best per kernel</a>'
+                '<a href="#summary">speedups</a><a href="#heatmap">heatmap</a><a href="#effects">effects</a>'
+                '<a href="#interactions">interactions</a><a href="#aa">A/A check</a>'
+                '<a href="details.html">details: every cell, code, build</a><a href="#files">files</a></nav>')
+    body.append(first_screen(a))
+    body.append(glossary(a))
+    body.append('<h2 id="best">Best configuration per kernel</h2>')
+    best_md = _section_md(docs["summary"], "## Best configuration", "## Every cell")
+    best_md = best_md.split("\n", 1)[1] if best_md else ""
+    body.append(_tag(mdhtml.convert(best_md.split("## Build failures")[0]), "best-table"))
+    if "## Build failures" in best_md:
+        body.append(mdhtml.convert("## Build failures" + best_md.split("## Build failures", 1)[1]))
     body.append('<h2 id="summary">Speedup against the baseline</h2>')
     body.append(f"<p>Each cell: speedup against <code>{html.escape(a.baseline)}</code> (baseline "
-                "median ÷ this median, above 1 is faster), its 95% bootstrap interval and a verdict: "
-                f"{mdhtml.inline(fmt.LEGEND)}. A verdict needs the interval to exclude 1 and the change to "
-                "exceed the noise threshold (hover a cell for the reason). Green: faster, red: slower. "
-                "<em>asm</em>, <em>diff</em> and <em>mca</em> open the cell's normalized assembly, its "
-                "diff against the baseline and its llvm-mca view. Method: <code>docs/statistics.md</code>.</p>")
+                "median ÷ this median, above 1 is faster), its 95% bootstrap interval, a verdict and the "
+                f"noise threshold it was judged against ({html.escape(fmt.CELL_LEGEND)}). A verdict needs the "
+                "interval to exclude 1 and the change to exceed the threshold (hover a cell for the reason). "
+                "Green: faster, red: slower. <em>asm</em> and <em>diff</em> open the cell's normalized "
+                "assembly and its loop-by-loop comparison with the baseline. Click a header to sort.</p>")
     body.append(mdhtml.convert("\n".join(aa_paragraph(a))))
     if plot_note:
         body.append(f'<p class="note">{html.escape(plot_note)}</p>')
+    body.append(webui.filter_box("speedups", "kernel variants", len(a.rows)))
     body.append(_summary_table(a))
     body.append('<h2 id="heatmap">Heatmap</h2>')
     if "heatmap" in svgs:
         body.append("<p>Kernel/variant × configuration; only significant changes are coloured. Labels: "
-                    "speedup, then + faster, - slower, ~ no significant difference; = same code as "
-                    "another configuration (=base: as the baseline).</p>")
+                    "speedup, then + faster, - slower, ~ no significant difference; "
+                    f"<strong>{fmt.SAME_CODE}</strong>: the baseline's code; (=): the same code as another "
+                    "configuration.</p>")
         body.append(svg_img(svgs["heatmap"], "heatmap of speedups against the baseline"))
     else:
         body.append("<p>No heatmap (see the note above).</p>")
-    body.append('<a id="best"></a>' + mdhtml.convert(
-        _section_md(docs["summary"], "## Best configuration", "## Every cell")))
-    body.append(mdhtml.convert(_section_md(docs["summary"], "## Every cell")))
     body.append('<h2 id="effects">Effects</h2>')
-    eff = docs["effects"]
+    body.append("<p>The effect of changing one axis value with everything else equal, per kernel "
+                "(geometric mean over its variants and over the pairs of configurations that differ in "
+                "that axis alone); kernels are rows, changes are columns. Per variant and per pair: "
+                '<a href="details.html#effect-pairs">details</a>.</p>')
     if "effects-overview" in svgs:
         body.append(svg_img(svgs["effects-overview"], "effect of each axis change, all kernels"))
-    body.append(mdhtml.convert(_section_md(eff, "The effect of changing", "## Interactions")
-                               or _section_md(eff, "This matrix varies no axis")))
+    body.append(_effects_html(a, e) if e is not None else mdhtml.convert(
+        _section_md(docs["effects"], "## Effects per kernel", "### ")))
     i = 0
     while f"effect-{i}" in svgs:
         body.append(svg_img(svgs[f"effect-{i}"], f"effect plot {i}"))
         i += 1
     body.append('<h2 id="interactions">Interactions</h2>')
-    inter = _section_md(eff, "## Interactions")
+    inter = _section_md(docs["effects"], "## Interactions", "### ")
     body.append(mdhtml.convert(inter.replace("## Interactions", "", 1)) if inter
                 else "<p>This matrix crosses no two axes, so there are no interactions.</p>")
     i = 0
     while f"interaction-{i}" in svgs:
         body.append(svg_img(svgs[f"interaction-{i}"], f"interaction plot {i}"))
         i += 1
-    body.append('<h2 id="code">Code</h2>')
-    body.append(mdhtml.convert(_strip_header(docs["code"])))
-    body.append('<h2 id="build">Build</h2>')
-    body.append(mdhtml.convert(_strip_header(docs["build"])))
     body.append('<h2 id="aa">A/A check</h2>')
     body.append(_aa_table(a))
-    body.append('<h2 id="files">Files</h2>')
-    body.append("<p>The same tables as Markdown, CSV and JSON beside this page: "
-                + " · ".join(f'<a href="{n}">{n}</a>' for n in
-                             ("summary.md", "summary.csv", "summary.json", "effects.md", "effects.csv",
-                              "effects.json", "code.md", "code.csv", "code.json", "build.md", "build.csv",
-                              "build.json", "lnt.json"))
-                + ". Schemas: <code>docs/reading-a-report.md</code>.</p>")
+    body.append(_files_html())
     return page(f"flagbench run {a.run_id}", body)
+
+
+def _files_html() -> str:
+    return ('<h2 id="files">Files</h2><p>The same tables as Markdown, CSV and JSON beside this page: '
+            + " · ".join(f'<a href="{n}">{n}</a>' for n in
+                         ("summary.md", "summary.csv", "summary.json", "effects.md", "effects.csv",
+                          "effects.json", "code.md", "code.csv", "code.json", "build.md", "build.csv",
+                          "build.json", "lnt.json"))
+            + ". Schemas: <code>docs/reading-a-report.md</code>.</p>")
+
+
+def details(a: Analysis, docs: dict) -> str:
+    """details.html: the long tables, kept off the first page so it opens fast."""
+    from .summary import header
+    body = [mdhtml.convert("\n".join(header(a, f"flagbench run {a.run_id}: details"))),
+            '<nav><a href="report.html">back to the report</a><a href="#every-cell">every cell</a>'
+            '<a href="#effect-pairs">effects per pair</a><a href="#code">code</a><a href="#build">build</a></nav>',
+            '<h2 id="every-cell">Every cell</h2>',
+            webui.filter_box("cells-table", "cells", sum(1 for _ in a.cells)),
+            _tag(mdhtml.convert(_section_md(docs["summary"], "## Every cell").replace("## Every cell", "", 1)
+                                .replace("<details><summary>", "").replace("</summary>", "")
+                                .replace("</details>", "")), "cells-table"),
+            '<h2 id="effect-pairs">Effects per variant and pair</h2>',
+            mdhtml.convert(_section_md(docs["effects"], "### ", "## Interactions")),
+            '<h2 id="code">Code</h2>',
+            webui.filter_box("code-table", "code rows", len(a.cells)),
+            _tag(mdhtml.convert(_strip_header(docs["code"])), "code-table"),
+            '<h2 id="build">Build</h2>', mdhtml.convert(_strip_header(docs["build"])), _files_html()]
+    return page(f"flagbench run {a.run_id}: details", body)
 
 
 def _strip_header(md: str) -> str:
@@ -276,33 +450,38 @@ def _diff_view(a: Analysis, cell: Cell) -> str:
     ta, tb = a.asm_text(base), a.asm_text(cell)
     if ta is None or tb is None:
         return "<p>No assembly to compare (" + ("baseline" if ta is None else "this cell") + " has none).</p>"
-    la, lb = ta.splitlines(), tb.splitlines()
-    matcher = difflib.SequenceMatcher(None, la, lb, autojunk=False)
-    same = sum(m.size for m in matcher.get_matching_blocks())
-    if same == len(la) == len(lb):
+    if ta == tb:
         return "<p>The normalized assembly is identical to the baseline's.</p>"
-    if same < 0.4 * max(len(la), len(lb)):
-        # A line diff of two different compilations is noise: say so, and link both listings.
-        base_anchor = anchor(cell.variant, a.baseline)
-        return (f"<p>Largely different code: {same} lines in common out of {len(la)} (baseline) and "
-                f"{len(lb)} (this cell), so no line diff is shown. Compare the listings: "
-                f'<a href="#{base_anchor}">baseline</a>, <a href="#{anchor(cell.variant, cell.config)}">'
-                "this cell</a>, or diff them with <code>"
-                + html.escape(shlex.join(["scripts/asmdiff.sh", "--run", str(a.run.path), a.baseline,
-                                          cell.config, f"{cell.kernel}/{cell.variant}"]))
-                + "</code>.</p>")
-    diff = list(difflib.unified_diff(la, lb, f"{a.baseline}", cell.config, n=2, lineterm=""))
-    out = []
-    for line in diff:
-        cls = "a" if line.startswith("+") and not line.startswith("+++") else \
-            "d" if line.startswith("-") and not line.startswith("---") else \
-            "h" if line.startswith("@@") else ""
-        esc = html.escape(line)
-        out.append(f'<span class="{cls}">{esc}</span>' if cls else esc + "\n")
-    return '<pre class="diff">' + "".join(out) + "</pre>"
+    return diffview.render(ta, base.asm, tb, cell.asm, a.baseline, cell.config)
 
 
-def asm_page(a: Analysis, kernel: str) -> str:
+def published(a: Analysis, cell: Cell) -> bool:
+    """Whether a light publish keeps a cell's assembly section: it has a verdict
+    (faster or slower) or its code differs from the baseline's; a baseline cell
+    is kept when another cell of its variant is."""
+    if cell.config == a.baseline:
+        return any(published(a, c) for c in (a.cell(cell.kernel, cell.variant, x) for x in a.configs
+                                             if x != a.baseline) if c is not None)
+    if cell.vs_base is not None and cell.vs_base.verdict in (st.FASTER, st.SLOWER):
+        return True
+    base = a.cell(cell.kernel, cell.variant, a.baseline)
+    return bool(cell.code_hash and base is not None and base.code_hash and cell.code_hash != base.code_hash)
+
+
+def _stub_section(a: Analysis, cell: Cell) -> str:
+    """A cell left out of a light publish: its anchors stay, with how to get it back."""
+    anc, h = anchor(cell.variant, cell.config), html.escape
+    why = "same code as the baseline" if cell.code_hash and cell.code_hash == (
+        (a.cell(cell.kernel, cell.variant, a.baseline) or cell).code_hash) else "no verdict and no code change"
+    cmd = f"scripts/asm.sh {cell.config} {cell.kernel}/{cell.variant}"
+    return (f'<section class="cell" id="{anc}"><h3>{h(cell.variant)} under <code>{h(cell.config)}</code></h3>'
+            f'<p id="{anc}--diff">Not published ({why}). Reproduce the run with '
+            f"<code>{h(a.sweep_command([cell.config], cell.kernel))}</code>, then <code>{h(cmd)}</code>.</p>"
+            f'<span id="{anc}--mca"></span></section>')
+
+
+def asm_page(a: Analysis, kernel: str, keep=None) -> str:
+    """keep: a predicate on cells; the others get a stub (a light publish)."""
     body = [f"<h1>{html.escape(kernel)}: assembly, diffs against the baseline, llvm-mca</h1>",
             f'<p><a href="../report.html">back to the report</a> · run <code>{html.escape(a.run_id)}</code> '
             f"· baseline <code>{html.escape(a.baseline)}</code> · machine {html.escape(a.machine_line())}</p>"]
@@ -314,7 +493,7 @@ def asm_page(a: Analysis, kernel: str) -> str:
             cell = a.cell(kernel, v, c)
             if cell is None:
                 continue
-            body.append(_cell_section(a, cell))
+            body.append(_cell_section(a, cell) if keep is None or keep(cell) else _stub_section(a, cell))
     return page(f"{kernel}: assembly", body)
 
 
@@ -380,10 +559,10 @@ def _asm_listing(a: Analysis, cell: Cell, text: str) -> str:
             f"<pre>{html.escape(_mark_loops(text, cell.asm))}</pre></details>")
 
 
-def write_asm_pages(a: Analysis, tables_dir: Path, write) -> list:
+def write_asm_pages(a: Analysis, tables_dir: Path, write, keep=None) -> list:
     written = []
     for kernel in a.run.plan.get("kernels", []):
         path = tables_dir / kernel_page(kernel)
-        write(path, asm_page(a, kernel))
+        write(path, asm_page(a, kernel, keep))
         written.append(path)
     return written

@@ -68,25 +68,35 @@ def heatmap(a: Analysis) -> str:
             cmp_ = cell.vs_base if cell else None
             if cmp_ is None or cmp_.ratio is None:
                 label = (cell.status_text if cell else "missing")[:14]
+                if cell is not None and cell.status == "not timed" and a.is_duplicate(c):
+                    label = "not sampled"    # the A/A duplicate times one variant per kernel
                 missing.append(f"{x} {y} {_dq(label)}")
                 continue
             # Only a significant change gets a colour: "no significant
             # difference" stays white whatever its point estimate.
             l2 = max(-2.0, min(2.0, math.log2(cmp_.ratio))) if cmp_.verdict in (st.FASTER, st.SLOWER) else 0.0
             label = f"{cmp_.ratio:.2f}{MARK_ASCII.get(cmp_.verdict, '')}"
-            if cell.same_as:
-                label = "=" + ("base" if cell.same_as == a.baseline else label)
+            if cell.same_as == a.baseline:
+                label = "= same code"
+            elif cell.same_as:
+                label += " (=)"
             cells.append(f"{x} {y} {l2:.4f} {_dq(label)}")
     width = 260 + 78 * len(configs)
-    height = 150 + 17 * len(rows) + 7 * max(len(c) for c in configs)
+    # Configuration labels at the top and at the bottom: a tall heatmap stays readable.
+    label_band = 7 * max(len(c) for c in configs)
+    height = 170 + 17 * len(rows) + 2 * label_band
     xt = ", ".join(f"{_q(c)} {i}" for i, c in enumerate(configs))
     yt = ", ".join(f"{_q(k + '/' + v)} {i}" for i, (k, v) in enumerate(rows))
     script = f"""set terminal svg size {width},{height} noenhanced font 'sans,10' background '#ffffff'
 set encoding utf8
-set title {_q('speedup against ' + a.baseline + ' (+ faster, - slower, ~ no significant difference)')}
+set title {_q('vs ' + a.baseline + ': + faster, - slower, ~ not significant, (=) same code as another config')}
 set xrange [-0.5:{len(configs) - 0.5}]
 set yrange [{len(rows) - 0.5}:-0.5]
-set xtics ({xt}) rotate by -40 left scale 0
+set xtics ({xt}) rotate by -40 left scale 0 nomirror
+set link x2
+set x2tics ({xt}) rotate by 40 left scale 0
+set tmargin at screen {1 - (60 + label_band) / height:.3f}
+set bmargin at screen {(20 + label_band) / height:.3f}
 set ytics ({yt}) scale 0
 set cbrange [-2:2]
 set cbtics ('0.25x' -2, '0.5x' -1, '1x' 0, '2x' 1, '4x' 2)
@@ -102,6 +112,26 @@ plot {"'cells.dat' using 1:2:(0.5):(0.5):3 with boxxyerror fc palette, " if cell
 """
     script = script.rstrip().rstrip(",") + "\n"
     return run_gnuplot(script, {"cells.dat": "\n".join(cells) + "\n", "missing.dat": "\n".join(missing) + "\n"})
+
+
+NICE_TICKS = [0.05, 0.1, 0.2, 0.25, 0.33, 0.5, 0.67, 0.8, 0.9, 0.95, 0.98, 0.99, 1, 1.01, 1.02, 1.05, 1.1, 1.25, 1.5, 2, 3, 4, 5,
+              10, 20, 50, 100]
+MIN_TICK_GAP_PX = 55    # '0.95x' at font 10 is about 35 px wide
+
+
+def axis_ticks(lo: float, hi: float, plot_px: float) -> list:
+    """Ticks of a log axis from lo to hi drawn plot_px wide, at least MIN_TICK_GAP_PX
+    apart so no two labels overlap: 1 first, then the others nearest to 1."""
+    span = math.log(hi) - math.log(lo)
+    if span <= 0:
+        return [1]
+    px = max(plot_px, 100) / span
+    cands = sorted((t for t in NICE_TICKS if lo <= t <= hi), key=lambda t: abs(math.log(t)))
+    kept = []
+    for t in cands:
+        if all(abs(math.log(t) - math.log(k)) * px >= MIN_TICK_GAP_PX for k in kept):
+            kept.append(t)
+    return sorted(kept)
 
 
 def forest(title: str, items: list, xlabel: str = "speedup (log scale; > 1 faster)") -> str:
@@ -121,10 +151,7 @@ def forest(title: str, items: list, xlabel: str = "speedup (log scale; > 1 faste
     longest = max(len(lab) for lab, _ in items)
     width = max(640, 300 + 7 * longest)
     yt = ", ".join(f"{_q(lab)} {i}" for i, (lab, _) in enumerate(items))
-    nice = [0.1, 0.2, 0.25, 0.33, 0.5, 0.67, 0.8, 0.9, 0.95, 1, 1.05, 1.1, 1.25, 1.5, 2, 3, 4, 5, 10, 20, 50]
-    ticks = [t for t in nice if lo_all <= t <= hi_all]
-    if len(ticks) > 9:
-        ticks = [t for t in ticks if t in (0.1, 0.25, 0.5, 0.8, 1, 1.25, 2, 4, 10, 50)]
+    ticks = axis_ticks(lo_all, hi_all, width - 7 * longest - 120)
     xt = ", ".join(f"'{t:g}x' {t}" for t in ticks)
     plots = []
     data = {}

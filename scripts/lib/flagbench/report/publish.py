@@ -1,5 +1,9 @@
 """scripts/publish.sh RUN NAME: copies a run's tables and report (not its raw
-files) into results/<NAME>/ with a README, ready to commit and link."""
+files) into results/<NAME>/ with a README, ready to commit and link.
+
+A publish is light by default: the assembly pages keep only the cells that have
+a verdict or whose code differs from the baseline's; the others keep their
+anchors and say how to reproduce them (--full-asm keeps every cell)."""
 from __future__ import annotations
 
 import argparse
@@ -12,7 +16,8 @@ from pathlib import Path
 
 from .. import results
 from ..atomic import read_json
-from . import fmt, summary
+from ..atomic import write_text
+from . import fmt, html, summary
 from .analysis import Analysis
 from .generate import generate
 
@@ -20,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[4]
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 TABLE_FILES = ["summary.md", "summary.csv", "summary.json", "effects.md", "effects.csv", "effects.json",
                "code.md", "code.csv", "code.json", "build.md", "build.csv", "build.json", "lnt.json",
-               "report.html"]
+               "report.html", "details.html"]
 PROVENANCE = ["manifest.json", "plan.json"]
 
 
@@ -37,7 +42,7 @@ def readme(a: Analysis, name: str, files: list) -> str:
            f"({plan.get('description', '')}), {len(a.configs)} configurations × "
            f"{len(plan.get('kernels', []))} kernels at size `{plan.get('size')}`.", "",
            *fmt.md_table(["run", f"`{a.run_id}` ({m.get('started', '?')} – {m.get('finished', '?')})"], [
-               ["machine", f"{a.machine_line()} — machine id `{a.machine_id}`"],
+               ["machine", f"{summary.machine_text(a)} — machine id `{a.machine_id}`"],
                ["command", f"`{m.get('command', '')}`"],
                ["source", f"{git.get('commit', '?')}{' (uncommitted changes)' if git.get('dirty') else ''}"],
                ["baseline", f"`{a.baseline}`"]]), ""]
@@ -47,8 +52,12 @@ def readme(a: Analysis, name: str, files: list) -> str:
             "- [effects.md](effects.md): the effect of each axis change, and interactions",
             "- [code.md](code.md): hot-function size, instructions, vector width, llvm-mca beside the measurement",
             "- [build.md](build.md): build time and binary size per configuration",
-            "- [report.html](report.html): all of it with plots and, per cell, its assembly, diff against "
-            "the baseline and llvm-mca view (download the folder and open it locally; it needs no network)",
+            "- [report.html](report.html): which flags for which kind of code, how sure, all of it with "
+            "plots and, per cell, its assembly, loop-by-loop comparison with the baseline and llvm-mca "
+            "view (download the folder and open it locally; it needs no network); "
+            "[details.html](details.html): every cell, the code and build tables",
+            "- `asm/`: assembly pages; a cell with no verdict and the baseline's code is not published "
+            "there (its section says how to reproduce it)",
             "- `*.csv`, `*.json`: the same tables as data (schemas: `docs/reading-a-report.md`); "
             "`lnt.json`: LNT submission; `manifest.json`, `plan.json`: the run's provenance", ""]
     out += summary.aa_paragraph(a)
@@ -66,7 +75,7 @@ def readme(a: Analysis, name: str, files: list) -> str:
 
 
 def publish(run_dir: Path, name: str, results_dir: Path, force: bool = False, regenerate: bool = True,
-            allow_incomplete: bool = False) -> Path:
+            allow_incomplete: bool = False, full_asm: bool = False) -> Path:
     if not NAME_RE.match(name) or name in ("raw", "latest"):
         raise PublishError(f"'{name}' is not a usable name: letters, digits, '.', '_' and '-', "
                            "starting with a letter or digit, and not 'raw' or 'latest'")
@@ -94,7 +103,13 @@ def publish(run_dir: Path, name: str, results_dir: Path, force: bool = False, re
         for f in TABLE_FILES:
             shutil.copyfile(tables / f, tmp / f)
             files.append(f)
-        for sub, pattern in (("plots", "*.svg"), ("asm", "*.html")):
+        if full_asm:
+            subs = (("plots", "*.svg"), ("asm", "*.html"))
+        else:
+            subs = (("plots", "*.svg"),)
+            for p in html.write_asm_pages(a, tmp, write_text, keep=lambda cell: html.published(a, cell)):
+                files.append(str(p.relative_to(tmp)))
+        for sub, pattern in subs:
             if (tables / sub).is_dir():
                 (tmp / sub).mkdir()
                 for p in sorted((tables / sub).glob(pattern)):
@@ -135,13 +150,17 @@ def parse_args(argv):
     p.add_argument("--force", action="store_true", help="replace an existing results/NAME")
     p.add_argument("--no-regenerate", action="store_true", help="copy the tables as they are")
     p.add_argument("--allow-incomplete", action="store_true", help="publish a run that did not finish")
+    p.add_argument("--full-asm", action="store_true",
+                   help="keep every cell's assembly section (default: only cells with a verdict or whose "
+                        "code differs from the baseline's; the others say how to reproduce them)")
     return p.parse_args(argv)
 
 
 def main(argv=None) -> int:
     a = parse_args(sys.argv[1:] if argv is None else argv)
     try:
-        dest = publish(Path(a.run), a.name, Path(a.results), a.force, not a.no_regenerate, a.allow_incomplete)
+        dest = publish(Path(a.run), a.name, Path(a.results), a.force, not a.no_regenerate, a.allow_incomplete,
+                       a.full_asm)
     except PublishError as e:
         print(f"publish: {e}", file=sys.stderr)
         return 1

@@ -22,7 +22,7 @@ def header(a: Analysis, title: str, links: dict | None = None) -> list:
     if commit and git.get("dirty"):
         commit += " (uncommitted changes)"
     times = [m.get("started"), m.get("finished")]
-    rows = [["machine", f"{a.machine_line()} — machine id `{a.machine_id}`"],
+    rows = [["machine", f"{machine_text(a)} — machine id `{a.machine_id}`"],
             ["command", f"`{m.get('command', '')}`"],
             ["matrix", f"`{plan.get('matrix')}`: {plan.get('description', '')}"],
             ["baseline", f"`{a.baseline}`"],
@@ -41,7 +41,45 @@ def header(a: Analysis, title: str, links: dict | None = None) -> list:
     return out
 
 
+def clock_text(a: Analysis) -> str:
+    """The one clock the report uses (cycles = ns × this), and where it came from."""
+    cpu = a.machine.get("cpu") or {}
+    if not a.mhz:
+        return "clock unknown"
+    text = f"clock {a.mhz / 1000:.3f} GHz"
+    if cpu.get("measured_ghz"):
+        text += " (measured by the sweep"
+        if cpu.get("mhz_reported"):
+            text += f"; /proc/cpuinfo reports {cpu['mhz_reported'] / 1000:.3f} GHz"
+        return text + ")"
+    return text + " (reported by /proc/cpuinfo: often the nominal clock in a VM)"
+
+
+def machine_text(a: Analysis) -> str:
+    """The machine line with one clock and plain words (analysis.machine_line has
+    the raw fields)."""
+    m = a.machine
+    cpu = m.get("cpu") or {}
+    tools = m.get("tools") or {}
+    smt = cpu.get("smt")
+    smt_text = {"0": "SMT off (one thread per core)", "1": "SMT on (two threads per core)"}.get(
+        str(smt), f"SMT {smt}") if smt not in (None, "") else None
+    parts = [cpu.get("model", "unknown CPU"), f"{cpu.get('logical_cpus', '?')} logical CPUs",
+             clock_text(a), smt_text,
+             f"governor {cpu.get('governor')}" if cpu.get("governor") else None,
+             m.get("kernel"), m.get("os"),
+             f"{m['memory_bytes'] / 2**30:.0f} GiB" if m.get("memory_bytes") else None]
+    line = ", ".join(p for p in parts if p)
+    comp = [tools[t] for t in ("gcc", "clang-19", "clang") if tools.get(t)]
+    return line + ("; " + "; ".join(comp) if comp else "")
+
+
 # ---------------------------------------------------------------- cells
+
+def not_timed_aa(a: Analysis, cell) -> bool:
+    """An A/A duplicate's variant that the sweep did not sample (it times one per kernel)."""
+    return cell.status == "not timed" and a.is_duplicate(cell.config)
+
 
 def cell_text(a: Analysis, kernel, variant, config) -> str:
     cell = a.cell(kernel, variant, config)
@@ -51,16 +89,15 @@ def cell_text(a: Analysis, kernel, variant, config) -> str:
         if cell.stats is None:
             return cell.status_text
         return fmt.ns_with_interval(cell.stats.median, cell.stats.ci)
+    if not_timed_aa(a, cell):
+        return "— (A/A: one variant per kernel is timed)"
     if cell.stats is None or cell.vs_base is None or cell.vs_base.ratio is None:
         if cell.stats is not None and cell.vs_base is not None:
             return f"{fmt.fmt_ns(cell.stats.median)} (baseline: {cell.vs_base.reason})"
         return cell.status_text
     if cell.same_as == a.baseline:
-        return "= baseline"
-    text = fmt.comparison(cell.vs_base)
-    if cell.same_as:
-        text += f" = {cell.same_as}"
-    return text
+        return fmt.SAME_CODE
+    return fmt.verdict_cell(cell.vs_base, cell.same_as)
 
 
 def aa_paragraph(a: Analysis) -> list:
@@ -79,7 +116,12 @@ def aa_paragraph(a: Analysis) -> list:
            f"called {s['wrong_by_interval_alone']}. Largest A/A difference: "
            f"{fmt.pct(s['largest_aa_difference'])} "
            f"(`{worst.kernel}/{worst.variant}`), so no change of that kernel smaller than that is called."]
-    if s["wrong_by_verdict"]:
+    called = [p for p in a.aa_pairs if p.comparison.verdict in (st.FASTER, st.SLOWER)]
+    if called:
+        out[-1] += (" Called different: " + "; ".join(
+            f"`{p.kernel}/{p.variant}` (`{p.a}` vs `{p.b}`: {fmt.verdict_cell(p.comparison)}, judged "
+            "without its own pair; its table cell uses the full A/A term and may show ≈)" for p in called)
+            + ".")
         out[-1] += " **Some verdicts of this run would be wrong on identical code: read them with care.**"
     return out + [""]
 
@@ -110,7 +152,7 @@ def best_rows(a: Analysis) -> list:
         if cfg is None:
             rows.append([kernel, "— (none significantly faster than the baseline)", "", ""])
         else:
-            rows.append([kernel, f"`{cfg}`", fmt.comparison(cmp_),
+            rows.append([kernel, f"`{cfg}`", fmt.verdict_cell(cmp_),
                          ", ".join(f"`{t}`" for t in ties) or "none"])
     return rows
 
@@ -118,8 +160,8 @@ def best_rows(a: Analysis) -> list:
 def markdown(a: Analysis, links: dict | None = None, images: dict | None = None) -> str:
     out = header(a, f"flagbench run {a.run_id}", links)
     out += [f"Each cell is the **speedup against the baseline** `{a.baseline}` (baseline median ÷ "
-            "this median; above 1 is faster) with its 95% bootstrap interval and a verdict: "
-            f"{fmt.LEGEND}; `= baseline`: the baseline's code. A verdict needs the interval to "
+            "this median; above 1 is faster) with its 95% bootstrap interval, a verdict and the "
+            f"noise threshold it was judged against: {fmt.CELL_LEGEND}. A verdict needs the interval to "
             "exclude 1 **and** the change to exceed the noise threshold (the largest of "
             f"{fmt.pct(a.options.floor)}, either cell's process-to-process noise and the kernel's "
             "A/A difference): see `docs/statistics.md` in the flagbench repository.",
