@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import filecmp
 import hashlib
-import json
 import re
 import shlex
 import shutil
