@@ -7,12 +7,19 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 install_deps=1
+# Slurm, munge and GNU parallel only for the executors that use them: a
+# local sweep should not install (and start) a cluster's daemons.
+dep_groups=build,sweep,cross,peers,report
+prev=""
 for arg in "$@"; do
   case "$arg" in
     --help|-h|--plan|--no-deps) install_deps=0 ;;
+    --executor=slurm|--executor=parallel) dep_groups+=",scale" ;;
   esac
+  if [[ $prev == --executor && $arg != local ]]; then dep_groups+=",scale"; fi
+  prev=$arg
 done
 if [[ $install_deps -eq 1 ]]; then
-  "$root/scripts/deps.sh"
+  "$root/scripts/deps.sh" --only "$dep_groups"
 fi
 PYTHONPATH="$root/scripts/lib${PYTHONPATH:+:$PYTHONPATH}" exec python3 -m flagbench.sweep "$@"

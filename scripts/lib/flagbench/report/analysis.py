@@ -220,10 +220,32 @@ class Analysis:
         out = dict(self.fdr)
         out["expected_false_by_fdr"] = self.fdr["called"] * self.options.fdr
         if aa.get("wrong_rate_ci"):
+            out["aa_rate"] = aa["wrong_rate"]
             out["aa_rate_upper"] = aa["wrong_rate_ci"][1]
-            out["expected_false_by_aa_upper"] = aa["wrong_rate_ci"][1] * max(
-                0, self.fdr["tested"] - self.fdr["called"])
+            # Every comparison with no real change is a draw at the A/A rate:
+            # over all of them, that many false calls at most.
+            out["expected_false_by_aa_upper"] = aa["wrong_rate_ci"][1] * self.fdr["tested"]
         return out
+
+    def placement_summary(self) -> dict | None:
+        """Calls between the baseline and configurations that differ from it
+        only in the placement axis (matrix/placement.matrix): code moved, no
+        instruction changed, so every call is a false one.  None when the
+        run has no such configuration."""
+        base_axes = self.config(self.baseline).get("axes") or {}
+        moved = [c for c in self.candidates()
+                 if {k: v for k, v in (self.config(c).get("axes") or {}).items() if k != "placement"}
+                 == {k: v for k, v in base_axes.items() if k != "placement"}]
+        if not moved:
+            return None
+        judged = [cell.vs_base for cell in self.cells.values()
+                  if cell.config in moved and cell.samples and cell.vs_base is not None
+                  and cell.vs_base.ci is not None]
+        wrong = sum(c.verdict in (st.FASTER, st.SLOWER) for c in judged)
+        n = len(judged)
+        return {"pairs": n, "wrong_by_verdict": wrong, "wrong_rate": wrong / n if n else None,
+                "wrong_rate_ci": st.wilson_interval(wrong, n, self.options.confidence),
+                "configs": moved}
 
     def layout_sensitive(self, top: int = 5) -> list:
         """(kernel, variant, config, spread) of the cells whose per-seed medians

@@ -10,7 +10,7 @@ import html
 import re
 from pathlib import Path
 
-from . import codestyle, diffview, effecttables, firstscreen, fmt, hotcode, mdhtml, webui
+from . import codestyle, diffview, effecttables, firstscreen, fmt, hotcode, mdhtml, seedplot, webui
 from . import statistics as st
 from .analysis import Analysis, Cell
 from ..why import asmview as why_asmview, cells as why_cells
@@ -507,10 +507,15 @@ def _cell_section(a: Analysis, cell: Cell) -> str:
         line += f" Median {h(fmt.ns_with_interval(cell.stats.median, cell.stats.ci))} over {cell.stats.n} processes"
         if cell.stats.noise is not None:
             line += f", noise {h(fmt.pct(cell.stats.noise))}"
+        if cell.stats.layout is not None:
+            line += f", spread between layout seeds {h(fmt.pct(cell.stats.layout))}"
         line += "."
     if cell.vs_base is not None and cell.vs_base.ratio is not None:
         line += f" Against the baseline: {h(fmt.comparison(cell.vs_base))} ({h(cell.vs_base.reason)})."
     out.append(line + "</p>")
+    if cell.stats is not None and cell.stats.seed_medians and cell.samples:
+        out.append('<p class="seeds">Per-seed medians (the same code linked at other addresses): '
+                   + seedplot.svg(cell.stats.seed_medians, cell.stats.median, cell.stats.ci) + "</p>")
     run_cmd = a.run_command(cell)
     out.append("<p>Reproduce: " + (f"<code>{h(run_cmd)}</code> (this binary, as timed); " if run_cmd else "")
                + f"<code>{h(a.sweep_command([cell.config], cell.kernel))}</code> (rebuild and re-time, "

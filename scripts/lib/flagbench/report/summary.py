@@ -4,6 +4,8 @@ Markdown (tables/summary.md), CSV (summary.csv), JSON (summary.json; schema in
 docs/reading-a-report.md)."""
 from __future__ import annotations
 
+import math
+
 from . import fmt
 from . import statistics as st
 from .analysis import Analysis
@@ -123,7 +125,36 @@ def aa_paragraph(a: Analysis) -> list:
             "without its own pair; its table cell uses the full A/A term and may show ≈)" for p in called)
             + ".")
         out[-1] += " **Some verdicts of this run would be wrong on identical code: read them with care.**"
-    return out + [""]
+    return out + [""] + fdr_paragraph(a) + layout_paragraph(a)
+
+
+def fdr_paragraph(a: Analysis) -> list:
+    """How many of the run's calls may be false (docs/statistics.md, "Many comparisons")."""
+    f = a.fdr_summary()
+    if not f["tested"]:
+        return []
+    text = (f"**Verdicts:** {f['tested']} comparisons with the baseline; {f['called']} called faster "
+            f"or slower, each with its whole interval outside its noise band and surviving "
+            f"false-discovery-rate control (Benjamini-Hochberg, q = {f['q']:g}: at most "
+            f"{f['expected_false_by_fdr']:.1f} of them are expected to be false)")
+    if f["demoted"]:
+        text += f"; {f['demoted']} more cleared their band alone but not the FDR control"
+    if f.get("expected_false_by_aa_upper") is not None:
+        text += (f". The A/A check measured a false-call rate of {fmt.pct(f['aa_rate'])} (95% upper "
+                 f"bound {fmt.pct(f['aa_rate_upper'])}); over the {f['tested']} comparisons that bounds "
+                 f"the false calls at about {f['expected_false_by_aa_upper']:.1f}")
+    return [text + ".", ""]
+
+
+def layout_paragraph(a: Analysis) -> list:
+    """The cells where the code's placement moved the time most (spread between layout seeds)."""
+    top = a.layout_sensitive(5)
+    if not top:
+        return []
+    items = "; ".join(f"`{k}/{v}` under `{c}` ({fmt.pct(math.expm1(sp))})" for k, v, c, sp in top)
+    return [f"**Most layout-sensitive cells** (spread between the per-seed medians, where the same "
+            f"code was linked at other addresses): {items}. A change of these cells smaller than "
+            f"that spread is never called.", ""]
 
 
 def problems(a: Analysis) -> list:
