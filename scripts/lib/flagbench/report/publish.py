@@ -15,8 +15,7 @@ import tempfile
 from pathlib import Path
 
 from .. import results
-from ..atomic import read_json
-from ..atomic import write_text
+from ..atomic import read_json, write_json, write_text
 from . import fmt, html, summary
 from .analysis import Analysis
 from .generate import generate
@@ -75,7 +74,7 @@ def readme(a: Analysis, name: str, files: list) -> str:
 
 
 def publish(run_dir: Path, name: str, results_dir: Path, force: bool = False, regenerate: bool = True,
-            allow_incomplete: bool = False, full_asm: bool = False) -> Path:
+            allow_incomplete: bool = False, full_asm: bool = False, why: bool = True) -> Path:
     if not NAME_RE.match(name) or name in ("raw", "latest"):
         raise PublishError(f"'{name}' is not a usable name: letters, digits, '.', '_' and '-', "
                            "starting with a letter or digit, and not 'raw' or 'latest'")
@@ -89,6 +88,12 @@ def publish(run_dir: Path, name: str, results_dir: Path, force: bool = False, re
     dest = Path(results_dir) / name
     if dest.exists() and not force:
         raise PublishError(f"{dest} exists; pass --force to replace it")
+    if why and not (run_dir / "why-step.json").exists():
+        # Profiles, remarks and counters for every verdict (docs/why.md): too
+        # slow for every sweep, so a published run gets them here, once.
+        from ..why import runstep
+        if runstep.main([str(run_dir)]) == 0:
+            write_json(run_dir / "why-step.json", {"done": True})
     if regenerate:
         generate(run_dir)
     tables = run_dir / "tables"
@@ -150,6 +155,9 @@ def parse_args(argv):
     p.add_argument("--force", action="store_true", help="replace an existing results/NAME")
     p.add_argument("--no-regenerate", action="store_true", help="copy the tables as they are")
     p.add_argument("--allow-incomplete", action="store_true", help="publish a run that did not finish")
+    p.add_argument("--no-why", action="store_true",
+                   help="skip the why step (profiles, remarks and counters of every verdict, docs/why.md) "
+                        "that a run gets once, before its first publish")
     p.add_argument("--full-asm", action="store_true",
                    help="keep every cell's assembly section (default: only cells with a verdict or whose "
                         "code differs from the baseline's; the others say how to reproduce them)")
@@ -160,7 +168,7 @@ def main(argv=None) -> int:
     a = parse_args(sys.argv[1:] if argv is None else argv)
     try:
         dest = publish(Path(a.run), a.name, Path(a.results), a.force, not a.no_regenerate, a.allow_incomplete,
-                       a.full_asm)
+                       a.full_asm, not a.no_why)
     except PublishError as e:
         print(f"publish: {e}", file=sys.stderr)
         return 1
