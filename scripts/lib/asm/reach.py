@@ -125,29 +125,32 @@ class Reach:
             seen.add(sym.addr)
             queue.append(self.function(sym))
 
-        def visit_data(addr):
-            sec = self.elf.section_at(addr)
-            if sec is None or not sec.alloc:
-                return
-            if sec.executable:
-                f = self.binary.function_at(addr)
-                if f is not None:
-                    follow(f)
-                return
-            start, end, label = self._extent(addr, sec)
-            if start in data_seen:
-                return
-            data_seen.add(start)
-            raw = bytearray(self.elf.read(start, end - start))
-            pointers = self._pointers(start, raw, sec)
-            data.append({"name": label, "section": sec.name, "bytes": end - start})
-            data_h.update(f"\n--data {label} {sec.name} {end - start}--\n".encode())
-            if not sec.nobits:
-                data_h.update(bytes(raw))
-            for off, value, symbol in pointers:
-                data_h.update(f"@{off:#x}={symbol or self._pointer_name(value)}".encode())
-                if not symbol:
-                    visit_data(value)
+        def visit_data(first):
+            pending = [first]   # pointers in data lead to more data: a stack, not recursion
+            while pending:
+                addr = pending.pop()
+                sec = self.elf.section_at(addr)
+                if sec is None or not sec.alloc:
+                    continue
+                if sec.executable:
+                    f = self.binary.function_at(addr)
+                    if f is not None:
+                        follow(f)
+                    continue
+                start, end, label = self._extent(addr, sec)
+                if start in data_seen:
+                    continue
+                data_seen.add(start)
+                raw = bytearray(self.elf.read(start, end - start))
+                pointers = self._pointers(start, raw, sec)
+                data.append({"name": label, "section": sec.name, "bytes": end - start})
+                data_h.update(f"\n--data {label} {sec.name} {end - start}--\n".encode())
+                if not sec.nobits:
+                    data_h.update(bytes(raw))
+                for off, value, symbol in pointers:
+                    data_h.update(f"@{off:#x}={symbol or self._pointer_name(value)}".encode())
+                    if not symbol:
+                        pending.append(value)
 
         for r in extra_roots:
             lk = self.binary.lookup(r)
