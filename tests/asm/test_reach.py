@@ -12,7 +12,7 @@ import sys
 import unittest
 
 import asmtest
-from asm import analyze, disasm, elf as elfmod, identity, libraries, normalize
+from asm import analyze, disasm, elf as elfmod, identity, libraries, normalize, reach
 
 
 def hot(binary_path, name):
@@ -111,6 +111,28 @@ class Aarch64Test(unittest.TestCase):
         self.assertEqual(ca.code_hash, cb.code_hash)
         self.assertNotEqual(ca.data_hash, cb.data_hash)
         self.assertIn({"name": "table", "section": ".rodata", "bytes": 32}, ca.data)
+
+
+class AccessWidthTest(unittest.TestCase):
+    """The bytes an instruction reads at a data reference: never fewer than the real ones."""
+
+    def width(self, mnemonic, ops, syntax="att"):
+        ins = normalize.Insn(0, 0, 0, mnemonic, mnemonic, ops)
+        return reach.access_width(ins, "x86_64", syntax)
+
+    def test_widths(self):
+        cases = [("movss", [".rodata(%rip)", "%xmm0"], 4), ("vmulsd", [".rodata(%rip)", "%xmm1", "%xmm0"], 8),
+                 ("vbroadcastss", [".rodata(%rip)", "%ymm0"], 4), ("vmovaps", [".rodata(%rip)", "%ymm2"], 32),
+                 ("vpandq", [".rodata(%rip)", "%zmm1", "%zmm0"], 64), ("andps", [".rodata(%rip)", "%xmm0"], 16),
+                 ("addl", ["counter(%rip)", "%eax"], 4), ("cmpb", ["$0x0", "flag(%rip)"], 1),
+                 ("movq", ["table(%rip)", "%xmm0"], 8), ("jmpq", ["*dispatched(%rip)"], 8),
+                 # GNU objdump: no suffix, the register says it (and "sub" is not a byte op)
+                 ("sub", ["%eax", "counter(%rip)"], 4), ("imul", ["x(%rip)", "%rax"], 8),
+                 ("lea", ["table(%rip)", "%rdx"], None), ("fldl", ["x(%rip)"], None),
+                 ("cvtsd2ss", [".rodata(%rip)", "%xmm0"], None)]
+        for m, ops, want in cases:
+            self.assertEqual(self.width(m, ops), want, (m, ops))
+        self.assertEqual(self.width("movss", ["xmm0", "dword ptr [rip + .rodata]"], "intel"), 4)
 
 
 @unittest.skipUnless(asmtest.GCC, "gcc needed")

@@ -9,6 +9,10 @@ Modules, one job each:
   loops      back edges, innermost loops, items per loop iteration
   mca        llvm-mca: CPU names per version, batched region runs, JSON parsing, soundness flags
   model      llvm-mca prediction against the harness's measured time per item
+  reach      the code reachable from a hot function (code_hash) and the data it reads (data_hash)
+  libraries  the shared libraries a binary loads, found as the loader does, with file identities
+  layout     where a variant's code landed in each layout seed's binary, and that it is the same code
+  identity   dedupe_key: when two cells may share one timing
   analyze    the command the sweep runs per kernel binary
   locate     resolves configuration ids, result dirs and build dirs for asm.sh / asmdiff.sh
   show, diff the commands behind scripts/asm.sh and scripts/asmdiff.sh

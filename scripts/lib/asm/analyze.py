@@ -5,14 +5,13 @@ kernel binary: what the sweep runs once per kernel binary and configuration.
 Writes, per variant, OUT/<variant>.s (the normalized assembly of the hot function)
 and OUT/<variant>.json (symbols, summary counts, code_hash over the code reachable
 from the hot function, data_hash, libraries, loops, llvm-mca results, and with
---layout-binary the addresses per layout seed); both atomically.  A variant whose symbol is missing gets
-"found": false and a "why", never an exception.  The binary is read and
+--layout-binary the addresses per layout seed); both atomically.  A variant
+whose symbol is missing gets "found": false and a "why", never an exception.  The binary is read and
 disassembled once, whatever the number of variants; llvm-mca runs once per
 CPU for the whole binary, every innermost loop of every variant a region of
 its own (FLAGBENCH_MCA_CACHE: a directory of results to reuse).
 """
 import argparse
-import hashlib
 import json
 import os
 import sys
@@ -171,8 +170,8 @@ def add_layout(docs, binary, closures, args):
         docs[v]["layout"] = {seed: recs[v] for seed, recs in per_seed.items() if v in recs}
         errors = [s for s, r in docs[v]["layout"].items() if "layout_error" in r]
         docs[v]["layout_errors"] = errors
-    if not args.quiet:
-        bad = sorted({s for v in closures for s in docs[v]["layout_errors"]})
+    bad = sorted({s for v in closures for s in docs[v]["layout_errors"]})
+    if bad or not args.quiet:  # a seed that changed code is an error: said even with --quiet
         print(f"analyze: {args.kernel}: {len(args.layout_binary)} layout seeds in {seconds:.2f} s "
               f"({runs} objdump runs)" + (f"; code differs in seeds {', '.join(bad)}" if bad else ""),
               file=sys.stderr)
