@@ -56,7 +56,9 @@ def _configure(root: Path, cfg, build_dir: Path, phase: str, profile_dir: Path |
     cmd = ["cmake", "-S", str(root), "-B", str(build_dir), "-G", "Ninja",
            f"-DCMAKE_TOOLCHAIN_FILE={root / cfg.toolchain}", "-DBUILD_TESTING=OFF",
            f"-DFB_KERNELS={cmake_filter(kernels)}", *cmake_definitions(cfg),
-           f"-DFB_PGO={phase}", f"-DFB_PGO_DIR={profile_dir or ''}", f"-DFB_LAYOUT_PADS={pads}"]
+           f"-DFB_PGO={phase}", f"-DFB_PGO_DIR={profile_dir or ''}", f"-DFB_LAYOUT_PADS={pads}",
+           # Optimization records for the why lines (docs/why.md); proven not to change code.
+           "-DFB_REMARKS=ON"]
     r = procs.run(cmd, timeout=CONFIGURE_TIMEOUT)
     log.add("cmake " + " ".join(cmd[1:]), (r.stdout or "") + (r.stderr or ""))
     if r.returncode != 0:
