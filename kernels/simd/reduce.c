@@ -36,6 +36,7 @@
  *   any change of rounding between configurations.
  */
 #include "harness.h"
+#include "lib/simd_util.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -45,17 +46,6 @@
 #elif defined(__aarch64__)
 #include <arm_neon.h>
 #endif
-
-/* NOTE: kernels/simd/lib/simd_util.h has these; tests/sweep/fixture_tree.py
- * copies this file without its family's lib/, so it keeps its own copy. */
-#if defined(__clang__)
-#define NO_VECTORIZE
-#define NO_VECTORIZE_LOOP _Pragma("clang loop vectorize(disable) interleave(disable)")
-#else
-#define NO_VECTORIZE __attribute__((optimize("no-tree-vectorize", "no-tree-slp-vectorize")))
-#define NO_VECTORIZE_LOOP
-#endif
-typedef float v8sf __attribute__((vector_size(32)));
 
 typedef struct {
     size_t n;
