@@ -17,9 +17,9 @@ from ..atomic import read_json, write_json
 
 STATE = "executor.json"
 # Sweep options a shard takes from the command line that started the run.
-PASSED_VALUES = ("matrix", "kernels", "configs", "size", "mca_cpus", "min_samples", "max_samples",
-                 "target_ci", "time_per_kernel", "process_time")
-PASSED_FLAGS = ("no_time", "no_asm", "no_mca")
+PASSED_VALUES = ("matrix", "kernels", "configs", "size", "mca_cpus", "seeds", "min_samples", "max_samples",
+                 "time_per_kernel", "process_time")
+PASSED_FLAGS = ("no_time", "no_asm", "no_mca", "time_identical")
 
 
 def sweep_options(a) -> list:
