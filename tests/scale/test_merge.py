@@ -38,7 +38,8 @@ class Merge(unittest.TestCase):
             out = cls.base / f"shard{i}"
             r = scale_fixture.sweep(cls.tree, "--shard", f"{i}/2", "--build-root", str(cls.base / "b"),
                                     "--out", str(out))
-            if r.returncode != 0:
+            # 1: finished, listing the fixture kernels' failures (on purpose).
+            if r.returncode != 1 or "problem(s)" not in r.stderr:
                 raise AssertionError(f"shard {i} sweep failed: {r.stderr[-2000:]}")
             cls.shards.append(out)
 
@@ -98,9 +99,10 @@ class Merge(unittest.TestCase):
         b1, b2 = self.copy(self.shards[0], "zen5-1"), self.copy(self.shards[1], "zen5-2")
         for run in (b1, b2):
             as_other_machine(run, "zen5box", "AMD Ryzen 9 9950X")
-        # On this machine the x86-64-v3 build of simd/reduce runs twice as fast.
+        # On this machine the x86-64-v3 build of simd/reduce runs 8 times as fast (far beyond
+        # the noise of 3 processes at the test size, over layout seeds).
         for t in b1.glob("configs/gcc12.O2.v3/kernels/simd_reduce/time/*.json"):
-            edit_json(t, lambda d: [s.update(median_ns=s["median_ns"] / 2) for s in d.get("samples") or []
+            edit_json(t, lambda d: [s.update(median_ns=s["median_ns"] / 8) for s in d.get("samples") or []
                                     if isinstance(s, dict) and s.get("median_ns")])
         out = self.base / "merged-machines"
         r = self.merge(out, *self.shards, b1, b2, tables=True)

@@ -44,7 +44,7 @@ class ParallelExecutor(unittest.TestCase):
         return json.loads((self.out / "executor.json").read_text())
 
     def test_1_shards_run_and_merge(self):
-        self.assertEqual(self.first.returncode, 0, self.first.stderr[-3000:])
+        self.assertEqual(self.first.returncode, 1, self.first.stderr[-3000:])  # the fixtures' failures
         self.assertIn("GNU parallel", self.first.stderr)
         self.assertRegex(self.first.stderr, r"\[parallel\] \d+/\d+ ")
         folder = Path(self.state()["shards_dir"])
@@ -58,7 +58,7 @@ class ParallelExecutor(unittest.TestCase):
         self.assertTrue((self.out / "tables" / "summary.md").is_file())
 
     def test_2_resume_resubmits_only_the_missing_shard(self):
-        self.assertEqual(self.first.returncode, 0, self.first.stderr[-3000:])
+        self.assertEqual(self.first.returncode, 1, self.first.stderr[-3000:])  # the fixtures' failures
         before = scale_fixture.cells(self.out)
         folder = Path(self.state()["shards_dir"])
         shard1 = {f: f.stat().st_mtime_ns for f in (folder / "shard-1-of-2").rglob("*.json")}
@@ -73,13 +73,13 @@ class ParallelExecutor(unittest.TestCase):
             if p.name != "executor.json":
                 shutil.rmtree(p) if p.is_dir() else p.unlink()
         r = self.sweep("--resume", "--out", str(self.out))
-        self.assertEqual(r.returncode, 0, r.stderr[-3000:])
+        self.assertEqual(r.returncode, 1, r.stderr[-3000:])
         self.assertEqual(self.state()["submissions"][-1]["shards"], [2])
         self.assertEqual({f: f.stat().st_mtime_ns for f in shard1}, shard1)
         self.assertEqual(json.loads(m2.read_text())["status"], "complete")
         self.assertEqual(scale_fixture.cells(self.out), before)
         again = self.sweep("--resume", "--out", str(self.out))
-        self.assertEqual(again.returncode, 0, again.stderr[-2000:])
+        self.assertEqual(again.returncode, 1, again.stderr[-2000:])
         self.assertIn("nothing to do", again.stderr)
 
     def test_bad_hosts_file_is_refused_clearly(self):

@@ -67,8 +67,10 @@ class SlurmExecutor(unittest.TestCase):
         cls.tmp.cleanup()
 
     def test_both_sweeps_finish(self):
-        self.assertEqual(self.local.returncode, 0, self.local.stderr[-2000:])
-        self.assertEqual(self.run_.returncode, 0, self.run_.stderr[-3000:] + self.cluster.logs())
+        # 1: both finish, listing the fixture kernels' failures (on purpose).
+        self.assertEqual(self.local.returncode, 1, self.local.stderr[-2000:])
+        self.assertEqual(self.run_.returncode, 1, self.run_.stderr[-3000:] + self.cluster.logs())
+        self.assertIn("problem(s)", self.run_.stderr)
         self.assertIn("submitted Slurm array job", self.run_.stderr)
         self.assertRegex(self.run_.stderr, r"\[slurm\] \d+/\d+ ")  # the progress line
 

@@ -634,15 +634,21 @@ def main(argv=None) -> int:
                                                  "load_average_at_end": machine.load_average()})
     write_json(run_dir / "manifest.json", manifest)
     report_error = write_tables(run_dir)
-    problems = failures(run_dir) + ([report_error] if report_error else [])
     print(f"sweep: done in {fmt_duration(total)}. Tables: {run_dir / 'tables' / 'summary.md'}",
           file=sys.stderr)
-    if problems:
-        print(f"sweep: {len(problems)} problem(s); the rest of the run is complete:", file=sys.stderr)
-        for line in problems:
-            print(f"  {line}", file=sys.stderr)
-        return 1
-    return 0
+    return report_problems(run_dir, [report_error] if report_error else [])
+
+
+def report_problems(run_dir: Path, more: list = ()) -> int:
+    """The sweep's last lines and exit status: 1, with every problem listed,
+    when anything failed; 0 otherwise."""
+    problems = failures(run_dir) + list(more)
+    if not problems:
+        return 0
+    print(f"sweep: {len(problems)} problem(s); the rest of the run is complete:", file=sys.stderr)
+    for line in problems:
+        print(f"  {line}", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

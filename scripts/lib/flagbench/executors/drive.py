@@ -119,12 +119,15 @@ def finish(out: Path, state: dict, root: Path, t_wall: float | None) -> int:
     from .. import sweep
     if doc.get("schema") == merge.MULTI_SCHEMA:
         subprocess.run([str(root / "scripts" / "report.sh"), str(out)], check=False)
-        summary = out / "tables" / "machines.md"
+        summary, more = out / "tables" / "machines.md", []
     else:
-        summary = sweep.write_tables(out)
+        report_error = sweep.write_tables(out)
+        summary, more = out / "tables" / "summary.md", [report_error] if report_error else []
     sweep.update_latest(out)
     print(f"sweep: {state['shards']} shards merged into {out}. Tables: {summary}", file=sys.stderr)
-    return 0
+    if doc.get("schema") == merge.MULTI_SCHEMA:
+        return 0
+    return sweep.report_problems(out, more)
 
 
 def run(a, argv: list, root: Path, plan_fn, default_out) -> int:
@@ -139,7 +142,8 @@ def run(a, argv: list, root: Path, plan_fn, default_out) -> int:
             out = out.resolve()
             if (out / "manifest.json").exists():
                 print(f"sweep: {out} is complete; nothing to do", file=sys.stderr)
-                return 0
+                from .. import sweep
+                return sweep.report_problems(out)
         else:
             plan = plan_fn(a)
             out = (Path(a.out) if a.out else default_out(plan)).resolve()
