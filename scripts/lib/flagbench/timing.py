@@ -15,8 +15,9 @@ across the places it can land, not about one place.
 
 Stopping (a sequential design): every cell first gets `min_samples` samples
 (at least one per seed).  Then a cell goes on only while its comparison with
-the baseline's cell of the same variant is undecided: neither called nor
-with its whole interval inside the noise band (statistics.decided).  The
+the baseline's cell of the same variant is undecided: neither called strongly
+enough to survive the run's FDR control (STOP_P) nor with its whole interval
+inside the noise band (statistics.decided).  The
 baseline goes on while any of its comparisons is undecided.  Nothing goes on
 past `max_samples` or, after the minimum, past the kernel's time budget.
 """
@@ -155,10 +156,26 @@ def undecided(cells: list, policy: Policy) -> set:
             if c is base or c.error:
                 continue
             cmp_ = st.compare(sb, summary_of(c, 1, policy.replicates), policy.floor) if sb else None
-            if cmp_ is None or not st.decided(cmp_):
+            if cmp_ is None or not _settled(cmp_):
                 out.add(id(c))
                 out.add(id(base))
     return out
+
+
+# A call stops sampling only once it is strong enough to survive the run's
+# false-discovery-rate control as well (p of "inside the band" at most this;
+# Benjamini-Hochberg at q = 0.05 keeps such a call whenever the run has at
+# least one call per 50 comparisons).  A weaker call keeps sampling.
+STOP_P = 0.001
+
+
+def _settled(c: st.Comparison) -> bool:
+    if not st.decided(c):
+        return False
+    if c.verdict == st.SAME:
+        return True
+    p = st.p_value(c, c.log_replicates or [])
+    return p is not None and p <= STOP_P
 
 
 def _active(cells: list, policy: Policy, out_of_time: bool) -> list:

@@ -1,6 +1,6 @@
 /* vfix/table: the same instructions reading another constant table.
- * FB_FIX_TABLE=1 raises every entry by two: more work per element, not one
- * instruction changed.  The sweep must time it (not merge it with the
+ * FB_FIX_TABLE=1 makes every entry three times larger: more work per element,
+ * not one instruction changed.  The sweep must time it (not merge it with the
  * baseline's identical code) and call it slower. */
 #include "harness.h"
 
@@ -10,10 +10,10 @@
 #define FB_FIX_TABLE 0
 #endif
 static const uint32_t steps[16] = {
-    3 + 2 * FB_FIX_TABLE, 1 + 2 * FB_FIX_TABLE, 4 + 2 * FB_FIX_TABLE, 1 + 2 * FB_FIX_TABLE,
-    5 + 2 * FB_FIX_TABLE, 9 + 2 * FB_FIX_TABLE, 2 + 2 * FB_FIX_TABLE, 6 + 2 * FB_FIX_TABLE,
-    5 + 2 * FB_FIX_TABLE, 3 + 2 * FB_FIX_TABLE, 5 + 2 * FB_FIX_TABLE, 8 + 2 * FB_FIX_TABLE,
-    9 + 2 * FB_FIX_TABLE, 7 + 2 * FB_FIX_TABLE, 9 + 2 * FB_FIX_TABLE, 3 + 2 * FB_FIX_TABLE,
+    3 * (1 + 2 * FB_FIX_TABLE), 1 * (1 + 2 * FB_FIX_TABLE), 4 * (1 + 2 * FB_FIX_TABLE), 1 * (1 + 2 * FB_FIX_TABLE),
+    5 * (1 + 2 * FB_FIX_TABLE), 9 * (1 + 2 * FB_FIX_TABLE), 2 * (1 + 2 * FB_FIX_TABLE), 6 * (1 + 2 * FB_FIX_TABLE),
+    5 * (1 + 2 * FB_FIX_TABLE), 3 * (1 + 2 * FB_FIX_TABLE), 5 * (1 + 2 * FB_FIX_TABLE), 8 * (1 + 2 * FB_FIX_TABLE),
+    9 * (1 + 2 * FB_FIX_TABLE), 7 * (1 + 2 * FB_FIX_TABLE), 9 * (1 + 2 * FB_FIX_TABLE), 3 * (1 + 2 * FB_FIX_TABLE),
 };
 
 typedef struct {

@@ -8,6 +8,7 @@ import shlex
 from pathlib import Path
 
 from .. import results
+from asm import identity as asm_identity
 from . import statistics as st
 
 # How a cell's status is written in tables.
@@ -25,6 +26,7 @@ class Cell:
     detail: str = ""
     same_as: str | None = None      # configuration whose identical code was timed instead
     code_hash: str | None = None
+    identity: str | None = None     # asm.identity.dedupe_key: code, data, libraries, FP env, dispatch
     samples: list = dataclasses.field(default_factory=list)   # own samples, ns per repetition
     sample_seeds: list | None = None  # layout seed of each sample (None: one layout)
     stats: st.Summary | None = None  # own, or borrowed from same_as
@@ -61,7 +63,7 @@ class AAPair:
     variant: str
     a: str
     b: str
-    why: str                        # "A/A duplicate" or "same code_hash"
+    why: str                        # "A/A duplicate" or identical code, data and environment
     comparison: st.Comparison       # judged with a threshold that leaves this pair out
     ci_alone_wrong: bool            # would the interval alone have called a difference?
 
@@ -111,6 +113,8 @@ class Analysis:
             for v in names:
                 cell = Cell(c.kernel, v, c.config, c.status, c.detail, c.same_as, c.code_hash,
                             asm=c.asm, timing=c.timing)
+                if c.variant != "*":
+                    cell.identity = asm_identity.dedupe_key(c.asm, (c.check or {}).get("line"))
                 if c.variant != "*" and c.status == "ok":
                     cell.samples = c.samples
                     cell.sample_seeds = c.sample_seeds
@@ -288,8 +292,8 @@ class Analysis:
                     if self.config(b.config).get("aa_of") == a.config or \
                             self.config(a.config).get("aa_of") == b.config:
                         pairs.append((a, b, "A/A duplicate"))
-                    elif a.code_hash and a.code_hash == b.code_hash:
-                        pairs.append((a, b, "same code_hash"))
+                    elif a.identity and a.identity == b.identity:
+                        pairs.append((a, b, "identical code, data and environment"))
         return pairs
 
     def _aa(self):
