@@ -37,13 +37,14 @@ class Log:
 
 
 def _configure(root: Path, cfg, build_dir: Path, phase: str, profile_dir: Path | None,
-               kernels: list, config_hash: str, log: Log, pads: str = "") -> str | None:
+               kernels: list, config_hash: str, log: Log, pads: str = "", remarks: bool = False) -> str | None:
     """Runs CMake unless the directory is already configured for this hash,
     kernel list and set of layout seeds (pads: FB_LAYOUT_PADS; another set of
     seeds only adds or drops links, never a recompile).  Returns an error
     message, or None."""
     stamp_path = build_dir / "flagbench-stamp.json"
-    stamp = {"hash": config_hash, "phase": phase, "kernels": kernels, "layout_pads": pads}
+    stamp = {"hash": config_hash, "phase": phase, "kernels": kernels, "layout_pads": pads,
+             "remarks": remarks}
     try:
         old = json.loads(stamp_path.read_text())
     except (OSError, ValueError):
@@ -58,7 +59,7 @@ def _configure(root: Path, cfg, build_dir: Path, phase: str, profile_dir: Path |
            f"-DFB_KERNELS={cmake_filter(kernels)}", *cmake_definitions(cfg),
            f"-DFB_PGO={phase}", f"-DFB_PGO_DIR={profile_dir or ''}", f"-DFB_LAYOUT_PADS={pads}",
            # Optimization records for the why lines (docs/why.md); proven not to change code.
-           "-DFB_REMARKS=ON"]
+           f"-DFB_REMARKS={'ON' if remarks else 'OFF'}"]
     r = procs.run(cmd, timeout=CONFIGURE_TIMEOUT)
     log.add("cmake " + " ".join(cmd[1:]), (r.stdout or "") + (r.stderr or ""))
     if r.returncode != 0:
@@ -165,7 +166,7 @@ def _train(cfg, root: Path, gen_dir: Path, profile_dir: Path, kernels: list, log
 
 
 def build_configuration(root: Path, cfg, config_hash: str, build_dir: Path, kernels: list,
-                        jobs: int, seeds: list = (0,)) -> tuple:
+                        jobs: int, seeds: list = (0,), remarks: bool = False) -> tuple:
     """Builds one configuration, linked once per layout seed (flagbench.layout).
     Returns (build record, log text, bin dir)."""
     t0 = time.monotonic()
@@ -200,7 +201,7 @@ def build_configuration(root: Path, cfg, config_hash: str, build_dir: Path, kern
 
     phase = "use" if pgo else "off"
     err = _configure(root, cfg, final_dir, phase, profile_dir if pgo else None, kernels, config_hash,
-                     log, layout.cmake_pads(seeds))
+                     log, layout.cmake_pads(seeds), remarks)
     if err:
         return fail(err)
     if retrain:

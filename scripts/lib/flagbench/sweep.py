@@ -41,7 +41,7 @@ EMULATED_NOTE = "built for another architecture and run under qemu: timings are 
 
 # Options a resumed run takes from the run it continues, not from the new command line.
 RESUMED_OPTIONS = ("size", "no_time", "no_asm", "no_mca", "mca_cpus", "min_samples", "max_samples",
-                   "time_per_kernel", "process_time", "build_root", "seeds", "time_identical")
+                   "time_per_kernel", "process_time", "build_root", "seeds", "time_identical", "why")
 
 
 class UsageError(Exception):
@@ -73,6 +73,10 @@ def parse_args(argv) -> argparse.Namespace:
     p.add_argument("--no-time", action="store_true", help="build, check and analyse only")
     p.add_argument("--no-asm", action="store_true", help="skip assembly capture (and so identical-code detection)")
     p.add_argument("--no-mca", action="store_true", help="capture assembly but skip llvm-mca")
+    p.add_argument("--why", action="store_true",
+                   help="build with optimization records and, after timing, profile every cell called "
+                        "faster or slower for its why line (docs/why.md); slower, so off by default: "
+                        "scripts/publish.sh profiles a run that lacks it")
     p.add_argument("--mca-cpus", metavar="LIST", help="llvm-mca CPUs besides the target (default: host, "
                    "skylake, icelake-server, znver3, znver4, sapphirerapids; neoverse-n1/v2 for aarch64)")
     p.add_argument("--seeds", type=int, default=4,
@@ -226,7 +230,8 @@ def build_config(ctx: Context, entry: dict) -> list:
         cfg = _config_obj(entry)
         rec, log, _ = build.build_configuration(ROOT, cfg, entry["hash"],
                                                 Path(ctx.args.build_root) / cid, kernels, 1,
-                                                entry.get("link_seeds") or entry.get("seeds") or [0])
+                                                entry.get("link_seeds") or entry.get("seeds") or [0],
+                                                remarks=ctx.args.why)
         write_text(cdir / "build.log", log)
         write_json(cdir / "build.json", rec)
     ctx.progress.step(f"built {cid}: {rec['status']}")
@@ -620,6 +625,10 @@ def main(argv=None) -> int:
                 manifest["machine"]["cpu"]["measured_ghz_method"] = clock["method"]
                 write_json(run_dir / "manifest.json", manifest)
             phase_time(ctx)
+            if a.why:
+                print("sweep: why step (profiles, remarks, counters of the verdicts)", file=sys.stderr)
+                from .why import runstep
+                runstep.main([str(run_dir)])
         manifest["status"] = "complete"
     except procs.Stopped:
         manifest["status"] = "interrupted"

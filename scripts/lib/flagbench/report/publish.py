@@ -15,7 +15,8 @@ import tempfile
 from pathlib import Path
 
 from .. import results
-from ..atomic import read_json, write_json, write_text
+from ..atomic import read_json, write_text
+from ..why import runstep
 from . import fmt, html, summary
 from .analysis import Analysis
 from .generate import generate
@@ -88,12 +89,10 @@ def publish(run_dir: Path, name: str, results_dir: Path, force: bool = False, re
     dest = Path(results_dir) / name
     if dest.exists() and not force:
         raise PublishError(f"{dest} exists; pass --force to replace it")
-    if why and not (run_dir / "why-step.json").exists():
-        # Profiles, remarks and counters for every verdict (docs/why.md): too
-        # slow for every sweep, so a published run gets them here, once.
-        from ..why import runstep
-        if runstep.main([str(run_dir)]) == 0:
-            write_json(run_dir / "why-step.json", {"done": True})
+    if why and not runstep.done(run_dir):
+        # Profiles and counters for every verdict (docs/why.md): too slow for
+        # every sweep (`sweep.sh --why`), so a published run gets them here, once.
+        runstep.main([str(run_dir)])
     if regenerate:
         generate(run_dir)
     tables = run_dir / "tables"

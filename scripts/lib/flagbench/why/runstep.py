@@ -21,8 +21,12 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path[0] = str(Path(__file__).resolve().parents[2])
 from flagbench import results  # noqa: E402
+from flagbench.atomic import write_json  # noqa: E402
 from flagbench.report.analysis import Analysis  # noqa: E402
 from flagbench.why import cells, step  # noqa: E402
+
+
+MARKER = "why-step.json"   # written into the run when the step has run over it
 
 
 def wanted(a: Analysis, every: bool) -> dict:
@@ -75,7 +79,13 @@ def main(argv=None) -> int:
         print(f"why: {config} {kernel}: {', '.join(f'{v} {s}' for v, s in res['variants'].items())} "
               f"({res['seconds']} s)")
     print(f"why: {n} cells in {time.perf_counter() - t0:.1f} s; regenerate the report: scripts/report.sh {a_.run}")
+    write_json(Path(a_.run) / MARKER, {"cells": n, "all": a_.all})
     return 0
+
+
+def done(run_dir) -> bool:
+    """Whether the why step has run over this run."""
+    return (Path(run_dir) / MARKER).exists()
 
 
 if __name__ == "__main__":
