@@ -35,8 +35,10 @@ else()
       target_include_directories(fb_need_openmp SYSTEM INTERFACE "${CMAKE_BINARY_DIR}/openmp-include")
       target_link_options(fb_need_openmp INTERFACE -fopenmp "-L${_fb_omp_dir}" "-Wl,-rpath,${_fb_omp_dir}")
       target_compile_definitions(fb_need_openmp INTERFACE FB_HAVE_OPENMP=1)
-      # A newer clang calls runtime entry points an older libomp lacks.
-      target_sources(fb_need_openmp INTERFACE "${PROJECT_SOURCE_DIR}/kernels/harness/openmp_compat.c")
+      # A newer clang calls runtime entry points an older libomp lacks:
+      # kernels/CMakeLists.txt compiles this into each OpenMP kernel's objects
+      # (once: an INTERFACE source would land in every target that links them).
+      set(FB_OPENMP_COMPAT_SOURCE "${PROJECT_SOURCE_DIR}/kernels/harness/openmp_compat.c")
       set(FB_OPENMP_RUNTIME "${_fb_omp_lib} (borrowed)")
     endif()
   endif()

@@ -490,7 +490,7 @@ def plan_cells(ctx: Context, kernel: str) -> list:
                 continue
             rep_ns = line.get("median_ns")
             reps = timing.reps_for(rep_ns, default_reps, args.process_time)
-            cells.append(timing.Cell(cid, variant, exes, reps, checksum=line.get("checksum"),
+            cells.append(timing.Cell(cid, variant, exes, reps, checksums={line.get("reps"): line.get("checksum")},
                                      baseline=cid == ctx.plan["baseline"]))
     return cells
 
