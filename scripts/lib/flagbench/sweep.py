@@ -490,8 +490,11 @@ def plan_cells(ctx: Context, kernel: str) -> list:
                 continue
             rep_ns = line.get("median_ns")
             reps = timing.reps_for(rep_ns, default_reps, args.process_time)
-            cells.append(timing.Cell(cid, variant, exes, reps, checksums={line.get("reps"): line.get("checksum")},
-                                     baseline=cid == ctx.plan["baseline"]))
+            # The timed processes' checksums are compared with each other, not
+            # with the check's: the check runs every variant in one process,
+            # and kernels that update shared state in place (layout/particles,
+            # memory/init) end there with another, equally right, checksum.
+            cells.append(timing.Cell(cid, variant, exes, reps, baseline=cid == ctx.plan["baseline"]))
     return cells
 
 
