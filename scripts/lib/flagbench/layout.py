@@ -24,7 +24,7 @@ def pad_bytes(seed: int) -> int:
     return PAD_GRANULE * (seed % 4) + 64 * ((37 * seed) % 64)
 
 
-def seeds_for(entry: dict, count: int, aa: bool = False) -> list:
+def seeds_for(count: int, aa: bool = False) -> list:
     """The seeds a configuration is timed under: 0..count-1, and for an A/A
     duplicate the disjoint count..2*count-1 (so the A/A pair compares two
     independent draws of layout, not one binary with itself)."""

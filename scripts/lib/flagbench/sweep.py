@@ -139,9 +139,9 @@ def make_plan(a: argparse.Namespace) -> dict:
     aa_sources = {c.aa_of for c in configs if c.aa_of}
     for c in configs:
         entry = dataclasses.asdict(c)
-        entry["seeds"] = layout.seeds_for(entry, a.seeds, aa=bool(c.aa_of))
+        entry["seeds"] = layout.seeds_for(a.seeds, aa=bool(c.aa_of))
         if c.id in aa_sources:      # its build also links the A/A duplicate's seeds
-            entry["link_seeds"] = entry["seeds"] + layout.seeds_for(entry, a.seeds, aa=True)
+            entry["link_seeds"] = entry["seeds"] + layout.seeds_for(a.seeds, aa=True)
         entry["hash"] = config.config_hash(axes, ROOT, c)
         entry["flags"] = config.resolved(axes, c)
         if c.axes.get("pgo") == "on":
@@ -432,15 +432,6 @@ def phase_time(ctx: Context) -> None:
     ctx.progress.finish()
 
 
-def identity(asm: dict, line: dict) -> str | None:
-    """What must be equal for two cells to be one measurement: the code, the
-    data it reads, the libraries, the start-up FP environment and the
-    dispatch path (asm.identity)."""
-    if not asm.get("code_hash"):
-        return None
-    return asm_identity.dedupe_key(asm, line)
-
-
 def plan_cells(ctx: Context, kernel: str) -> list:
     """The cells of one kernel to time now; writes "same code" and "not timed"
     records for the others."""
@@ -464,7 +455,9 @@ def plan_cells(ctx: Context, kernel: str) -> list:
                     write_json(out, {"not_timed": EMULATED_NOTE})
                 continue
             line = chk.get("line") or {}
-            key = (variant, identity(read_json(kdir / "asm" / f"{variant}.json") or {}, line))
+            # What must be equal for two cells to be one measurement: code, data,
+            # libraries, start-up FP environment and dispatch path (None: never merge).
+            key = (variant, asm_identity.dedupe_key(read_json(kdir / "asm" / f"{variant}.json"), line))
             if entry.get("aa_of") and not entry.get("aa_all"):
                 # The A/A check needs one pair per kernel (its noise threshold
                 # is per kernel), not a second copy of every cell.

@@ -27,6 +27,7 @@ import dataclasses
 import json
 import random
 import shlex
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -241,6 +242,6 @@ def summarize(cell: Cell) -> dict:
         s = summary_of(cell, 0)
         out.update(median_ns=s.median, ci_ns=list(s.ci) if s.ci else None, min_ns=min(xs),
                    max_ns=max(xs), layout_spread=s.layout, seed_medians=s.seed_medians,
-                   wall_median_s=st.pystats.median([x["wall_s"] for x in cell.samples]))
+                   wall_median_s=statistics.median([x["wall_s"] for x in cell.samples]))
         out["checksums"] = sorted({x.get("checksum") for x in cell.samples})
     return out
