@@ -178,6 +178,25 @@ class DedupeKeyTest(unittest.TestCase):
                    {"fpenv": "ftz=0,daz=0", "dispatch": "reduce_avx512"}, {}):
             self.assertNotEqual(identity.dedupe_key(self.ASM, ln), base, ln)
 
+    @staticmethod
+    def seeded(function_addrs, loop_addrs):
+        """An asm record whose hot function and one loop sit at these addresses
+        in the successive layout seeds' binaries."""
+        layout = {str(i): {"function": {"addr": f}, "loops": [{"start": {"addr": lp}}]}
+                  for i, (f, lp) in enumerate(zip(function_addrs, loop_addrs))}
+        return dict(DedupeKeyTest.ASM, layout=layout)
+
+    def test_alignment_flags_are_not_merged_but_moved_code_is(self):
+        # Without alignment flags the seeds spread the function over the four
+        # 16-byte offsets of a cache line; -falign-functions=64 pins it to 0.
+        plain = self.seeded([0x1000, 0x1950, 0x12a0, 0x1c30], [0x1040, 0x1990, 0x12e0, 0x1c70])
+        moved = self.seeded([0x1030, 0x1980, 0x12d0, 0x1c60], [0x1070, 0x19c0, 0x1310, 0x1ca0])
+        aligned = self.seeded([0x1000, 0x1980, 0x12c0, 0x1c40], [0x1040, 0x19c0, 0x1300, 0x1c80])
+        self.assertEqual(identity.alignment(plain), {"function": 16, "loops": [16]})
+        self.assertEqual(identity.alignment(aligned), {"function": 64, "loops": [64]})
+        self.assertEqual(identity.dedupe_key(plain, {}), identity.dedupe_key(moved, {}))
+        self.assertNotEqual(identity.dedupe_key(plain, {}), identity.dedupe_key(aligned, {}))
+
     def test_unknown_code_never_merges(self):
         self.assertIsNone(identity.dedupe_key({"found": False, "code_hash": None}, {}))
         self.assertIsNone(identity.dedupe_key({"found": True, "code_hash": "c1"}, {}))  # old JSON

@@ -150,6 +150,29 @@ class ManyComparisons(unittest.TestCase):
         self.assertEqual(st.benjamini_hochberg([], 0.05), [])
 
 
+class AATerm(unittest.TestCase):
+    def test_the_term_is_what_the_intervals_do_not_explain(self):
+        self.assertEqual(st.interval_miss((0.98, 1.03)), 0.0)
+        self.assertAlmostEqual(st.interval_miss((1.02, 1.04)), math.log(1.02))
+        self.assertAlmostEqual(st.interval_miss((0.9, 0.95)), -math.log(0.95))
+        self.assertEqual(st.interval_miss(None), 0.0)
+
+    def test_many_identical_pairs_do_not_widen_the_band(self):
+        """Thirty timings of identical code: the largest |ln ratio| between
+        them grows with their number, the largest interval miss stays near 0."""
+        rng = random.Random(5)
+        cells = [st.summarize(*two_level(rng, 1000.0, 0.005, 0.005, 2)[:1], st.seed_for("aa", i),
+                              replicates=500, seeds=[s for s in range(SEEDS) for _ in range(2)])
+                 for i in range(30)]
+        pairs = [st.compare(a, b) for i, a in enumerate(cells) for b in cells[i + 1:]]
+        largest_diff = max(abs(math.log(c.ratio)) for c in pairs)
+        largest_miss = max(st.interval_miss(c.ci) for c in pairs)
+        report(f"30 identical cells, {len(pairs)} pairs: largest difference {math.expm1(largest_diff):.2%}, "
+               f"largest interval miss {math.expm1(largest_miss):.2%}")
+        self.assertLess(largest_miss, st.NOISE_FLOOR / 2)
+        self.assertGreater(largest_diff, 2 * largest_miss)
+
+
 class SequentialDesign(unittest.TestCase):
     policy = timing.Policy(min_samples=SEEDS, max_samples=3 * SEEDS, replicates=300)
 

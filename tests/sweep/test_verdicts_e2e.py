@@ -47,9 +47,8 @@ class VerdictsEndToEnd(unittest.TestCase):
         cls.result = subprocess.run(
             [str(cls.tree / "scripts/sweep.sh"), "--no-deps", "--matrix", "verdicts", "--kernels", "^vfix/",
              "--no-mca", "--jobs", "2", "--build-root", str(Path(cls.tmp.name) / "builds"),
-             # Room for the sequential rule to settle the 3% cell: every
-             # configuration here is timed (time-identical), so its kernel has
-             # six A/A pairs and a band wider than a default run's.
+             # Room for the sequential rule to settle the 3% cell on a
+             # machine busier than a quiet one.
              "--max-samples", "24", "--time-per-kernel", "8",
              "--out", str(cls.run_dir)], capture_output=True, text=True, timeout=1500)
         summary = cls.run_dir / "tables/summary.json"

@@ -89,7 +89,7 @@ class Analysis:
         self._load()
         self._summarize()
         self.aa_pairs: list = []
-        self.aa_noise: dict = {}        # kernel -> largest |log ratio| over its A/A pairs
+        self.aa_noise: dict = {}        # kernel -> largest log distance of an A/A interval from 1
         self._aa()
         self._vs_baseline()
 
@@ -202,19 +202,30 @@ class Analysis:
         tested = [c for c in self.cells.values()
                   if c.vs_base is not None and c.vs_base.log_replicates is not None]
         pvals = [st.p_value(c.vs_base, c.vs_base.log_replicates) for c in tested]
+        # The A/A pairs join the family as the comparisons they stand in for
+        # (their verdicts must go through the same rule as a real one), but
+        # only their own calls are judged by it here.
+        aa_pvals = [st.p_value(p.comparison, p.comparison.log_replicates or []) for p in self.aa_pairs]
+        keep_all = st.benjamini_hochberg([1.0 if p is None else p for p in pvals + aa_pvals],
+                                         self.options.fdr)
+        for pair, p, k in zip(self.aa_pairs, aa_pvals, keep_all[len(pvals):]):
+            self._fdr_judge(pair.comparison, p, k)
         keep = st.benjamini_hochberg([1.0 if p is None else p for p in pvals], self.options.fdr)
         self.fdr = {"q": self.options.fdr, "tested": len(tested), "called_before": 0, "demoted": 0}
         for cell, p, k in zip(tested, pvals, keep):
-            cmp_ = cell.vs_base
-            cmp_.p_value = p
-            if cmp_.verdict in (st.FASTER, st.SLOWER):
+            if cell.vs_base.verdict in (st.FASTER, st.SLOWER):
                 self.fdr["called_before"] += 1
-                if not k:
-                    self.fdr["demoted"] += 1
-                    cmp_.reason = (f"{cmp_.reason}, but not significant after false-discovery-rate "
-                                   f"control (Benjamini-Hochberg, q = {self.options.fdr:g})")
-                    cmp_.verdict = st.SAME
+                self.fdr["demoted"] += not k
+            self._fdr_judge(cell.vs_base, p, k)
         self.fdr["called"] = self.fdr["called_before"] - self.fdr["demoted"]
+
+    def _fdr_judge(self, cmp_: st.Comparison, p: float | None, kept: bool) -> None:
+        """Records p and demotes a call that Benjamini-Hochberg did not keep."""
+        cmp_.p_value = p
+        if cmp_.verdict in (st.FASTER, st.SLOWER) and not kept:
+            cmp_.reason = (f"{cmp_.reason}, but not significant after false-discovery-rate "
+                           f"control (Benjamini-Hochberg, q = {self.options.fdr:g})")
+            cmp_.verdict = st.SAME
 
     def fdr_summary(self) -> dict:
         """How many calls of the run are expected to be false: at most q of
@@ -297,16 +308,23 @@ class Analysis:
         return pairs
 
     def _aa(self):
+        """Judges the A/A pairs and sets each kernel's A/A term: the largest
+        amount by which an A/A pair's interval misses 1.  Noise the intervals
+        already carry adds nothing (a pair whose interval holds 1 gives 0), so
+        the term does not grow with the number of identical pairs a matrix
+        happens to have; what it catches is a difference between timings of
+        identical code that the intervals do not explain (drift during the
+        run, a factor that stayed fixed for a cell's processes)."""
         cands = self._aa_candidates()
-        logs = {}
+        excess = {}
         for a, b, _ in cands:
-            logs[(a.key, b.key)] = abs(math.log(a.stats.median / b.stats.median))
-            k = a.kernel
-            self.aa_noise[k] = max(self.aa_noise.get(k, 0.0), logs[(a.key, b.key)])
+            ci = st.compare(a.stats, b.stats, self.options.floor, 0.0, self.options.confidence).ci
+            excess[(a.key, b.key)] = st.interval_miss(ci)
+            self.aa_noise[a.kernel] = max(self.aa_noise.get(a.kernel, 0.0), excess[(a.key, b.key)])
         for a, b, why in cands:
             # Leave-one-out: judge each pair with the A/A term of the *other*
             # pairs of its kernel, so the check is not graded by its own answer.
-            others = [v for (ka, kb), v in logs.items()
+            others = [v for (ka, kb), v in excess.items()
                       if ka[0] == a.kernel and (ka, kb) != (a.key, b.key)]
             extra = math.expm1(max(others)) if others else 0.0
             cmp_ = st.compare(a.stats, b.stats, self.options.floor, extra, self.options.confidence)

@@ -31,10 +31,10 @@ SYMBOLS = [
     ("▼", "slower: likewise, below the band"),
     ("≈", "no significant difference: the interval includes 1, lies inside the band, or reaches into it"),
     ("(±N%)", "the cell's noise band: the largest of the 1% floor, either side's process-to-process "
-              "noise and spread between layout seeds, and the kernel's largest A/A difference; "
+              "noise and spread between layout seeds, and how far the kernel's A/A intervals miss 1; "
               "nothing smaller is called"),
     ("·", "no verdict: too few samples, or a side has no timing (the reason follows)"),
-    ("= same code", "identical code, data, libraries, FP environment and dispatch path: timed once, the ratio is "
+    ("= same code", "identical code, data, libraries, FP environment, dispatch path and alignment: timed once, the ratio is "
                     "exactly 1; \"= same code as X\": this cell's timing is configuration X's"),
     ("(+N tied)", "N other configurations were also called faster and are not significantly slower than the best"),
     ("—", "no such cell (the kernel or variant does not exist in that configuration)"),

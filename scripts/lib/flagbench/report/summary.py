@@ -318,9 +318,10 @@ def method_json(a: Analysis) -> dict:
             "confidence": o.confidence, "replicates": o.replicates, "seed_namespace": o.namespace,
             "noise_floor": o.floor, "min_samples": st.MIN_SAMPLES,
             "noise": "IQR / 1.349 / median of the cell's samples",
-            "verdict": "faster/slower when the interval excludes 1 and |log ratio| > log(1 + threshold); "
-                       "threshold = max(noise floor, both cells' noise, the kernel's largest A/A "
-                       "difference)", "doc": "docs/statistics.md"}
+            "verdict": "faster/slower when the whole interval lies outside the band "
+                       "[1/(1 + threshold), 1 + threshold] and the call survives Benjamini-Hochberg "
+                       "FDR control; threshold = max(noise floor, both cells' noise and layout "
+                       "spread, the kernel's A/A term)", "doc": "docs/statistics.md"}
 
 
 def aa_json(a: Analysis) -> dict:
