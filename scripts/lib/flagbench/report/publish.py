@@ -150,9 +150,9 @@ def publish(run_dir: Path, name: str, results_dir: Path, force: bool = False, re
         for f in DATA:
             gzip_copy(tables / f, tmp / f"{f}.gz")
             files.append(f"{f}.gz")
-        for name, text in html.assets().items():
-            (tmp / name).write_text(text)
-            files.append(name)
+        for asset, text in html.assets().items():
+            (tmp / asset).write_text(text)
+            files.append(asset)
         subs = [("plots", "*.svg")]
         if full_asm:
             subs.append(("asm", "*.html"))
