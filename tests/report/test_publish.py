@@ -1,5 +1,6 @@
 """scripts/publish.sh: a run's tables and report into results/<name>/ with a
 README, and no raw files."""
+import gzip
 import json
 import re
 import subprocess
@@ -29,9 +30,19 @@ class Publish(unittest.TestCase):
 
     def test_published_files(self):
         self.assertEqual(self.first.returncode, 0, self.first.stderr)
-        for name in ("README.md", "summary.md", "summary.csv", "summary.json", "effects.md", "code.md",
-                     "build.md", "lnt.json", "report.html", "manifest.json", "plan.json", "asm/simd_reduce.html"):
+        for name in ("README.md", "summary.md", "summary.csv.gz", "summary.json.gz", "effects.md", "code.md",
+                     "build.md", "lnt.json.gz", "report.html", "details.html", "report.css", "report.js",
+                     "manifest.json", "plan.json", "asm/simd_reduce.html"):
             self.assertTrue((self.dest / name).is_file(), name)
+        # the data files are gzipped, whole, and the same bytes from the same tables
+        with gzip.open(self.dest / "summary.json.gz", "rt") as f:
+            self.assertEqual(f.read(), (self.run_dir / "tables" / "summary.json").read_text())
+        self.assertFalse((self.dest / "summary.json").exists())
+        # one style sheet and script for every page, none inlined
+        for page in self.dest.rglob("*.html"):
+            text = page.read_text()
+            self.assertNotIn("<style>", text, page.name)
+            self.assertRegex(text, r'<link rel="stylesheet" href="(\.\./)?report\.css">', page.name)
         self.assertFalse((self.dest / "configs").exists(), "raw files must not be published")
         self.assertEqual(list(self.dest.rglob("*.s")), [])
         self.assertEqual(list(self.results.glob(".*")), [], "no temporary folder left behind")
@@ -43,22 +54,32 @@ class Publish(unittest.TestCase):
                      "**A/A check:**", "## Best configuration per kernel", "scripts/sweep.sh"):
             self.assertIn(want, readme)
 
-    def test_light_asm_pages_keep_verdicts_and_changed_code_only(self):
+    def test_asm_pages_keep_the_verdicts_and_their_baselines_only(self):
         page = (self.dest / "asm" / "simd_reduce.html").read_text()
         full = (self.run_dir / "tables" / "asm" / "simd_reduce.html").read_text()
-        # same code as the baseline, no verdict: a stub with its anchors and how to reproduce it
-        stub = re.search(r'<section class="cell" id="c-scalar--gcc12.O2.v3.lto-full">.*?</section>', page, re.S)
-        self.assertIsNotNone(stub)
-        self.assertIn("Not published (same code as the baseline)", stub.group(0))
-        self.assertIn('id="c-scalar--gcc12.O2.v3.lto-full--diff"', stub.group(0))
-        self.assertIn("scripts/sweep.sh", stub.group(0))
-        # changed code (and its baseline) stay whole
-        kept = re.search(r'<section class="cell" id="c-vecext--clang19.O2.v3">.*?</section>', page, re.S)
-        self.assertIn('table class="sbs"', kept.group(0))
-        self.assertNotIn("Not published", re.search(
-            r'<section class="cell" id="c-vecext--gcc12.O2.v3">.*?</section>', page, re.S).group(0))
+
+        def section(text, cell):
+            m = re.search(rf'<section class="cell" id="c-{re.escape(cell)}">.*?</section>', text, re.S)
+            return m and m.group(0)
+        summary = json.loads((self.run_dir / "tables" / "summary.json").read_text())
+        called = {(c["variant"], c["config"]) for c in summary["cells"] if c["kernel"] == "simd/reduce"
+                  and (c.get("vs_baseline") or {}).get("verdict") in ("faster", "slower")}
+        self.assertTrue(called)
+        for variant, config in called:      # a verdict keeps its whole section, and the baseline's
+            kept = section(page, f"{variant}--{config}")
+            self.assertIsNotNone(kept, (variant, config))
+            self.assertIn("diff against the baseline", kept)
+            self.assertIsNotNone(section(page, f"{variant}--gcc12.O2.v3"), variant)
+        # same code as the baseline: left out; the report links it to the baseline's section
+        self.assertIsNone(section(page, "scalar--gcc12.O2.v3.lto-full"))
+        self.assertIsNotNone(section(full, "scalar--gcc12.O2.v3.lto-full"))
+        report = (self.dest / "report.html").read_text()
+        self.assertNotIn("asm/simd_reduce.html#c-scalar--gcc12.O2.v3.lto-full", report)
         self.assertLess(len(page), len(full))
-        self.assertNotIn("Not published", full)
+        # the page and the README say what was left out and how to get it back
+        for text in (page, (self.dest / "README.md").read_text()):
+            self.assertIn("scripts/asm.sh --annotate", text)
+            self.assertIn("scripts/asmdiff.sh --side-by-side", text)
 
     def test_links_resolve_inside_the_folder(self):
         for page in [self.dest / "report.html", self.dest / "details.html",

@@ -50,15 +50,16 @@ def _folded(rows: list) -> list:
 
 
 def _rows_html(bl) -> list:
+    """One row a line pair; the optional end tags (</td>, </tr>) are left out:
+    a page holds thousands of rows."""
     h = html.escape
     out = []
     for left, right, kind in _folded(bl.rows):
         if isinstance(kind, tuple):
-            out.append(f'<tr class="fold"><td colspan="2">… {kind[1]} equal lines …</td></tr>')
+            out.append(f'<tr class="fold"><td colspan="2">… {kind[1]} equal lines …')
             continue
         cls = MARK[kind]
-        out.append(f'<tr class="{cls}"><td>{h(left or "")}</td><td>{h(right or "")}</td></tr>'
-                   if cls else f"<tr><td>{h(left or '')}</td><td>{h(right or '')}</td></tr>")
+        out.append((f'<tr class="{cls}">' if cls else "<tr>") + f"<td>{h(left or '')}<td>{h(right or '')}")
     return out
 
 
@@ -69,8 +70,7 @@ def _side_table(plain: list, abstr: list) -> str:
     h = html.escape
     out = ['<table class="sbs"><thead><tr><th>baseline</th><th>this cell</th></tr></thead>']
     for bp, ba in zip(plain, abstr):
-        head = (f'<tr class="blk"><th>{h(sidebyside.describe(bp.a))}</th>'
-                f'<th>{h(sidebyside.describe(bp.b))}</th></tr>')
+        head = f'<tr class="blk"><th>{h(sidebyside.describe(bp.a))}<th>{h(sidebyside.describe(bp.b))}'
         is_loop = (bp.a or bp.b).title.startswith("loop")
         if is_loop and [k for _, _, k in bp.rows] != [k for _, _, k in ba.rows]:
             out.append('<tbody class="regs-plain">' + head + "".join(_rows_html(bp)) + "</tbody>")

@@ -118,6 +118,8 @@ def generate(run_dir: Path, out: Path | None = None, options: Options | None = N
     put("build.json", codetables.build_json(a, build_rows))
     put("lnt.json", lnt.json_text(a))
     if want_html:
+        for p in html.write_assets(out, write_text):
+            written[p.name] = p
         pages = html.write_asm_pages(a, out, write_text)
         _clean(out / "asm", ".html", set(pages))
         for p in pages:

@@ -1,11 +1,12 @@
-"""tables/report.html and tables/asm/<kernel>.html: a static report that needs
-no network.  The report holds the tables and the plots (SVG inlined as data
-URIs); every cell links to its kernel's assembly page, which holds each cell's
-normalized assembly, its diff against the baseline (difflib) and its llvm-mca
-view.  No script runs in either page."""
+"""tables/report.html, tables/details.html and tables/asm/<kernel>.html: a static
+report that needs no network.  The report holds the tables and shows the plots
+(plots/*.svg beside it); every cell links to its kernel's assembly page, which
+holds each cell's normalized assembly, its diff against the baseline and its
+llvm-mca view.  The pages share one style sheet and one small script
+(report.css, report.js beside report.html): sorting and filtering tables, the
+register switch; the pages read without them."""
 from __future__ import annotations
 
-import base64
 import html
 import re
 from pathlib import Path
@@ -55,29 +56,54 @@ def kernel_page(kernel: str) -> str:
     return "asm/" + kernel.replace("/", "_") + ".html"
 
 
-def svg_img(svg: str, alt: str) -> str:
-    data = base64.b64encode(svg.encode()).decode()
-    return f'<img class="plot" alt="{html.escape(alt)}" src="data:image/svg+xml;base64,{data}">'
+def plot_img(name: str, alt: str) -> str:
+    """A plot drawn into plots/<name>.svg beside the page."""
+    return f'<img class="plot" alt="{html.escape(alt)}" src="plots/{html.escape(name)}.svg">'
 
 
-def page(title: str, body: list) -> str:
-    """A self-contained page: inline CSS, and the small inline scripts its parts
-    need (sorting and filtering tables, the register switch); no network."""
+ASSET_CSS, ASSET_JS = "report.css", "report.js"
+
+
+def assets() -> dict:
+    """The files the pages share: {file name: text}."""
+    return {ASSET_CSS: (CSS + webui.CSS + diffview.CSS).lstrip(),
+            ASSET_JS: (webui.SCRIPT + diffview.SCRIPT).lstrip()}
+
+
+def write_assets(out: Path, write) -> list:
+    written = []
+    for name, text in assets().items():
+        write(Path(out) / name, text)
+        written.append(Path(out) / name)
+    return written
+
+
+def page(title: str, body: list, shared: str | None = None) -> str:
+    """A page that needs no network.  shared: the relative path of the folder
+    holding report.css and report.js ("" beside the page, "../" one level up);
+    None inlines them (a page that travels alone).  The script is included
+    only where the page has something for it."""
     text = "\n".join(body)
-    scripts = []
-    if 'class="t' in text or "filter" in text:
-        scripts.append(webui.SCRIPT)
-    if "absreg-toggle" in text:
-        scripts.append(diffview.SCRIPT)
-    js = "".join(f"<script>{s}</script>" for s in scripts)
+    needs_js = 'class="t' in text or "filter" in text or "absreg-toggle" in text
+    if shared is None:
+        scripts = []
+        if 'class="t' in text or "filter" in text:
+            scripts.append(webui.SCRIPT)
+        if "absreg-toggle" in text:
+            scripts.append(diffview.SCRIPT)
+        style = f"<style>{CSS}{webui.CSS}{diffview.CSS}</style>"
+        js = "".join(f"<script>{s}</script>" for s in scripts)
+    else:
+        style = f'<link rel="stylesheet" href="{shared}{ASSET_CSS}">'
+        js = f'<script src="{shared}{ASSET_JS}"></script>' if needs_js else ""
     return ("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<meta name=\"viewport\" content=\"width=device-width\"><title>{html.escape(title)}</title>"
-            f"<style>{CSS}{webui.CSS}{diffview.CSS}</style></head><body>\n" + text + f"\n{js}</body></html>\n")
+            f"{style}</head><body>\n" + text + f"\n{js}</body></html>\n")
 
 
 # ---------------------------------------------------------------- report.html
 
-def _summary_table(a: Analysis) -> str:
+def _summary_table(a: Analysis, light: "Light | None" = None) -> str:
     cands = [c for c in a.configs if c != a.baseline]
     h = html.escape
     out = ['<div class="scroll"><table class="t summary" id="speedups"><thead><tr><th>kernel/variant</th>'
@@ -88,7 +114,7 @@ def _summary_table(a: Analysis) -> str:
                    f"<td>{h(codestyle.style(kernel, variant)) if variant != '*' else ''}</td>")
         for c in [a.baseline] + cands:
             cell = a.cell(kernel, variant, c)
-            out.append(_summary_cell(a, cell, c == a.baseline))
+            out.append(_summary_cell(a, cell, c == a.baseline, light))
         best, bc, ties = a.best_for_row(kernel, variant)
         out.append("<td>" + (f"<code>{h(best)}</code> {fmt.ratio(bc.ratio)}"
                              + (f" (+{len(ties)} tied)" if ties else "") if best else "—") + "</td></tr>")
@@ -96,7 +122,7 @@ def _summary_table(a: Analysis) -> str:
     return "".join(out)
 
 
-def _summary_cell(a: Analysis, cell: Cell | None, is_base: bool) -> str:
+def _summary_cell(a: Analysis, cell: Cell | None, is_base: bool, light: "Light | None" = None) -> str:
     from .summary import not_timed_aa
     if cell is None:
         return '<td class="none">—</td>'
@@ -123,9 +149,14 @@ def _summary_cell(a: Analysis, cell: Cell | None, is_base: bool) -> str:
     links = ""
     if cell.variant != "*" and cell.status not in ("build failed", "not run"):
         base = kernel_page(cell.kernel) + "#" + anchor(cell.variant, cell.config)
-        links = (f'<span class="links"><a href="{base}">asm</a>'
-                 + ("" if is_base or cell.same_as == a.baseline else f'<a href="{base}--diff">diff</a>')
-                 + "</span>")
+        if light is None or light.keep(cell):
+            links = (f'<span class="links"><a href="{base}">asm</a>'
+                     + ("" if is_base or cell.same_as == a.baseline else f'<a href="{base}--diff">diff</a>')
+                     + "</span>")
+        elif light.same_code(cell) and light.keep(light.base(cell)):
+            # the baseline's code: its twin's section
+            links = (f'<span class="links"><a href="{kernel_page(cell.kernel)}#'
+                     f'{anchor(cell.variant, a.baseline)}">asm (baseline)</a></span>')
     return f'<td class="{cls}"{title}{sort}>{html.escape(text)}{links}</td>'
 
 
@@ -267,10 +298,12 @@ def _effects_html(a: Analysis, e) -> str:
     return "\n".join(out)
 
 
-def report(a: Analysis, docs: dict, svgs: dict, plot_note: str | None, e=None) -> str:
-    """docs: name -> Markdown text of summary/effects/code/build; svgs: name ->
-    SVG text of the plots drawn (heatmap, effects-overview, effect-<i>, interaction-<i>);
-    e: the run's Effects (the transposed effects table)."""
+def report(a: Analysis, docs: dict, svgs, plot_note: str | None, e=None, light: "Light | None" = None) -> str:
+    """docs: name -> Markdown text of summary/effects/code/build; svgs: the names
+    of the plots drawn into plots/ (heatmap, effects-overview, effect-<i>,
+    interaction-<i>); e: the run's Effects (the transposed effects table);
+    light: a published report's choice of assembly sections (the other cells
+    get no asm link, or one to the baseline's section when they have its code)."""
     from .summary import aa_paragraph, header
     head = header(a, f"flagbench run {a.run_id}")
     # The title, then the answer; the run's provenance table folds away below the title.
@@ -302,14 +335,16 @@ def report(a: Analysis, docs: dict, svgs: dict, plot_note: str | None, e=None) -
     if plot_note:
         body.append(f'<p class="note">{html.escape(plot_note)}</p>')
     body.append(webui.filter_box("speedups", "kernel variants", len(a.rows)))
-    body.append(_summary_table(a))
+    if light is not None:
+        body.append(f"<p class=\"note\">{html.escape(light.note())}</p>")
+    body.append(_summary_table(a, light))
     body.append('<h2 id="heatmap">Heatmap</h2>')
     if "heatmap" in svgs:
         body.append("<p>Kernel/variant × configuration; only significant changes are coloured. Labels: "
                     "speedup, then + faster, - slower, ~ no significant difference; "
                     f"<strong>{fmt.SAME_CODE}</strong>: the baseline's code; (=): the same code as another "
                     "configuration.</p>")
-        body.append(svg_img(svgs["heatmap"], "heatmap of speedups against the baseline"))
+        body.append(plot_img("heatmap", "heatmap of speedups against the baseline"))
     else:
         body.append("<p>No heatmap (see the note above).</p>")
     body.append('<h2 id="effects">Effects</h2>')
@@ -318,12 +353,12 @@ def report(a: Analysis, docs: dict, svgs: dict, plot_note: str | None, e=None) -
                 "that axis alone); kernels are rows, changes are columns. Per variant and per pair: "
                 '<a href="details.html#effect-pairs">details</a>.</p>')
     if "effects-overview" in svgs:
-        body.append(svg_img(svgs["effects-overview"], "effect of each axis change, all kernels"))
+        body.append(plot_img("effects-overview", "effect of each axis change, all kernels"))
     body.append(_effects_html(a, e) if e is not None else mdhtml.convert(
         _section_md(docs["effects"], "## Effects per kernel", "### ")))
     i = 0
     while f"effect-{i}" in svgs:
-        body.append(svg_img(svgs[f"effect-{i}"], f"effect plot {i}"))
+        body.append(plot_img(f"effect-{i}", f"effect plot {i}"))
         i += 1
     body.append('<h2 id="interactions">Interactions</h2>')
     inter = _section_md(docs["effects"], "## Interactions", "### ")
@@ -331,12 +366,12 @@ def report(a: Analysis, docs: dict, svgs: dict, plot_note: str | None, e=None) -
                 else "<p>This matrix crosses no two axes, so there are no interactions.</p>")
     i = 0
     while f"interaction-{i}" in svgs:
-        body.append(svg_img(svgs[f"interaction-{i}"], f"interaction plot {i}"))
+        body.append(plot_img(f"interaction-{i}", f"interaction plot {i}"))
         i += 1
     body.append('<h2 id="aa">A/A check</h2>')
     body.append(_aa_table(a))
     body.append(_files_html())
-    return page(f"flagbench run {a.run_id}", body)
+    return page(f"flagbench run {a.run_id}", body, "")
 
 
 def _files_html() -> str:
@@ -365,7 +400,7 @@ def details(a: Analysis, docs: dict) -> str:
             webui.filter_box("code-table", "code rows", len(a.cells)),
             _tag(mdhtml.convert(_strip_header(docs["code"])), "code-table"),
             '<h2 id="build">Build</h2>', mdhtml.convert(_strip_header(docs["build"])), _files_html()]
-    return page(f"flagbench run {a.run_id}: details", body)
+    return page(f"flagbench run {a.run_id}: details", body, "")
 
 
 def _strip_header(md: str) -> str:
@@ -455,37 +490,84 @@ def _diff_view(a: Analysis, cell: Cell) -> str:
     return diffview.render(ta, base.asm, tb, cell.asm, a.baseline, cell.config)
 
 
-def published(a: Analysis, cell: Cell) -> bool:
-    """Whether a light publish keeps a cell's assembly section: it has a verdict
-    (faster or slower) or its code differs from the baseline's; a baseline cell
-    is kept when another cell of its variant is."""
-    if cell.config == a.baseline:
-        return any(published(a, c) for c in (a.cell(cell.kernel, cell.variant, x) for x in a.configs
-                                             if x != a.baseline) if c is not None)
-    if cell.vs_base is not None and cell.vs_base.verdict in (st.FASTER, st.SLOWER):
-        return True
-    base = a.cell(cell.kernel, cell.variant, a.baseline)
-    return bool(cell.code_hash and base is not None and base.code_hash and cell.code_hash != base.code_hash)
+def _verdict(cell: Cell) -> bool:
+    return cell.vs_base is not None and cell.vs_base.verdict in (st.FASTER, st.SLOWER)
 
 
-def _stub_section(a: Analysis, cell: Cell) -> str:
-    """A cell left out of a light publish: its anchors stay, with how to get it back."""
-    anc, h = anchor(cell.variant, cell.config), html.escape
-    why = "same code as the baseline" if cell.code_hash and cell.code_hash == (
-        (a.cell(cell.kernel, cell.variant, a.baseline) or cell).code_hash) else "no verdict and no code change"
-    cmd = f"scripts/asm.sh {cell.config} {cell.kernel}/{cell.variant}"
-    return (f'<section class="cell" id="{anc}"><h3>{h(cell.variant)} under <code>{h(cell.config)}</code></h3>'
-            f'<p id="{anc}--diff">Not published ({why}). Reproduce the run with '
-            f"<code>{h(a.sweep_command([cell.config], cell.kernel))}</code>, then <code>{h(cmd)}</code>.</p>"
-            f'<span id="{anc}--mca"></span></section>')
+class Light:
+    """What a light publish (scripts/publish.sh) keeps of the assembly pages: a
+    cell's whole section when it has a verdict (faster or slower) or its code
+    differs from the baseline's, and the baseline's section of a variant with
+    such a cell.  A cell with the baseline's code (the same code_hash, or the
+    same normalized assembly) keeps its anchors and links to the baseline's
+    section; any other cell left out says how to reproduce it."""
+
+    def __init__(self, a: Analysis, changed: bool = True):
+        """changed: keep the cells whose code differs from the baseline's even
+        without a verdict (False: the verdicts only)."""
+        self.a = a
+        self.changed = changed
+        self._text: dict = {}
+
+    def text(self, cell: Cell) -> str | None:
+        if cell.key not in self._text:
+            self._text[cell.key] = self.a.asm_text(cell)
+        return self._text[cell.key]
+
+    def base(self, cell: Cell) -> Cell | None:
+        return self.a.cell(cell.kernel, cell.variant, self.a.baseline)
+
+    def same_code(self, cell: Cell) -> bool:
+        """The cell's code is the baseline's."""
+        base = self.base(cell)
+        if base is None or cell is base:
+            return False
+        if cell.code_hash and cell.code_hash == base.code_hash:
+            return True
+        text = self.text(cell)
+        return text is not None and text == self.text(base)
+
+    def differs(self, cell: Cell) -> bool:
+        base = self.base(cell)
+        return bool(cell.code_hash and base is not None and base.code_hash) and not self.same_code(cell)
+
+    def _own(self, cell: Cell) -> bool:
+        return _verdict(cell) or (self.changed and self.differs(cell))
+
+    def keep(self, cell: Cell) -> bool:
+        a = self.a
+        others = [c for c in (a.cell(cell.kernel, cell.variant, x) for x in a.configs if x != cell.config)
+                  if c is not None]
+        if cell.config == a.baseline:
+            return any(self._own(c) for c in others)
+        # a kept cell whose code was timed under another configuration links to that one's section
+        return self._own(cell) or any(c.same_as == cell.config and self._own(c) for c in others)
+
+    __call__ = keep
+
+    def note(self) -> str:
+        return ("This is a published run: the assembly pages hold the cells that have a verdict"
+                + (" or whose code differs from the baseline's" if self.changed else "")
+                + ", and the baseline cells they are compared with; a cell with the baseline's code "
+                "links to the baseline's section. The others are left out: " + REPRODUCE)
 
 
-def asm_page(a: Analysis, kernel: str, keep=None) -> str:
-    """keep: a predicate on cells; the others get a stub (a light publish)."""
+
+REPRODUCE = ("rerun a cell's configuration with the sweep command in its reproduce.sweep field "
+             "(summary.json.gz), then scripts/asm.sh --annotate CONFIG KERNEL/VARIANT prints its "
+             "normalized assembly and scripts/asmdiff.sh --side-by-side BASELINE CONFIG KERNEL/VARIANT "
+             "its loop-by-loop comparison (scripts/report.sh on the rerun writes every cell's page).")
+
+
+def asm_page(a: Analysis, kernel: str, keep: Light | None = None) -> str:
+    """keep: a published run's choice of cells; the page holds only those."""
     body = [f"<h1>{html.escape(kernel)}: assembly, diffs against the baseline, llvm-mca</h1>",
             f'<p><a href="../report.html">back to the report</a> · run <code>{html.escape(a.run_id)}</code> '
             f"· baseline <code>{html.escape(a.baseline)}</code> · machine {html.escape(a.machine_line())}</p>"]
     variants = [v for k, v in a.rows if k == kernel and v != "*"]
+    if keep is not None:
+        body.append(f'<p class="note">{html.escape(keep.note())}</p>')
+        variants = [v for v in variants if any(keep(c) for c in (a.cell(kernel, v, x) for x in a.configs) if c)]
     body.append("<p>" + " · ".join(f'<a href="#v-{html.escape(v)}">{html.escape(v)}</a>' for v in variants) + "</p>")
     for v in variants:
         body.append(f'<h2 id="v-{html.escape(v)}">{html.escape(kernel)}/{html.escape(v)}</h2>')
@@ -493,8 +575,9 @@ def asm_page(a: Analysis, kernel: str, keep=None) -> str:
             cell = a.cell(kernel, v, c)
             if cell is None:
                 continue
-            body.append(_cell_section(a, cell) if keep is None or keep(cell) else _stub_section(a, cell))
-    return page(f"{kernel}: assembly", body)
+            if keep is None or keep(cell):
+                body.append(_cell_section(a, cell))
+    return page(f"{kernel}: assembly", body, "../")
 
 
 def _cell_section(a: Analysis, cell: Cell) -> str:
@@ -530,7 +613,9 @@ def _cell_section(a: Analysis, cell: Cell) -> str:
         note = (f'<p>Same code as <a href="#{src}"><code>{h(cell.same_as)}</code></a> (same code_hash): '
                 "see its assembly.</p>")
         out.append(note)
-        out.append(f'<div id="{anc}--diff"><h4>diff against the baseline</h4>{_diff_view(a, cell)}</div>')
+        diff = (_diff_view(a, cell) if cell.same_as == a.baseline else
+                f'<p>The same as <a href="#{src}--diff"><code>{h(cell.same_as)}</code>\'s diff</a>.</p>')
+        out.append(f'<div id="{anc}--diff"><h4>diff against the baseline</h4>{diff}</div>')
         out.append(f'<div id="{anc}--mca"><h4>llvm-mca</h4>{note}</div></section>')
         return "\n".join(out)
     text = a.asm_text(cell)
@@ -564,9 +649,12 @@ def _asm_listing(a: Analysis, cell: Cell, text: str) -> str:
             f"<pre>{html.escape(_mark_loops(text, cell.asm))}</pre></details>")
 
 
-def write_asm_pages(a: Analysis, tables_dir: Path, write, keep=None) -> list:
+def write_asm_pages(a: Analysis, tables_dir: Path, write, keep: Light | None = None) -> list:
+    """A page per kernel; with keep, only for the kernels with a cell kept."""
     written = []
     for kernel in a.run.plan.get("kernels", []):
+        if keep is not None and not any(keep(c) for c in a.cells.values() if c.kernel == kernel):
+            continue
         path = tables_dir / kernel_page(kernel)
         write(path, asm_page(a, kernel, keep))
         written.append(path)

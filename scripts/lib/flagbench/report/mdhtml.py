@@ -72,8 +72,8 @@ def convert(md: str, link_map=None, table_class: str = "t") -> str:
             t = [f'<div class="scroll"><table class="{table_class}"><thead><tr>']
             t += [f"<th>{inline(h, link_map)}</th>" for h in head]
             t.append("</tr></thead><tbody>")
-            for r in body:
-                t.append("<tr>" + "".join(f"<td>{inline(c, link_map)}</td>" for c in r) + "</tr>")
+            for r in body:      # the optional </td> and </tr> left out: tables of every cell are long
+                t.append("<tr>" + "".join(f"<td>{inline(c, link_map)}" for c in r))
             t.append("</tbody></table></div>")
             out.append("".join(t))
             continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import shutil
 import subprocess
 import tempfile
@@ -50,7 +51,55 @@ def run_gnuplot(script: str, data: dict) -> str:
                            timeout=GNUPLOT_TIMEOUT)
         if r.returncode != 0 or not out.exists():
             raise PlotError(f"gnuplot failed: {r.stderr.strip()[-500:]}")
-        return out.read_text()
+        return compact_svg(out.read_text())
+
+
+# Presentation attributes that gnuplot repeats on every group; compact_svg moves
+# each repeated combination into one CSS class of the SVG's own style sheet.
+STYLE_ATTRS = ("fill", "color", "stroke", "stroke-width", "stroke-linecap", "stroke-linejoin",
+               "font-family", "font-size", "text-anchor", "shape-rendering")
+_GROUP = re.compile(r"<g((?:\s+[a-z-]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))+)\s*>")
+_ATTR = re.compile(r"([a-z-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
+
+
+def compact_svg(svg: str, min_uses: int = 4) -> str:
+    """The same drawing in fewer bytes: no indentation or padding inside tags, and
+    each combination of style attributes that gnuplot writes on many groups
+    (a heatmap has a group per cell and per label) turned into a class.  A
+    class's rule sets what the attributes set (a property set on an element,
+    by attribute or by rule, overrides what it inherits either way)."""
+    svg = re.sub(r">\s+<", "><", svg)
+    svg = re.sub(r"\s*=\s*'", "='", svg)
+    svg = re.sub(r"(\s)\s+", r"\1", svg)
+    svg = re.sub(r"\s+(['\"]/?>)", r"\1", svg)
+
+    def split(attrs: str) -> tuple:
+        style, rest = [], []
+        for m in _ATTR.finditer(attrs):
+            name, value = m.group(1), m.group(2) if m.group(2) is not None else m.group(3)
+            (style if name in STYLE_ATTRS else rest).append((name, value))
+        return tuple(style), rest
+    counts: dict = {}
+    for m in _GROUP.finditer(svg):
+        style, _ = split(m.group(1))
+        if len(style) > 1:
+            counts[style] = counts.get(style, 0) + 1
+    classes = {s: f"g{i}" for i, s in enumerate(s for s, n in counts.items() if n >= min_uses)}
+    if not classes:
+        return svg
+
+    def css_value(name: str, value: str) -> str:
+        return value + "px" if name in ("font-size", "stroke-width") and re.fullmatch(r"[\d.]+", value) else value
+
+    def group(m) -> str:
+        style, rest = split(m.group(1))
+        if style not in classes:
+            return m.group(0)
+        return "<g" + "".join(f' {n}="{v}"' for n, v in rest) + f' class="{classes[style]}">'
+    body = _GROUP.sub(group, svg)
+    rules = "".join("." + cls + "{" + ";".join(f"{n}:{css_value(n, v)}" for n, v in style) + "}"
+                    for style, cls in classes.items())
+    return re.sub(r"(<svg\b[^>]*>)", lambda m: m.group(1) + f"<style>{rules}</style>", body, count=1)
 
 
 def heatmap(a: Analysis) -> str:

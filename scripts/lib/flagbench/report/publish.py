@@ -1,12 +1,17 @@
 """scripts/publish.sh RUN NAME: copies a run's tables and report (not its raw
 files) into results/<NAME>/ with a README, ready to commit and link.
 
-A publish is light by default: the assembly pages keep only the cells that have
-a verdict or whose code differs from the baseline's; the others keep their
-anchors and say how to reproduce them (--full-asm keeps every cell)."""
+A publish is small (docs/report.md, "Publishing"): every table, plot and page,
+but the data files (CSV, JSON, the LNT export) gzipped, the pages sharing one
+style sheet and script, and the assembly pages holding only the cells that
+have a verdict or whose code differs from the baseline's (with the baseline
+they are compared with).  The other cells keep their anchors: a cell with the
+baseline's code links to it, any other says how to reproduce it (--full-asm
+keeps every cell)."""
 from __future__ import annotations
 
 import argparse
+import gzip
 import os
 import re
 import shutil
@@ -19,21 +24,36 @@ from ..atomic import read_json, write_text
 from ..why import runstep
 from . import fmt, html, summary
 from .analysis import Analysis
+from .effects import Effects
 from .generate import generate
 
 ROOT = Path(__file__).resolve().parents[4]
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
-TABLE_FILES = ["summary.md", "summary.csv", "summary.json", "effects.md", "effects.csv", "effects.json",
-               "code.md", "code.csv", "code.json", "build.md", "build.csv", "build.json", "lnt.json",
-               "report.html", "details.html"]
+PAGES = ["summary.md", "effects.md", "code.md", "build.md", "report.html", "details.html"]
+DATA = ["summary.csv", "summary.json", "effects.csv", "effects.json", "code.csv", "code.json",
+        "build.csv", "build.json", "lnt.json"]       # published gzipped: NAME.gz
+TABLE_FILES = PAGES + DATA
 PROVENANCE = ["manifest.json", "plan.json"]
+_LINK = re.compile(r'(href="|\]\()(' + "|".join(re.escape(n) for n in DATA) + r')(?=[#")])')
+
+
+def relink(text: str) -> str:
+    """A page's links to the data files, pointed at their gzipped copies."""
+    return _LINK.sub(lambda m: m.group(1) + m.group(2) + ".gz", text)
+
+
+def gzip_copy(src: Path, dest: Path) -> None:
+    """dest: src gzipped, byte for byte the same for the same input (no name, no time)."""
+    with open(src, "rb") as f, open(dest, "wb") as raw, \
+            gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as z:
+        shutil.copyfileobj(f, z)
 
 
 class PublishError(Exception):
     pass
 
 
-def readme(a: Analysis, name: str, files: list) -> str:
+def readme(a: Analysis, name: str, files: list, light: "html.Light | None" = None) -> str:
     m = a.run.manifest
     plan = a.run.plan
     git = a.machine.get("git") or {}
@@ -55,11 +75,15 @@ def readme(a: Analysis, name: str, files: list) -> str:
             "- [report.html](report.html): which flags for which kind of code, how sure, all of it with "
             "plots and, per cell, its assembly, loop-by-loop comparison with the baseline and llvm-mca "
             "view (download the folder and open it locally; it needs no network); "
-            "[details.html](details.html): every cell, the code and build tables",
-            "- `asm/`: assembly pages; a cell with no verdict and the baseline's code is not published "
-            "there (its section says how to reproduce it)",
-            "- `*.csv`, `*.json`: the same tables as data (schemas: `docs/reading-a-report.md`); "
-            "`lnt.json`: LNT submission; `manifest.json`, `plan.json`: the run's provenance", ""]
+            "[details.html](details.html): every cell, the code and build tables; `report.css`, "
+            "`report.js`: the style and the sorting/filtering script the pages share",
+            "- `plots/`: the plots the report shows, as SVG",
+            "- `asm/`: assembly pages, one per kernel" + (
+                "" if light is None else
+                f" with a cell kept: {light.note()}"),
+            "- `*.csv.gz`, `*.json.gz`: the same tables as data, gzipped (`zcat summary.json.gz`; "
+            "schemas: `docs/reading-a-report.md`); `lnt.json.gz`: LNT submission; `manifest.json`, "
+            "`plan.json`: the run's provenance", ""]
     out += summary.aa_paragraph(a)
     out += ["## Best configuration per kernel", ""]
     out += fmt.md_table(["kernel", "best configuration", "speedup (geomean over variants)",
@@ -70,12 +94,16 @@ def readme(a: Analysis, name: str, files: list) -> str:
             "baseline). The whole run: the command above, on a machine like this one. Numbers from "
             "another machine are comparable only through `scripts/compare.sh`, which labels each "
             "side's machine.", "",
+            "What is not published: the raw files (samples, logs, build directories)" + (
+                "." if light is None else
+                ", and the assembly sections of the cells left out (see `asm/` above)."), "",
             f"Published files: {len(files)}.", ""]
     return "\n".join(out)
 
 
 def publish(run_dir: Path, name: str, results_dir: Path, force: bool = False, regenerate: bool = True,
-            allow_incomplete: bool = False, full_asm: bool = False, why: bool = True) -> Path:
+            allow_incomplete: bool = False, full_asm: bool = False, why: bool = True,
+            asm: str = "verdicts") -> Path:
     if not NAME_RE.match(name) or name in ("raw", "latest"):
         raise PublishError(f"'{name}' is not a usable name: letters, digits, '.', '_' and '-', "
                            "starting with a letter or digit, and not 'raw' or 'latest'")
@@ -93,25 +121,43 @@ def publish(run_dir: Path, name: str, results_dir: Path, force: bool = False, re
         # Profiles and counters for every verdict (docs/why.md): too slow for
         # every sweep (`sweep.sh --why`), so a published run gets them here, once.
         runstep.main([str(run_dir)])
-    if regenerate:
-        generate(run_dir)
     tables = run_dir / "tables"
+    if regenerate:
+        res = generate(run_dir)
+        a, e, note = res["analysis"], res["effects"], res["plot_note"]
     missing = [f for f in TABLE_FILES if not (tables / f).exists()]
     if missing:
         raise PublishError(f"{tables} lacks {', '.join(missing)}: run scripts/report.sh {run_dir}")
-    a = Analysis(results.load(run_dir))
+    if not regenerate:
+        a = Analysis(results.load(run_dir))
+        e, note = Effects(a), None
+    light = None if full_asm else html.Light(a, changed=asm == "changed")
     Path(results_dir).mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=results_dir))
     try:
         files = []
-        for f in TABLE_FILES:
-            shutil.copyfile(tables / f, tmp / f)
+        docs = {}
+        for f in PAGES:
+            text = (tables / f).read_text()
+            if f.endswith(".md"):
+                docs[f[:-3]] = text
+            elif f == "report.html" and light is not None:
+                # the asm links of the cells left out go, or point to the baseline's section
+                plots = {p.stem for p in (tables / "plots").glob("*.svg")}
+                text = html.report(a, docs, plots, note, e, light)
+            (tmp / f).write_text(relink(text))
             files.append(f)
+        for f in DATA:
+            gzip_copy(tables / f, tmp / f"{f}.gz")
+            files.append(f"{f}.gz")
+        for asset, text in html.assets().items():
+            (tmp / asset).write_text(text)
+            files.append(asset)
+        subs = [("plots", "*.svg")]
         if full_asm:
-            subs = (("plots", "*.svg"), ("asm", "*.html"))
+            subs.append(("asm", "*.html"))
         else:
-            subs = (("plots", "*.svg"),)
-            for p in html.write_asm_pages(a, tmp, write_text, keep=lambda cell: html.published(a, cell)):
+            for p in html.write_asm_pages(a, tmp, write_text, keep=light):
                 files.append(str(p.relative_to(tmp)))
         for sub, pattern in subs:
             if (tables / sub).is_dir():
@@ -123,7 +169,7 @@ def publish(run_dir: Path, name: str, results_dir: Path, force: bool = False, re
             if (run_dir / f).exists():
                 shutil.copyfile(run_dir / f, tmp / f)
                 files.append(f)
-        (tmp / "README.md").write_text(readme(a, name, files + ["README.md"]))
+        (tmp / "README.md").write_text(readme(a, name, files + ["README.md"], light))
         os.chmod(tmp, 0o755)
         for p in tmp.rglob("*"):
             os.chmod(p, 0o755 if p.is_dir() else 0o644)
@@ -157,9 +203,12 @@ def parse_args(argv):
     p.add_argument("--no-why", action="store_true",
                    help="skip the why step (profiles, remarks and counters of every verdict, docs/why.md) "
                         "that a run gets once, before its first publish")
-    p.add_argument("--full-asm", action="store_true",
-                   help="keep every cell's assembly section (default: only cells with a verdict or whose "
-                        "code differs from the baseline's; the others say how to reproduce them)")
+    p.add_argument("--asm", choices=("verdicts", "changed"), default="verdicts",
+                   help="which cells keep their assembly section: 'verdicts' (default), the cells called "
+                        "faster or slower; 'changed', those and every cell whose code differs from the "
+                        "baseline's (several times larger); either with the baseline cells they are "
+                        "compared with. The README says how to reproduce the others")
+    p.add_argument("--full-asm", action="store_true", help="keep every cell's assembly section")
     return p.parse_args(argv)
 
 
@@ -167,7 +216,7 @@ def main(argv=None) -> int:
     a = parse_args(sys.argv[1:] if argv is None else argv)
     try:
         dest = publish(Path(a.run), a.name, Path(a.results), a.force, not a.no_regenerate, a.allow_incomplete,
-                       a.full_asm, not a.no_why)
+                       a.full_asm, not a.no_why, a.asm)
     except PublishError as e:
         print(f"publish: {e}", file=sys.stderr)
         return 1
