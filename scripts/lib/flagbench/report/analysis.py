@@ -1,5 +1,6 @@
 """A run's cells with their statistics, speedups against the baseline, verdicts
-and the A/A check: the model every table, plot and page is drawn from."""
+(A/A check: aacheck.py; false-discovery-rate control: fdr.py) and best
+configurations: the model every table, plot and page is drawn from."""
 from __future__ import annotations
 
 import dataclasses
@@ -9,7 +10,7 @@ from pathlib import Path
 
 from .. import results
 from asm import identity as asm_identity
-from . import statistics as st
+from . import aacheck, fdr, statistics as st
 
 # How a cell's status is written in tables.
 STATUS_TEXT = {"ok": "ok", "wrong": "wrong result", "crashed": "crashed", "timeout": "timeout",
@@ -58,17 +59,6 @@ class Cell:
 
 
 @dataclasses.dataclass
-class AAPair:
-    kernel: str
-    variant: str
-    a: str
-    b: str
-    why: str                        # "A/A duplicate" or identical code, data and environment
-    comparison: st.Comparison       # judged with a threshold that leaves this pair out
-    ci_alone_wrong: bool            # would the interval alone have called a difference?
-
-
-@dataclasses.dataclass
 class Options:
     floor: float = st.NOISE_FLOOR
     confidence: float = st.CONFIDENCE
@@ -88,10 +78,10 @@ class Analysis:
         self.rows: list = []            # (kernel, variant) in plan order
         self._load()
         self._summarize()
-        self.aa_pairs: list = []
-        self.aa_noise: dict = {}        # kernel -> largest log distance of an A/A interval from 1
-        self._aa()
+        # kernel -> its A/A term: the largest log distance of an A/A interval from 1
+        self.aa_pairs, self.aa_noise = aacheck.judge(self)
         self._vs_baseline()
+        self.fdr = fdr.control(self)
 
     # ---------------------------------------------------------------- loading
 
@@ -193,54 +183,12 @@ class Analysis:
                 if cell is None or config == self.baseline:
                     continue
                 cell.vs_base = self.compare_cells(base, cell, self.extra_threshold(kernel))
-        self._control_fdr()
 
-    def _control_fdr(self):
-        """Benjamini-Hochberg over every comparison with the baseline: a run
-        makes hundreds of them, so a call must survive the false discovery
-        rate q, not just its own 95% interval."""
-        tested = [c for c in self.cells.values()
-                  if c.vs_base is not None and c.vs_base.log_replicates is not None]
-        pvals = [st.p_value(c.vs_base, c.vs_base.log_replicates) for c in tested]
-        # The A/A pairs join the family as the comparisons they stand in for
-        # (their verdicts must go through the same rule as a real one), but
-        # only their own calls are judged by it here.
-        aa_pvals = [st.p_value(p.comparison, p.comparison.log_replicates or []) for p in self.aa_pairs]
-        keep_all = st.benjamini_hochberg([1.0 if p is None else p for p in pvals + aa_pvals],
-                                         self.options.fdr)
-        for pair, p, k in zip(self.aa_pairs, aa_pvals, keep_all[len(pvals):]):
-            self._fdr_judge(pair.comparison, p, k)
-        keep = st.benjamini_hochberg([1.0 if p is None else p for p in pvals], self.options.fdr)
-        self.fdr = {"q": self.options.fdr, "tested": len(tested), "called_before": 0, "demoted": 0}
-        for cell, p, k in zip(tested, pvals, keep):
-            if cell.vs_base.verdict in (st.FASTER, st.SLOWER):
-                self.fdr["called_before"] += 1
-                self.fdr["demoted"] += not k
-            self._fdr_judge(cell.vs_base, p, k)
-        self.fdr["called"] = self.fdr["called_before"] - self.fdr["demoted"]
-
-    def _fdr_judge(self, cmp_: st.Comparison, p: float | None, kept: bool) -> None:
-        """Records p and demotes a call that Benjamini-Hochberg did not keep."""
-        cmp_.p_value = p
-        if cmp_.verdict in (st.FASTER, st.SLOWER) and not kept:
-            cmp_.reason = (f"{cmp_.reason}, but not significant after false-discovery-rate "
-                           f"control (Benjamini-Hochberg, q = {self.options.fdr:g})")
-            cmp_.verdict = st.SAME
+    def aa_summary(self) -> dict:
+        return aacheck.summary(self.aa_pairs, self.options.confidence)
 
     def fdr_summary(self) -> dict:
-        """How many calls of the run are expected to be false: at most q of
-        them by the FDR control, and, from the measured A/A rate, that rate
-        times the comparisons that had no real change to find."""
-        aa = self.aa_summary()
-        out = dict(self.fdr)
-        out["expected_false_by_fdr"] = self.fdr["called"] * self.options.fdr
-        if aa.get("wrong_rate_ci"):
-            out["aa_rate"] = aa["wrong_rate"]
-            out["aa_rate_upper"] = aa["wrong_rate_ci"][1]
-            # Every comparison with no real change is a draw at the A/A rate:
-            # over all of them, that many false calls at most.
-            out["expected_false_by_aa_upper"] = aa["wrong_rate_ci"][1] * self.fdr["tested"]
-        return out
+        return fdr.summary(self)
 
     def placement_summary(self) -> dict | None:
         """Calls between the baseline and configurations that differ from it
@@ -289,58 +237,6 @@ class Analysis:
     def threshold_of(self, cells: list, kernel: str) -> float:
         spreads = [x for c in cells if c.stats for x in (c.stats.noise, c.stats.layout)]
         return st.threshold_of(spreads, self.options.floor, self.extra_threshold(kernel))
-
-    # ---------------------------------------------------------------- A/A
-
-    def _aa_candidates(self) -> list:
-        pairs = []
-        for kernel, variant in self.rows:
-            timed = [self.cell(kernel, variant, c) for c in self.configs]
-            timed = [c for c in timed if c is not None and c.samples and c.stats
-                     and c.stats.replicates is not None]
-            for i, a in enumerate(timed):
-                for b in timed[i + 1:]:
-                    if self.config(b.config).get("aa_of") == a.config or \
-                            self.config(a.config).get("aa_of") == b.config:
-                        pairs.append((a, b, "A/A duplicate"))
-                    elif a.identity and a.identity == b.identity:
-                        pairs.append((a, b, "identical code, data and environment"))
-        return pairs
-
-    def _aa(self):
-        """Judges the A/A pairs and sets each kernel's A/A term: the largest
-        amount by which an A/A pair's interval misses 1.  Noise the intervals
-        already carry adds nothing (a pair whose interval holds 1 gives 0), so
-        the term does not grow with the number of identical pairs a matrix
-        happens to have; what it catches is a difference between timings of
-        identical code that the intervals do not explain (drift during the
-        run, a factor that stayed fixed for a cell's processes)."""
-        cands = self._aa_candidates()
-        excess = {}
-        for a, b, _ in cands:
-            ci = st.compare(a.stats, b.stats, self.options.floor, 0.0, self.options.confidence).ci
-            excess[(a.key, b.key)] = st.interval_miss(ci)
-            self.aa_noise[a.kernel] = max(self.aa_noise.get(a.kernel, 0.0), excess[(a.key, b.key)])
-        for a, b, why in cands:
-            # Leave-one-out: judge each pair with the A/A term of the *other*
-            # pairs of its kernel, so the check is not graded by its own answer.
-            others = [v for (ka, kb), v in excess.items()
-                      if ka[0] == a.kernel and (ka, kb) != (a.key, b.key)]
-            extra = math.expm1(max(others)) if others else 0.0
-            cmp_ = st.compare(a.stats, b.stats, self.options.floor, extra, self.options.confidence)
-            ci_wrong = cmp_.ci is not None and not (cmp_.ci[0] <= 1 <= cmp_.ci[1])
-            self.aa_pairs.append(AAPair(a.kernel, a.variant, a.config, b.config, why, cmp_, ci_wrong))
-
-    def aa_summary(self) -> dict:
-        n = len(self.aa_pairs)
-        wrong = sum(p.comparison.verdict in (st.FASTER, st.SLOWER) for p in self.aa_pairs)
-        ci_wrong = sum(p.ci_alone_wrong for p in self.aa_pairs)
-        worst = max((abs(math.log(p.comparison.ratio)) for p in self.aa_pairs), default=None)
-        return {"pairs": n, "wrong_by_verdict": wrong, "wrong_by_interval_alone": ci_wrong,
-                "wrong_rate": wrong / n if n else None,
-                "wrong_rate_ci": st.wilson_interval(wrong, n, self.options.confidence),
-                "interval_alone_rate": ci_wrong / n if n else None,
-                "largest_aa_difference": math.expm1(worst) if worst is not None else None}
 
     # ---------------------------------------------------------------- best
 
