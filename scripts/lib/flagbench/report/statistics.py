@@ -20,6 +20,8 @@ import math
 import random
 import statistics as pystats
 
+from .student import Z975, t_quantile
+
 CONFIDENCE = 0.95
 REPLICATES = 2000
 NOISE_FLOOR = 0.01          # never call a change below 1% (docs/statistics.md)
@@ -210,54 +212,6 @@ def summarize_seeded(xs: list, seeds: list, seed: int, confidence: float = CONFI
     scale = math.sqrt(k / (k - 1)) * t_quantile(0.975, k - 1) / Z975
     reps = [math.exp(theta + scale * (b - theta)) for b in boots]
     return Summary(len(xs), est, ci, robust_noise(xs), min(xs), max(xs), reps, seed_medians, layout)
-
-
-# ------------------------------------------------------------ Student's t (for small seed counts)
-
-Z975 = pystats.NormalDist().inv_cdf(0.975)
-
-
-def _betacf(a: float, b: float, x: float) -> float:
-    """Continued fraction of the regularized incomplete beta (modified Lentz)."""
-    tiny, c, d = 1e-300, 1.0, 1.0 - (a + b) * x / (a + 1)
-    d = 1 / (d if abs(d) > tiny else tiny)
-    h = d
-    for m in range(1, 300):
-        for num in (m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
-                    -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))):
-            d = 1 + num * d
-            d = 1 / (d if abs(d) > tiny else tiny)
-            c = 1 + num / c
-            c = c if abs(c) > tiny else tiny
-            h *= d * c
-        if abs(d * c - 1) < 1e-14:
-            break
-    return h
-
-
-def t_cdf(t: float, df: float) -> float:
-    """P(T <= t) for Student's t with df degrees of freedom."""
-    x = df / (df + t * t)
-    a, b = df / 2, 0.5
-    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
-                     + a * math.log(x) + b * math.log1p(-x)) if 0 < x < 1 else 0.0
-    ibeta = front * _betacf(a, b, x) / a if x < (a + 1) / (a + b + 2) else 1 - front * _betacf(b, a, 1 - x) / b
-    tail = ibeta / 2                       # P(T > |t|)
-    return 1 - tail if t >= 0 else tail
-
-
-def t_quantile(p: float, df: float) -> float:
-    """The p-quantile of Student's t (bisection on t_cdf)."""
-    lo, hi = -1e3, 1e3
-    for _ in range(200):
-        mid = (lo + hi) / 2
-        if t_cdf(mid, df) < p:
-            lo = mid
-        else:
-            hi = mid
-        if hi - lo < 1e-10:
-            break
-    return (lo + hi) / 2
 
 
 # ------------------------------------------------------------ comparisons
