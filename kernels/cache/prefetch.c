@@ -152,7 +152,9 @@ static void build_list(state *st)
     uint32_t *order = permutation(&rng, n, PF_MAX);
     uint32_t *position = inverse(order, n);
     /* The cycle continues past its end: order[len + j] = order[j % len], so
-     * the nodes d steps ahead are order[k + d] without a division. */
+     * the nodes d steps ahead are order[k + d] without a division.  (The
+     * entries it overwrites, nodes outside the cycle when len < n, are not
+     * needed once position is built.) */
     for (size_t j = 0; j < PF_MAX; j++) order[len + j] = order[j % len];
     st->nodes = fb_alloc_prefaulted(n * sizeof(node));
     /* The list: nodes in a random cyclic order over the first `len` positions. */
