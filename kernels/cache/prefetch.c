@@ -107,10 +107,11 @@ RUN_GATHER(pf4)
 RUN_GATHER(pf16)
 RUN_GATHER(pf64)
 
-/* A random permutation of 0..n-1 (Fisher-Yates). */
-static uint32_t *permutation(fb_rng *r, size_t n)
+/* A random permutation of 0..n-1 (Fisher-Yates), with room for `extra`
+ * more entries after it. */
+static uint32_t *permutation(fb_rng *r, size_t n, size_t extra)
 {
-    uint32_t *p = fb_alloc(n * sizeof *p);
+    uint32_t *p = fb_alloc_prefaulted((n + extra) * sizeof *p);
     for (size_t i = 0; i < n; i++) p[i] = (uint32_t)i;
     for (size_t i = n; i > 1; i--) {
         size_t j = fb_rng_below(r, i);
@@ -128,32 +129,48 @@ static uint32_t *permutation(fb_rng *r, size_t n)
  * miss each, about 20 times the build time). */
 static uint32_t *inverse(const uint32_t *order, size_t n)
 {
-    uint32_t *position = fb_alloc(n * sizeof *position);
+    uint32_t *position = fb_alloc_prefaulted(n * sizeof *position);
     for (size_t k = 0; k < n; k++) position[order[k]] = (uint32_t)k;
     return position;
 }
 
+/* g's entry for the k-th access of the cycle, k % m: m is either MAX_STEPS
+ * (a power of two) or n, which is more than k. */
+_Static_assert((MAX_STEPS & (MAX_STEPS - 1)) == 0, "MAX_STEPS is a power of two");
+static inline uint64_t g_of(const state *st, size_t k) { return st->g[k & (MAX_STEPS - 1)]; }
+
 /* Each structure has its own random stream, so building only the one a
  * variant needs (each process runs one variant in a sweep) gives the same
- * data as building both. */
+ * data as building both.  The builders write every byte of the big
+ * structures once, in memory order (no separate zeroing pass), into pages
+ * made present beforehand (fb_prefault). */
 static void build_list(state *st)
 {
-    size_t n = st->n, m = st->m, len = st->cycle_len;
+    size_t n = st->n, len = st->cycle_len;
     fb_rng rng;
     fb_rng_seed(&rng, st->seed ^ 0x6c697374u);
-    uint32_t *order = permutation(&rng, n);
+    uint32_t *order = permutation(&rng, n, PF_MAX);
     uint32_t *position = inverse(order, n);
-    static const size_t dist[3] = {4, 16, 64};
-    st->nodes = fb_calloc(n, sizeof(node));
+    /* The cycle continues past its end: order[len + j] = order[j % len], so
+     * the nodes d steps ahead are order[k + d] without a division.  (The
+     * entries it overwrites, nodes outside the cycle when len < n, are not
+     * needed once position is built.) */
+    for (size_t j = 0; j < PF_MAX; j++) order[len + j] = order[j % len];
+    st->nodes = fb_alloc_prefaulted(n * sizeof(node));
     /* The list: nodes in a random cyclic order over the first `len` positions. */
     for (size_t i = 0; i < n; i++) {
         size_t k = position[i];
-        if (k >= len) continue;
         node *x = &st->nodes[i];
-        x->next = &st->nodes[order[(k + 1) % len]];
-        x->value = st->g[k % m];
-        for (int d = 0; d < 3; d++) x->jump[d] = &st->nodes[order[(k + dist[d]) % len]];
+        if (k >= len) {
+            *x = (node){0};
+            continue;
+        }
+        *x = (node){.next = &st->nodes[order[k + 1]],
+                    .value = g_of(st, k),
+                    .jump = {&st->nodes[order[k + 4]], &st->nodes[order[k + 16]],
+                             &st->nodes[order[k + 64]]}};
     }
+    _Static_assert(PF_MAX >= 64, "order has room for the farthest jump");
     st->head = &st->nodes[order[0]];
     free(position);
     free(order);
@@ -161,21 +178,24 @@ static void build_list(state *st)
 
 static void build_gather(state *st)
 {
-    size_t n = st->n, m = st->m, len = st->cycle_len;
+    size_t n = st->n, len = st->cycle_len;
     fb_rng rng;
     fb_rng_seed(&rng, st->seed ^ 0x67617468u);
-    uint32_t *lines = permutation(&rng, n);
+    uint32_t *lines = permutation(&rng, n, 0);
     uint32_t *position = inverse(lines, n);
-    st->a = fb_calloc(8 * n, sizeof(uint64_t));
-    st->idx = fb_alloc((len + PF_MAX) * sizeof(uint32_t));
-    /* Entry k points into line lines[k], at an element picked by a hash of k. */
+    st->a = fb_alloc_prefaulted(8 * n * sizeof(uint64_t));
+    st->idx = fb_alloc_prefaulted((len + PF_MAX) * sizeof(uint32_t));
+    /* Entry k points into line lines[k], at an element picked by a hash of k;
+     * the line's other elements are zero. */
     for (size_t line = 0; line < n; line++) {
+        uint64_t *a = st->a + 8 * line;
+        for (int j = 0; j < 8; j++) a[j] = 0;
         size_t k = position[line];
         if (k >= len) continue;
         uint64_t h = (k + st->seed) * 0x9e3779b97f4a7c15ull;
         uint32_t e = (uint32_t)line * 8 + (uint32_t)(h >> 61);
         st->idx[k] = e;
-        st->a[e] = st->g[k % m];
+        st->a[e] = g_of(st, k);
     }
     /* Prefetches run up to PF_MAX entries past a repetition's end: there the
      * next repetition's first entries, wrapping around at the end. */

@@ -125,7 +125,7 @@ static void *setup(const fb_ctx *ctx)
     state *st = fb_calloc(1, sizeof *st);
     size_t n = st->n = ctx->n;
     st->pitch = padded_pitch(n);
-    st->a = fb_alloc(n * n * sizeof(uint32_t));
+    st->a = fb_alloc_prefaulted(n * n * sizeof(uint32_t));
     fb_rng rng;
     fb_rng_seed(&rng, ctx->seed);
     for (size_t k = 0; k < n * n; k++) st->a[k] = (uint32_t)fb_rng_next(&rng);
@@ -135,7 +135,7 @@ static void *setup(const fb_ctx *ctx)
 static void build_padded(state *st)
 {
     size_t n = st->n, pitch = st->pitch;
-    st->a_padded = fb_alloc(n * pitch * sizeof(uint32_t));
+    st->a_padded = fb_alloc_prefaulted(n * pitch * sizeof(uint32_t));
     for (size_t i = 0; i < n; i++) {
         memcpy(st->a_padded + i * pitch, st->a + i * n, n * sizeof(uint32_t));
         memset(st->a_padded + i * pitch + n, 0, (pitch - n) * sizeof(uint32_t));
@@ -148,7 +148,7 @@ static void prepare(void *p, const fb_variant *v)
     st->sum = 0;
     if (!strcmp(v->name, "col_padded") && !st->a_padded) build_padded(st);
     if (!strncmp(v->name, "transpose", 9) && !st->b) {
-        st->b = fb_alloc(st->n * st->n * sizeof(uint32_t));
+        st->b = fb_alloc_prefaulted(st->n * st->n * sizeof(uint32_t));
         /* Touch b so its pages exist before the first timed transpose. */
         memset(st->b, 0, st->n * st->n * sizeof(uint32_t));
     }

@@ -8,6 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
 
 void fb_rng_seed(fb_rng *r, uint64_t seed)
 {
@@ -38,6 +42,40 @@ void *fb_calloc(size_t count, size_t size)
         exit(1);
     }
     void *p = fb_alloc(count * size);
+    memset(p, 0, count * size);
+    return p;
+}
+
+bool fb_prefault(void *p, size_t bytes)
+{
+#if defined(__linux__) && defined(MADV_POPULATE_WRITE)
+    if (!p || !bytes) return true;
+    long page = sysconf(_SC_PAGESIZE);
+    uintptr_t mask = (uintptr_t)(page > 0 ? page : 4096) - 1;
+    /* Whole pages around the range: the partial pages at either end belong
+     * to the same anonymous mapping, and populating leaves contents alone. */
+    uintptr_t lo = (uintptr_t)p & ~mask, hi = ((uintptr_t)p + bytes + mask) & ~mask;
+    return madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE) == 0;
+#else
+    (void)p, (void)bytes;
+    return false;
+#endif
+}
+
+void *fb_alloc_prefaulted(size_t bytes)
+{
+    void *p = fb_alloc(bytes);
+    fb_prefault(p, bytes);
+    return p;
+}
+
+void *fb_calloc_prefaulted(size_t count, size_t size)
+{
+    if (size && count > SIZE_MAX / size) {
+        fprintf(stderr, "flagbench: allocation of %zu x %zu bytes overflows\n", count, size);
+        exit(1);
+    }
+    void *p = fb_alloc_prefaulted(count * size);
     memset(p, 0, count * size);
     return p;
 }

@@ -125,6 +125,9 @@ static void touch_own_chunk(void *arg, int tid, int nt)
         }
     }
 #endif
+    /* Populating is a first touch by this thread: the pages land where its
+     * writes would put them (and where numa_tonode_memory bound them). */
+    fb_prefault(st->a + lo, (hi - lo) * sizeof *st->a);
     fill(st, lo, hi);
 }
 
@@ -139,8 +142,12 @@ static void place(state *st, placement how)
     st->placed = (int)how;
     atomic_store_explicit(&st->chunks_bound, 0, memory_order_relaxed);
     uint64_t t0 = fb_now_ns();
-    if (how == PLACE_ONE_THREAD) fill(st, 0, st->n);
-    else team_run(st->team, touch_own_chunk, st);
+    if (how == PLACE_ONE_THREAD) {
+        fb_prefault(st->a, st->bytes);
+        fill(st, 0, st->n);
+    } else {
+        team_run(st->team, touch_own_chunk, st);
+    }
     st->place_ns = fb_now_ns() - t0;
 }
 
