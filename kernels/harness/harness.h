@@ -108,8 +108,9 @@ void *fb_calloc(size_t count, size_t size);    /* 64-byte aligned, zeroed */
  * of [p, p+bytes) present and writable now, in one call (Linux 5.14+
  * MADV_POPULATE_WRITE), instead of taking one page fault per 4 KiB page at
  * first touch (each fault is a trap into the kernel and back, which costs
- * more than writing the page, and more again in a virtual machine).  The pages are the ones first touch would give: same page size
- * (THP advice respected) and, when called by the thread that will touch
+ * more than writing the page, and more again in a virtual machine).  The
+ * pages are the ones first touch would give: same page size (THP advice
+ * respected) and, when called by the thread that will touch
  * them, the same NUMA node.  Contents unchanged.  Returns false where the
  * OS cannot (older kernels, other systems): the pages then fault in on
  * first touch as before.  Never for memory whose faults a kernel times. */
