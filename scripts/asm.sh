@@ -4,4 +4,4 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-exec python3 "$root/scripts/lib/asm/show.py" "$@"
+PYTHONPATH="$root/scripts/lib${PYTHONPATH:+:$PYTHONPATH}" exec python3 -m flagbench.asm.show "$@"

@@ -6,10 +6,10 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export PYTHONPATH="$root/scripts/lib${PYTHONPATH:+:$PYTHONPATH}"
 status=0
-python3 "$root/scripts/lib/asm/diff.py" "$@" || status=$?
+python3 -m flagbench.asm.diff "$@" || status=$?
 if [[ $status -le 1 ]]; then
-  PYTHONPATH="$root/scripts/lib${PYTHONPATH:+:$PYTHONPATH}" \
-    python3 "$root/scripts/lib/flagbench/why/remarkdiff.py" "$@" || true
+  python3 -m flagbench.why.remarkdiff "$@" || true
 fi
 exit "$status"

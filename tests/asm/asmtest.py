@@ -13,6 +13,11 @@ FIX = HERE / "fixtures"
 LIB = ROOT / "scripts" / "lib"
 if str(LIB) not in sys.path:
     sys.path.insert(0, str(LIB))
+from flagbench import paths  # noqa: E402
+
+# argv and environment that run the analyzer as the sweep does (python3 -m)
+ANALYZE = paths.module_command("flagbench.asm.analyze")
+ENV = paths.module_env()
 
 _TMP = tempfile.mkdtemp(prefix="fb-asm-tests-")
 atexit.register(shutil.rmtree, _TMP, True)

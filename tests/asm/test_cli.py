@@ -2,13 +2,11 @@
 import json
 import shutil
 import subprocess
-import sys
 import unittest
 from pathlib import Path
 
 import asmtest
 
-ANALYZE = asmtest.LIB / "asm" / "analyze.py"
 ASM_SH = asmtest.ROOT / "scripts" / "asm.sh"
 ASMDIFF_SH = asmtest.ROOT / "scripts" / "asmdiff.sh"
 COLUMNS = ["instructions", "bytes", "vector_width", "fma", "loads", "stores", "calls", "branches",
@@ -16,11 +14,12 @@ COLUMNS = ["instructions", "bytes", "vector_width", "fma", "loads", "stores", "c
 
 
 def run(*cmd):
-    return subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=120)
+    return subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=120,
+                          env=asmtest.ENV)
 
 
 def analyze(binary, out, *extra, variants="plain,twice,missing"):
-    return run(sys.executable, ANALYZE, "--binary", binary, "--kernel", "fx/dot", "--variants",
+    return run(*asmtest.ANALYZE, "--binary", binary, "--kernel", "fx/dot", "--variants",
                variants, "--arch", "x86_64", "--target-cpu", "x86-64", "--out", out, *extra)
 
 
@@ -274,7 +273,7 @@ class AsmdiffLayoutTest(unittest.TestCase):
         self.assertIn("-\tvfmadd231ps\t(%g5,%g3,4), %v2y, %v1y", p.stdout)
 
     def test_abstract_is_invariant_under_renaming_only(self):
-        from asm.abstract import abstract
+        from flagbench.asm.abstract import abstract
         self.assertEqual(abstract(LOOP_A), abstract(LOOP_RENAMED))
         self.assertNotEqual(abstract(LOOP_A), abstract(LOOP_CHANGED))
         # %rsp and the frame are not a choice of the allocator: they stay
@@ -299,7 +298,7 @@ class AsmdiffLayoutTest(unittest.TestCase):
     def test_asm_sh_abstract_registers(self):
         p = run(ASM_SH, "--run", self.run_dir, "--abstract-registers", "renamed", "fx/dot/plain")
         self.assertEqual(p.returncode, 0, p.stderr)
-        from asm.abstract import abstract
+        from flagbench.asm.abstract import abstract
         self.assertEqual(p.stdout, abstract(LOOP_A))
         self.assertIn("%v1y", p.stdout)
 

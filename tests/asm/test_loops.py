@@ -2,7 +2,7 @@
 import unittest
 
 import asmtest
-from asm import disasm, loops, normalize
+from flagbench.asm import disasm, loops, normalize
 
 
 def fn_of(fixture, name, arch="x86_64", syntax="att"):

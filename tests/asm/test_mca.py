@@ -3,7 +3,7 @@ import json
 import unittest
 
 import asmtest
-from asm import disasm, loops, mca, normalize
+from flagbench.asm import disasm, loops, mca, normalize
 
 
 def fn_of(text, name, arch="x86_64"):

@@ -4,7 +4,7 @@ import tempfile
 import unittest
 
 import asmtest  # noqa: F401  (puts scripts/lib on the path)
-from asm import model
+from flagbench.asm import model
 
 CALLGRIND = """# callgrind format
 version: 1

@@ -5,7 +5,7 @@ import re
 import unittest
 
 import asmtest
-from asm import disasm, normalize
+from flagbench.asm import disasm, normalize
 
 GOLDEN = [("a64_neon", "aarch64", "att"), ("blocks_a", "x86_64", "att"),
           ("blocks_b", "x86_64", "att"), ("clang_scalar", "x86_64", "att"),

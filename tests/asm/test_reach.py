@@ -8,11 +8,10 @@ import hashlib
 import json
 import os
 import subprocess
-import sys
 import unittest
 
 import asmtest
-from asm import analyze, disasm, elf as elfmod, identity, libraries, normalize, reach
+from flagbench.asm import analyze, disasm, elf as elfmod, identity, libraries, normalize, reach
 
 
 def hot(binary_path, name):
@@ -227,10 +226,10 @@ class LayoutSeedTest(unittest.TestCase):
         cls.changed = changed
         cls.out = os.path.join(d, "out")
         cls.proc = subprocess.run(
-            [sys.executable, str(asmtest.LIB / "asm" / "analyze.py"), "--binary", cls.bins["0"],
+            [*asmtest.ANALYZE, "--binary", cls.bins["0"],
              "--kernel", "fixture/hot", "--variants", "main,dispatch,sum", "--no-mca", "--out", cls.out,
              "--roots", "dispatch=impl_b", "--layout-binary", "1=" + cls.bins["1"],
-             "--layout-binary", "2=" + changed], capture_output=True, text=True)
+             "--layout-binary", "2=" + changed], capture_output=True, text=True, env=asmtest.ENV)
 
     def doc(self, v):
         with open(os.path.join(self.out, f"{v}.json")) as f:
@@ -269,9 +268,10 @@ class LayoutSeedTest(unittest.TestCase):
     def test_bad_arguments_are_named(self):
         for args, want in ((["--roots", "nosign"], "--roots takes KEY=VALUE"),
                            (["--layout-binary", "1=/no/such/file"], "no such file")):
-            p = subprocess.run([sys.executable, str(asmtest.LIB / "asm" / "analyze.py"), "--binary",
+            p = subprocess.run([*asmtest.ANALYZE, "--binary",
                                 self.bins["0"], "--kernel", "f/hot", "--variants", "main", "--no-mca",
-                                "--out", asmtest.tmpdir(), *args], capture_output=True, text=True)
+                                "--out", asmtest.tmpdir(), *args], capture_output=True, text=True,
+                               env=asmtest.ENV)
             self.assertEqual(p.returncode, 2)
             self.assertIn(want, p.stderr)
 

@@ -2,7 +2,7 @@
 import unittest
 
 import asmtest
-from asm import disasm, loops, normalize, summary
+from flagbench.asm import disasm, loops, normalize, summary
 
 
 def summarize_fixture(fixture, name, arch="x86_64", syntax="att"):

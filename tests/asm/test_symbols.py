@@ -2,7 +2,7 @@
 import unittest
 
 import asmtest
-from asm import disasm, normalize
+from flagbench.asm import disasm, normalize
 
 
 class FoldTest(unittest.TestCase):

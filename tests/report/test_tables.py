@@ -28,7 +28,7 @@ class TablesFromFixture(unittest.TestCase):
     def setUpClass(cls):
         cls.tmp, cls.run_dir = fixture_copy("run-a")
         # The golden files must not depend on the assembly helper's model
-        # (scripts/lib/asm/model.py): it is tested separately below.
+        # (scripts/lib/flagbench/asm/model.py): it is tested separately below.
         cls.saved_model, hotcode.asm_model = hotcode.asm_model, None
         try:
             cls.result = generate.generate(cls.run_dir, want_plots=False, want_html=False)
@@ -176,7 +176,7 @@ class TablesFromFixture(unittest.TestCase):
         self.assertIn("n/a", row["model_why"])
         self.assertAlmostEqual(row["ghz"], 2.596138, places=4)
 
-    @unittest.skipIf(hotcode.asm_model is None, "scripts/lib/asm/model.py is not available")
+    @unittest.skipIf(hotcode.asm_model is None, "scripts/lib/flagbench/asm/model.py is not available")
     def test_model_column_with_the_asm_model(self):
         r = hotcode.rows(self.result["analysis"])
         row = next(c for c in r if c["kernel"] == "simd/reduce" and c["variant"] == "vecext"

@@ -18,7 +18,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT / "scripts" / "lib"))
-from asm import disasm  # noqa: E402
+from flagbench import paths  # noqa: E402
+from flagbench.asm import disasm  # noqa: E402
 from flagbench.why import counters, perfscript, profile  # noqa: E402
 
 
@@ -33,9 +34,10 @@ def main():
         if not ok:
             raise SystemExit(why)
         text = profile.script(data)
-        subprocess.run([sys.executable, str(ROOT / "scripts/lib/asm/analyze.py"), "--binary", str(exe),
+        subprocess.run([*paths.module_command("flagbench.asm.analyze"), "--binary", str(exe),
                         "--kernel", kernel, "--variants", variant, "--arch", "x86_64", "--target-cpu",
-                        "x86-64", "--mca-cpus", "host", "--out", tmp], check=True, capture_output=True)
+                        "x86-64", "--mca-cpus", "host", "--out", tmp], check=True, capture_output=True,
+                       env=paths.module_env())
         asm_doc = json.loads(Path(f"{tmp}/{variant}.json").read_text())
         asm_text = Path(f"{tmp}/{variant}.s").read_text()
     # Keep every sample whose leaf is in the kernel's binary and 100 others;

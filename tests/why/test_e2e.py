@@ -6,13 +6,13 @@ without perf or when perf may not record here."""
 import json
 import shutil
 import subprocess
-import sys
 import tempfile
 import unittest
 from pathlib import Path
 
 from whytest import ROOT
 
+from flagbench import paths
 from flagbench.why import counters, profile, step
 
 KERNEL = "simd/reduce"
@@ -42,10 +42,10 @@ class WhyStepOnARealBuild(unittest.TestCase):
             subprocess.run(cmd, check=True, capture_output=True)
         cls.exe = cls.build / "bin" / "simd_reduce"
         cls.kdir = Path(cls.tmp.name) / "configs" / "c" / "kernels" / "simd_reduce"
-        subprocess.run([sys.executable, str(ROOT / "scripts/lib/asm/analyze.py"), "--binary", str(cls.exe),
+        subprocess.run([*paths.module_command("flagbench.asm.analyze"), "--binary", str(cls.exe),
                         "--kernel", KERNEL, "--variants", ",".join(VARIANTS), "--arch", "x86_64",
                         "--target-cpu", "x86-64", "--no-mca", "--out", str(cls.kdir / "asm")],
-                       check=True, capture_output=True)
+                       check=True, capture_output=True, env=paths.module_env())
         cls.result = step.kernel_why(cls.build, cls.exe, KERNEL, VARIANTS, cls.kdir, size="100000",
                                      reps=2000, callgrind_size="10000")
 

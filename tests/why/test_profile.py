@@ -6,7 +6,7 @@ import unittest
 
 from whytest import FIXTURES
 
-from asm import model
+from flagbench.asm import model
 from flagbench.why import perfscript, profile
 
 STEM = "memory_init.fill"

@@ -1,20 +1,14 @@
-"""The sweep's assembly step: scripts/lib/asm/analyze.py on one kernel binary."""
+"""The sweep's assembly step: flagbench.asm.analyze on one kernel binary."""
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
 
-from . import procs
+from . import paths, procs
 
 ANALYZE_TIMEOUT = 900
 
 
-def available(root: Path) -> bool:
-    return (root / "scripts/lib/asm/analyze.py").exists()
-
-
-def analyze(root: Path, exe: Path, kernel: str, variants: list, arch: str, march: str,
+def analyze(exe: Path, kernel: str, variants: list, arch: str, march: str,
             mca_cpus: list, out_dir: Path, mca_cache: Path | None = None,
             jobs: int = 1, roots: dict | None = None, layout_binaries: dict | None = None) -> str | None:
     """Writes asm/<variant>.s and .json under out_dir.  Returns an error or None.
@@ -23,9 +17,9 @@ def analyze(root: Path, exe: Path, kernel: str, variants: list, arch: str, march
     roots: variant -> symbols it dispatched to at run time (part of its code).
     layout_binaries: seed -> the binary linked for that layout seed (their
     addresses are recorded and their code proven the same)."""
-    cmd = [sys.executable, str(root / "scripts/lib/asm/analyze.py"), "--binary", str(exe),
-           "--kernel", kernel, "--variants", ",".join(variants), "--arch", arch,
-           "--target-cpu", march, "--out", str(out_dir), "--jobs", str(jobs)]
+    cmd = paths.module_command("flagbench.asm.analyze", "--binary", str(exe),
+                               "--kernel", kernel, "--variants", ",".join(variants), "--arch", arch,
+           "--target-cpu", march, "--out", str(out_dir), "--jobs", str(jobs))
     for variant, syms in (roots or {}).items():
         if syms:
             cmd += ["--roots", f"{variant}={','.join(syms)}"]
@@ -35,7 +29,9 @@ def analyze(root: Path, exe: Path, kernel: str, variants: list, arch: str, march
         cmd += ["--mca-cpus", ",".join(mca_cpus)]
     else:
         cmd += ["--no-mca"]
-    env = dict(os.environ, FLAGBENCH_MCA_CACHE=str(mca_cache)) if mca_cache else None
+    env = paths.module_env()
+    if mca_cache:
+        env["FLAGBENCH_MCA_CACHE"] = str(mca_cache)
     r = procs.run(cmd, timeout=ANALYZE_TIMEOUT, env=env)
     if r.returncode != 0:
         lines = (r.stderr or "").strip().splitlines()

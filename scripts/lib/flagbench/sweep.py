@@ -25,15 +25,15 @@ import time
 from pathlib import Path
 
 from . import asm_step, build, check, config, kernels as kernels_mod, layout, machine, procs, timing
-from asm import identity as asm_identity
+from flagbench.asm import identity as asm_identity
 from .atomic import read_json, write_json, write_json_if_changed, write_text, write_text_if_changed
 from .axes import ConfigError, parse_axes
 from .executors import cli as executor_cli, drive as executor_drive, estimate as executor_estimate
 from .matrix import Configuration, find_matrix, parse_matrix
 from .progress import Progress, fmt_duration
+from .paths import ROOT
 from .results import kernel_dir, load
 
-ROOT = Path(__file__).resolve().parents[3]
 MCA_CPUS = {"x86_64": ["host", "skylake", "icelake-server", "znver3", "znver4", "sapphirerapids"],
             "aarch64": ["neoverse-n1", "neoverse-v2"]}
 EMULATED_NOTE = "built for another architecture and run under qemu: timings are not meaningful"
@@ -285,7 +285,7 @@ def process_kernel(ctx: Context, entry: dict, kernel: str, exe: Path, emulator: 
 
 
 def analyze(ctx: Context, entry: dict, kernel: str, exe: Path, variants: list, kdir: Path) -> None:
-    if ctx.args.no_asm or not asm_step.available(ROOT):
+    if ctx.args.no_asm:
         return
     if ctx.args.resume and all((kdir / "asm" / f"{v}.json").exists() for v in variants):
         return
@@ -296,7 +296,7 @@ def analyze(ctx: Context, entry: dict, kernel: str, exe: Path, variants: list, k
              for v, c in checks.items()}
     seeds = {s: layout.binary(exe.parent, s, exe.name)
              for s in entry.get("link_seeds") or entry.get("seeds") or [] if s != 0}
-    err = asm_step.analyze(ROOT, exe, kernel, variants, entry["arch"], entry["axes"]["march"], mca,
+    err = asm_step.analyze(exe, kernel, variants, entry["arch"], entry["axes"]["march"], mca,
                            kdir / "asm", Path(ctx.args.build_root) / "mca-cache",
                            roots=roots, layout_binaries={s: p for s, p in seeds.items() if p.exists()})
     if err:

@@ -9,7 +9,7 @@ import shlex
 from pathlib import Path
 
 from .. import results
-from asm import identity as asm_identity
+from flagbench.asm import identity as asm_identity
 from . import aacheck, fdr, statistics as st
 
 # How a cell's status is written in tables.

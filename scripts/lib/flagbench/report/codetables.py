@@ -54,7 +54,7 @@ def code_markdown(a: Analysis, rows: list, links: dict | None = None) -> str:
             f"slower than the model. Measured cycles = measured ns × {ghz}, the clock "
             f"{a.mhz_source}.", ""]
     if not have_model:
-        out += ["**Prediction per item: n/a.** `scripts/lib/asm/model.py` is not available, so "
+        out += ["**Prediction per item: n/a.** `scripts/lib/flagbench/asm/model.py` is not available, so "
                 "only the block reciprocal throughput is shown; the *pred.* column is empty.", ""]
     if not any(r["found"] is not None for r in rows):
         out += ["**No assembly analysis in this run** (`--no-asm`, or the step did not run): "
@@ -99,7 +99,7 @@ def code_json(a: Analysis, rows: list) -> str:
                           "ghz_source": ("manifest machine.cpu.measured_ghz"
                                          if (a.machine.get("cpu") or {}).get("measured_ghz")
                                          else "manifest machine.cpu.mhz_reported"),
-                          "model": "scripts/lib/asm/model.py" if hotcode.asm_model else None,
+                          "model": "scripts/lib/flagbench/asm/model.py" if hotcode.asm_model else None,
                           "cells": rows})
 
 

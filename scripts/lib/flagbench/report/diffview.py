@@ -7,13 +7,8 @@ from __future__ import annotations
 
 import difflib
 import html
-import sys
-from pathlib import Path
 
-_LIB = str(Path(__file__).resolve().parents[2])
-if _LIB not in sys.path:        # scripts/lib, where the asm package lives
-    sys.path.insert(0, _LIB)
-from asm import sidebyside  # noqa: E402
+from ..asm import sidebyside
 
 MARK = {"equal": "", "replace": "chg", "delete": "del", "insert": "ins"}
 SIMILAR = 0.4       # share of common lines above which the unified diff is shown too

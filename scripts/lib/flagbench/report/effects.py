@@ -5,12 +5,11 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
-from pathlib import Path
 
 from . import statistics as st
 from .analysis import Analysis
 
-ROOT = Path(__file__).resolve().parents[4]
+from ..paths import ROOT
 
 
 @dataclasses.dataclass

@@ -1,7 +1,7 @@
 """The code table's row for one cell: hot-function counts from asm/<variant>.json
 and llvm-mca's prediction set beside the measured time per item.
 
-The prediction comes from scripts/lib/asm/model.py when it is there (cycles
+The prediction comes from scripts/lib/flagbench/asm/model.py when it is there (cycles
 per item from the loops' cycles per iteration and items per iteration).  When
 it is not, or a cell has no assembly analysis, the row says why instead of
 inventing a number.  The clock that turns measured ns into cycles is the one
@@ -19,16 +19,16 @@ from .analysis import Analysis, Cell
 COUNTS = ["bytes", "instructions", "vector_width", "fma", "loads", "stores", "calls", "branches",
           "spills", "reloads", "loops"]
 
-# The model (scripts/lib/asm/model.py) ships with the report; a failure to
+# The model (scripts/lib/flagbench/asm/model.py) ships with the report; a failure to
 # import it is a bug to see, so it is reported once on stderr and in every
 # row's model_why, never swallowed.
 try:
-    from asm import model as asm_model   # type: ignore
+    from flagbench.asm import model as asm_model   # type: ignore
     MODEL_IMPORT_ERROR = None
 except ImportError as e:
     asm_model = None
     MODEL_IMPORT_ERROR = f"{type(e).__name__}: {e}"
-    print(f"report: the model column is empty: scripts/lib/asm/model.py failed to import "
+    print(f"report: the model column is empty: scripts/lib/flagbench/asm/model.py failed to import "
           f"({MODEL_IMPORT_ERROR})", file=sys.stderr)
 
 
@@ -119,7 +119,7 @@ def row(a: Analysis, cell: Cell) -> dict:
         out.update(predicted_cycles_per_item=None,
                    measured_cycles_per_item=ns_item * ghz if ns_item and ghz else None,
                    model_ratio=None, model_method=None, unsound=per.get("unsound") or [],
-                   model_why="n/a: scripts/lib/asm/model.py (predicted cycles per item) is not available"
+                   model_why="n/a: scripts/lib/flagbench/asm/model.py (predicted cycles per item) is not available"
                              + (f" (import failed: {MODEL_IMPORT_ERROR})" if MODEL_IMPORT_ERROR else "")
                              + "; the block reciprocal throughput of the main loop is shown instead")
     return out

@@ -27,7 +27,7 @@ from .analysis import Analysis
 from .effects import Effects
 from .generate import generate
 
-ROOT = Path(__file__).resolve().parents[4]
+from ..paths import ROOT
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 PAGES = ["summary.md", "effects.md", "code.md", "build.md", "report.html", "details.html"]
 DATA = ["summary.csv", "summary.json", "effects.csv", "effects.json", "code.csv", "code.json",

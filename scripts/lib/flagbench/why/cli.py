@@ -9,10 +9,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-if __package__ in (None, ""):
-    sys.path[0] = str(Path(__file__).resolve().parents[2])
-from asm import locate  # noqa: E402
-from flagbench.why import asmview, remarks, step, whyline  # noqa: E402
+from flagbench.asm import locate
+from flagbench.why import asmview, remarks, step, whyline
 
 USAGE = """usage: scripts/profile.sh [--run DIR] [--size S] [--reps N] [--out DIR] [--base CONFIG]
                           [--no-callgrind] CONFIG KERNEL[/VARIANT]

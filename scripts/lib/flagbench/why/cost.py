@@ -4,7 +4,7 @@ profile (perf record + perf script + mapping + flame graph), the callgrind
 count and the remarks, next to the variant's own run time.  Prints one line
 per kernel and a total; for docs/why.md and the sweep's budget.
 
-  python3 scripts/lib/flagbench/why/cost.py BUILD_DIR simd/reduce,memory/init [--size ref]
+  PYTHONPATH=scripts/lib python3 -m flagbench.why.cost BUILD_DIR simd/reduce,memory/init [--size ref]
 """
 from __future__ import annotations
 
@@ -13,12 +13,9 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-if __package__ in (None, ""):
-    sys.path[0] = str(Path(__file__).resolve().parents[2])
-from flagbench.why import callgrind, profile, remarks  # noqa: E402
+from flagbench.why import callgrind, profile, remarks
 
 
 def cpu() -> float:

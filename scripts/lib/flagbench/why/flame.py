@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 from html import escape
 
-from asm import disasm
+from flagbench.asm import disasm
 
 WIDTH = 1000
 ROW = 16

@@ -5,7 +5,7 @@ the flame graph.
 
 Samples land on instruction addresses; `perf script` gives each as symbol +
 offset, which does not depend on where the binary was loaded.  The normalizer
-(scripts/lib/asm/normalize.py) knows, for every instruction it keeps, its
+(scripts/lib/flagbench/asm/normalize.py) knows, for every instruction it keeps, its
 address and its line in the text, so capturing the function again from the
 same binary gives the offset -> line table.  Padding (nops) has no line: a
 sample there is counted as `unmapped`.
@@ -25,9 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-if __package__ in (None, ""):
-    sys.path[0] = str(Path(__file__).resolve().parents[2])
-from flagbench.why import counters, flame, perfscript  # noqa: E402
+from flagbench.why import counters, flame, perfscript
 
 FREQ = 4000          # samples per second: ~1000-2000 samples for a 0.3 s run
 TOP_SYMBOLS = 12
@@ -35,7 +33,7 @@ TOP_SYMBOLS = 12
 
 def line_table(binary, function: str):
     """({(symbol name, offset): line}, Function) for one hot function, or (None, why)."""
-    from asm import analyze
+    from flagbench.asm import analyze
     got, why = analyze.capture(binary, function)
     if got is None:
         return None, why
@@ -55,7 +53,7 @@ def stream_bytes(fn, lp) -> int | None:
     that moves with the induction variable agrees (x86 AT&T only); the items per
     iteration of a kernel whose unit is bytes.  Uses asm/loops.py's own operand
     helpers so that both readings of a loop agree."""
-    from asm import loops as L
+    from flagbench.asm import loops as L
     if fn.arch != "x86_64" or fn.syntax != "att":
         return None
     insns = lp.insns(fn)
@@ -157,7 +155,7 @@ def summarize(samples: list, function: str, binary=None, asm_doc: dict | None = 
     doc["line_percent"] = {str(k): round(100 * v / tot, 2) for k, v in sorted(m["lines"].items())}
     details = (asm_doc or {}).get("loop_details")
     if details is None:
-        from asm import analyze
+        from flagbench.asm import analyze
         details = analyze.loop_details(fn, got[2])
     doc["loops"] = loop_shares(details, m["lines"], tot, inside)
     for entry, lp in zip(doc["loops"], got[2]):
@@ -234,7 +232,7 @@ def profile_cell(exe: str, variant: str, size: str, reps: int | None, out_dir: s
         except (OSError, ValueError):
             asm_doc, stored = None, None
     try:
-        from asm import disasm
+        from flagbench.asm import disasm
         binary = disasm.Binary(exe)
     except Exception as e:  # noqa: BLE001 - an unreadable binary still has hot symbols
         binary = None

@@ -14,12 +14,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
-if __package__ in (None, ""):
-    sys.path[0] = str(Path(__file__).resolve().parents[2])
-from asm import locate  # noqa: E402
-from flagbench.why import remarks  # noqa: E402
+from flagbench.asm import locate
+from flagbench.why import remarks
 
 
 def side_remarks(src, kernel: str, variants: list) -> dict | None:

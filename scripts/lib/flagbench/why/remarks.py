@@ -24,8 +24,6 @@ import re
 import sys
 from pathlib import Path
 
-if __package__ in (None, ""):
-    sys.path[0] = str(Path(__file__).resolve().parents[2])
 
 KINDS = ("vectorized", "missed", "inlined", "not_inlined", "unrolled")
 
@@ -208,7 +206,7 @@ def find_files(build_dir: str | Path) -> list:
 
 
 def _base(name: str) -> str:
-    from asm import disasm
+    from flagbench.asm import disasm
     return disasm.fold_name(name)[0]
 
 

@@ -5,7 +5,7 @@ cell it was compared with.  Profiling every cell of a sweep costs several
 times the sweep (docs/why.md, Cost), so this runs after it, on the run's own
 build directories, and the report is regenerated afterwards.
 
-  python3 scripts/lib/flagbench/why/runstep.py RUN_DIR [--all] [--no-callgrind]
+  PYTHONPATH=scripts/lib python3 -m flagbench.why.runstep RUN_DIR [--all] [--no-callgrind]
 
 Writes the files of why/step.py under RUN_DIR/configs/<id>/kernels/<k>/.
 Exit 0 when every cell it attempted has a profile or says why not, 2 when the
@@ -18,12 +18,10 @@ import sys
 import time
 from pathlib import Path
 
-if __package__ in (None, ""):
-    sys.path[0] = str(Path(__file__).resolve().parents[2])
-from flagbench import results  # noqa: E402
-from flagbench.atomic import write_json  # noqa: E402
-from flagbench.report.analysis import Analysis  # noqa: E402
-from flagbench.why import cells, step  # noqa: E402
+from flagbench import results
+from flagbench.atomic import write_json
+from flagbench.report.analysis import Analysis
+from flagbench.why import cells, step
 
 
 MARKER = "why-step.json"   # written into the run when the step has run over it

@@ -4,7 +4,7 @@ configuration twice (remarks off, on) and compares every variant's code_hash
 (analyze.py --no-mca).  Prints one line per variant and a verdict; exit 0 when
 every hash is the same, 1 when one differs, 2 on a usage or build error.
 
-  python3 scripts/lib/flagbench/why/samecode.py --toolchain toolchains/clang-19.cmake \\
+  PYTHONPATH=scripts/lib python3 -m flagbench.why.samecode --toolchain toolchains/clang-19.cmake \\
       --set FB_OPT=O3 --set FB_MARCH=x86-64-v3 --set FB_LTO=thin \\
       --kernels simd/reduce,simd/saxpy --work build/samecode
 """
@@ -18,7 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[4]
+from .. import paths
+from ..paths import ROOT
 
 
 def build(work: Path, toolchain: str | None, sets: list, kernels: list, remarks: bool) -> tuple:
@@ -41,10 +42,10 @@ def hashes(build_dir: Path, kernel: str) -> dict:
     p = subprocess.run([str(binary), "--list"], capture_output=True, text=True)
     variants = p.stdout.split()
     with tempfile.TemporaryDirectory() as out:
-        r = subprocess.run([sys.executable, str(ROOT / "scripts/lib/asm/analyze.py"), "--binary", str(binary),
+        r = subprocess.run(paths.module_command("flagbench.asm.analyze", "--binary", str(binary),
                             "--kernel", kernel, "--variants", ",".join(variants), "--arch", "x86_64",
-                            "--target-cpu", "x86-64", "--no-mca", "--out", out],
-                           capture_output=True, text=True)
+                            "--target-cpu", "x86-64", "--no-mca", "--out", out),
+                           capture_output=True, text=True, env=paths.module_env())
         if r.returncode != 0:
             raise SystemExit(f"samecode.py: analyze.py failed for {binary}: {r.stderr[-1000:]}")
         return {v: json.loads((Path(out) / f"{v}.json").read_text()).get("code_hash") for v in variants}

@@ -1,7 +1,7 @@
 """One line saying why a cell is faster or slower than its baseline.
 
 Built from three sources, in this order:
-  - the asm summary difference (scripts/lib/asm/summary.py counts of the hot
+  - the asm summary difference (scripts/lib/flagbench/asm/summary.py counts of the hot
     function): vector width, FMAs, calls, loops, spills, instructions;
   - the optimization remarks of the hot function (why/remarks.py): a loop
     vectorized or no longer, a call inlined or no longer, unrolling;

@@ -40,8 +40,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-if __package__ in (None, ""):
-    sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 TRIP_SIZES = (4099, 8195)  # same remainder modulo every power of two up to 4096
 SUSPECT_LOW, SUSPECT_HIGH = 0.3, 3.0

@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 
-from asm.abstract import abstract
+from .abstract import abstract
 
 
 @dataclasses.dataclass

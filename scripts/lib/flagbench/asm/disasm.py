@@ -12,7 +12,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass, field
 
-from asm import elf as elfmod
+from . import elf as elfmod
 
 # Suffixes GCC and Clang append to a function's name when they clone, split or
 # rename it.  Each may carry a number (".0"); ".llvm.<digits>" is ThinLTO's

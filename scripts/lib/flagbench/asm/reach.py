@@ -39,7 +39,7 @@ import re
 from collections import deque
 from dataclasses import dataclass, field
 
-from asm import disasm, normalize
+from . import disasm, normalize
 
 UNSIZED_CAP = 256
 SCALAR_FP_RE = re.compile(r"^v?(mov|add|sub|mul|div|min|max|sqrt|rcp\w*|rsqrt\w*|cmp\w*|u?comi|"

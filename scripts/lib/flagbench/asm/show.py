@@ -2,12 +2,9 @@
 """scripts/asm.sh: print the normalized assembly of one kernel variant (or of all its variants)."""
 import argparse
 import sys
-from pathlib import Path
 
-if __package__ in (None, ""):
-    sys.path[0] = str(Path(__file__).resolve().parent.parent)
-from asm import locate, summary  # noqa: E402
-from asm.abstract import abstract  # noqa: E402
+from . import locate, summary
+from .abstract import abstract
 
 USAGE = """usage: scripts/asm.sh [--intel] [--run DIR] [--summary] [--annotate] [--abstract-registers]
                       CONFIG KERNEL[/VARIANT]

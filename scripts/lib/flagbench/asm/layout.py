@@ -15,7 +15,7 @@ the main binary's closures are disassembled (one llvm-objdump run per seed).
 """
 import os
 
-from asm import disasm, elf as elfmod, loops as loopmod, normalize
+from . import disasm, elf as elfmod, loops as loopmod, normalize
 
 
 def place(addr):

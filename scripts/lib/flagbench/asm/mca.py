@@ -248,7 +248,7 @@ def static_flags(fn, loop, arch, mcpu):
 def pointer_chase(region, arch, syntax):
     """A load whose result is its own next address: its destination is its address base
     and nothing else in the loop writes that register.  '' when there is none."""
-    from asm import insn as insnmod
+    from . import insn as insnmod
     cls = insnmod.Classifier(arch, syntax)
 
     def canon(reg):
@@ -282,7 +282,7 @@ def pointer_chase(region, arch, syntax):
 
 def memory_bytes(region, arch, syntax):
     """Bytes the region loads and stores per iteration (estimate, see insn.access_bytes)."""
-    from asm import insn as insnmod
+    from . import insn as insnmod
     cls = insnmod.Classifier(arch, syntax)
     total = 0
     for ins in region:

@@ -18,10 +18,8 @@ import sys
 import time
 from pathlib import Path
 
-if __package__ in (None, ""):
-    sys.path[0] = str(Path(__file__).resolve().parent.parent)
-from asm import disasm, elf as elfmod, libraries as libmod, loops as loopmod, mca as mcamod  # noqa: E402
-from asm import layout as layoutmod, normalize, reach as reachmod, summary  # noqa: E402
+from . import disasm, elf as elfmod, libraries as libmod, loops as loopmod, mca as mcamod
+from . import layout as layoutmod, normalize, reach as reachmod, summary
 
 
 def write_atomic(path, text):
@@ -286,7 +284,7 @@ def main(argv=None):
     if tool is not None and captured:
         add_mca(docs, captured, arch, args, tool, cpus)
     if args.trip_counts:
-        from asm import model
+        from . import model
         foreign = binary.arch != os.uname().machine
         model.add_trip_counts(args.binary, binary, docs, emulator=["(foreign)"] if foreign else None)
     for v, doc in docs.items():

@@ -17,7 +17,7 @@ Counts are per instruction (not per micro-op), over every part of the function
                 the x29/x30 frame record excluded): a register-pressure sign
   loops         loops found by back edges (see loops.py)
 """
-from asm import insn, loops as loopmod
+from . import insn, loops as loopmod
 
 COLUMNS = ["instructions", "bytes", "vector_width", "fma", "loads", "stores", "calls",
            "branches", "spills", "reloads", "loops"]

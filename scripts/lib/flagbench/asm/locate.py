@@ -12,9 +12,9 @@ import os
 import subprocess
 from pathlib import Path
 
-from asm import analyze, disasm, elf as elfmod, summary
+from . import analyze, disasm, elf as elfmod, summary
 
-ROOT = Path(__file__).resolve().parents[3]
+from ..paths import ROOT
 
 
 class LocateError(Exception):

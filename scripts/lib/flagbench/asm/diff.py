@@ -6,12 +6,9 @@ import difflib
 import json
 import statistics
 import sys
-from pathlib import Path
 
-if __package__ in (None, ""):
-    sys.path[0] = str(Path(__file__).resolve().parent.parent)
-from asm import locate, sidebyside, summary  # noqa: E402
-from asm.abstract import abstract  # noqa: E402
+from . import locate, sidebyside, summary
+from .abstract import abstract
 
 USAGE = """usage: scripts/asmdiff.sh [options] A B [KERNEL[/VARIANT]]
 

@@ -19,7 +19,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
-from asm import disasm, insn
+from . import disasm, insn
 
 TARGET_RE = re.compile(r"^(?:0x)?([0-9a-f]+)(?:\s+<([^>]*)>)?$")
 ANNOT_RE = re.compile(r"\s+<[^>]*>$")

@@ -15,7 +15,7 @@ import os
 import shutil
 import subprocess
 
-from asm import elf as elfmod
+from . import elf as elfmod
 
 DEFAULT_DIRS = {
     "x86_64": ["/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64",
