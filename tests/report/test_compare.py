@@ -12,7 +12,7 @@ from pathlib import Path
 
 from common import FIXTURES, ROOT, assert_golden, script_env
 
-from flagbench.report import compare
+from flagbench.report import compare_drift, compare_runs
 
 
 def run_compare(*args, cwd=FIXTURES):
@@ -144,17 +144,17 @@ class Drift(unittest.TestCase):
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertNotIn("DRIFT", r.stdout)
             self.assertIn("**Drift:** median ratio A ÷ B of the 44 cells with identical code 1.000", r.stdout)
-        rc = compare.RunComparison(FIXTURES / "run-a", FIXTURES / "run-b")
+        rc = compare_runs.RunComparison(FIXTURES / "run-a", FIXTURES / "run-b")
         self.assertFalse(rc.drift["exceeds"])
 
     def test_small_drift_within_the_floor_passes(self):
         with tempfile.TemporaryDirectory(prefix="fb-compare-drift-") as tmp:
-            rc = compare.RunComparison(FIXTURES / "run-a", drifted_copy(tmp, 1.005))
+            rc = compare_runs.RunComparison(FIXTURES / "run-a", drifted_copy(tmp, 1.005))
             self.assertAlmostEqual(rc.drift["ratio"], 1 / 1.005, places=3)
             self.assertFalse(rc.drift["exceeds"])
 
     def test_too_few_identical_cells(self):
-        d = compare.measure_drift([], 0.01, 1)
+        d = compare_drift.measure_drift([], 0.01, 1)
         self.assertFalse(d["exceeds"])
         self.assertIn("drift not measured", d["why"])
 
@@ -170,7 +170,7 @@ class DifferentMachines(unittest.TestCase):
             m["machine"]["cpu"]["model"] = "Intel Xeon"
             m["machine"]["tools"]["gcc"] = "gcc (Debian 13.2.0) 13.2.0"
             (b / "manifest.json").write_text(json.dumps(m))
-            rc = compare.RunComparison(FIXTURES / "run-a", b)
+            rc = compare_runs.RunComparison(FIXTURES / "run-a", b)
             md = rc.markdown()
             self.assertIn("**Different machines.**", md)
             self.assertIn("| A on vm\\|AMD EPYC\\|2 | B on other\\|Intel Xeon\\|8 |", md)

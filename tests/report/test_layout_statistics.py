@@ -102,7 +102,7 @@ def simulate_kernel(rng, effects, sb, sw, policy, name):
     sims, cells = [], []
     for j, eff in enumerate([1.0] + effects):
         sims.append(SimulatedCell(rng, 1000.0 / eff, sb, sw))
-        cells.append(timing.Cell(f"c{j}", "v", {s: None for s in range(SEEDS)}, 1, baseline=j == 0))
+        cells.append(timing.TimingJob(f"c{j}", "v", {s: None for s in range(SEEDS)}, 1, baseline=j == 0))
     rounds = 0
     while True:
         active = timing._active(cells, policy, out_of_time=False)

@@ -12,16 +12,20 @@ from pathlib import Path
 
 import scale_fixture  # noqa: F401 - puts scripts/lib on the path
 from flagbench.executors import cli, estimate, parallel, shards, slurm
+from flagbench.run.plan import Plan
 
 ROOT = scale_fixture.ROOT
 
 
 def plan_of(configs, kernels=("a/x", "a/y", "b/z"), size="ref"):
-    return {"size": size, "kernels": list(kernels), "configs": configs}
+    """plan.json with what the estimate reads."""
+    return {"matrix": "m", "baseline": configs[0]["id"], "size": size, "kernels": list(kernels),
+            "configs": configs}
 
 
 def cfg(cid, pgo="off", aa_of=None, arch="x86_64"):
-    return {"id": cid, "axes": {"pgo": pgo}, "aa_of": aa_of, "arch": arch}
+    return {"id": cid, "axes": {"pgo": pgo}, "family": "gcc", "arch": arch,
+            "toolchain": "toolchains/gcc.cmake", "line": 1, "aa_of": aa_of}
 
 
 def state_for(tmp: Path, n=2, **extra) -> dict:
@@ -50,7 +54,8 @@ class Estimate(unittest.TestCase):
             self.assertIn("old-run", source)
             self.assertEqual(estimate.rates(Path(tmp), "test")[:2],
                              (estimate.DEFAULT_BUILD_CHECK_S, estimate.DEFAULT_TIME_S))
-        plan = plan_of([cfg("b"), cfg("p", pgo="on"), cfg("b.aa", aa_of="b"), cfg("arm", arch="aarch64")])
+        plan = Plan.from_json(plan_of([cfg("b"), cfg("p", pgo="on"), cfg("b.aa", aa_of="b"),
+                                       cfg("arm", arch="aarch64")]))
         costs = estimate.per_config(plan, 2.0, 3.0, True)
         self.assertEqual(costs, {"b": 3 * (2 + 3), "p": 3 * (4 + 3), "b.aa": 3 * 3, "arm": 3 * 2})
         self.assertEqual(estimate.per_config(plan, 2.0, 3.0, False)["b.aa"], 0)

@@ -14,7 +14,7 @@ import shutil
 import time
 from pathlib import Path
 
-from . import layout, procs, tools
+from . import builddir, layout, procs, tools
 from .config import cmake_definitions
 from .kernels import binary_name, cmake_filter
 
@@ -24,7 +24,7 @@ TRAIN_TIMEOUT = 300
 
 
 class Log:
-    """Accumulates a build's output; written to build.log by the caller."""
+    """Accumulates a build's output; the caller writes it to the run's build log."""
 
     def __init__(self):
         self.parts = []
@@ -121,20 +121,12 @@ def _failure_messages(ninja_output: str) -> dict:
     return messages
 
 
-def _emulator(build_dir: Path) -> list:
-    try:
-        info = json.loads((build_dir / "flagbench-build.json").read_text())
-        return info.get("emulator") or []
-    except (OSError, ValueError):
-        return []
-
-
 def _train(cfg, root: Path, gen_dir: Path, profile_dir: Path, kernels: list, log: Log) -> dict:
     """Runs every instrumented kernel on the train size, then merges the
     profiles (clang).  Never the ref size: PGO must not see what is measured."""
     shutil.rmtree(profile_dir, ignore_errors=True)
     profile_dir.mkdir(parents=True)
-    emulator = _emulator(gen_dir)
+    emulator = builddir.emulator(gen_dir)
     runs = {}
     for k in kernels:
         exe = gen_dir / "bin" / binary_name(k)

@@ -5,6 +5,7 @@ import dataclasses
 from pathlib import Path
 
 from .atomic import read_json
+from .run.layout import RunDir
 
 
 @dataclasses.dataclass
@@ -48,9 +49,14 @@ class Run:
     plan: dict
     configs: list       # config ids in plan order
     baseline: str
-    builds: dict        # config id -> build.json
+    builds: dict        # config id -> its build record
     cells: list         # CellResult
-    sizes: dict = dataclasses.field(default_factory=dict)      # config id -> sizes.json
+    sizes: dict = dataclasses.field(default_factory=dict)      # config id -> its binaries' sizes
+
+    @property
+    def dir(self) -> RunDir:
+        """Its files (flagbench.run.layout)."""
+        return RunDir(self.path)
 
     def config(self, config_id: str) -> dict:
         """The plan's entry of a configuration (axes, flags, hash, aa_of)."""
@@ -66,24 +72,19 @@ class Run:
         return None
 
 
-def kernel_dir(run_path: Path, config: str, kernel: str) -> Path:
-    return run_path / "configs" / config / "kernels" / kernel.replace("/", "_")
-
-
 def load(run_path: str | Path) -> Run:
     run_path = Path(run_path)
-    manifest = read_json(run_path / "manifest.json", {})
-    plan = read_json(run_path / "plan.json")
-    if plan is None:
-        raise FileNotFoundError(f"{run_path} is not a sweep run (no plan.json)")
+    run = RunDir(run_path)
+    manifest = read_json(run.manifest, {})
+    plan = read_json(run.require_run().plan)
     configs = [c["id"] for c in plan["configs"]]
-    builds = {c: read_json(run_path / "configs" / c / "build.json", {}) for c in configs}
-    sizes = {c: read_json(run_path / "configs" / c / "sizes.json", {}) or {} for c in configs}
+    builds = {c: read_json(run.config(c).build_record, {}) for c in configs}
+    sizes = {c: read_json(run.config(c).sizes, {}) or {} for c in configs}
     cells = []
     for kernel in plan["kernels"]:
         for config in configs:
-            kdir = kernel_dir(run_path, config, kernel)
-            checks = read_json(kdir / "check.json", {}) or {}
+            kdir = run.kernel(config, kernel)
+            checks = read_json(kdir.check, {}) or {}
             build = builds.get(config) or {}
             variants = list(checks) or []
             if not variants:
@@ -99,10 +100,10 @@ def load(run_path: str | Path) -> Run:
                 chk = checks[variant]
                 cell = CellResult(kernel, variant, config, chk.get("status", "not run"),
                                   chk.get("why", ""), check=chk)
-                cell.asm = read_json(kdir / "asm" / f"{variant}.json")
+                cell.asm = read_json(kdir.asm.summary(variant))
                 if cell.asm:
                     cell.code_hash = cell.asm.get("code_hash")
-                timing = read_json(kdir / "time" / f"{variant}.json")
+                timing = read_json(kdir.time(variant))
                 if timing:
                     cell.timing = timing
                     if timing.get("same_as"):

@@ -41,7 +41,8 @@ STACK_PAD_MAX = 4096    # bytes of stack the harness consumes before its run loo
 
 
 @dataclasses.dataclass
-class Cell:
+class TimingJob:
+    """The timing of one cell: its binary per layout seed, its samples so far."""
     config: str
     variant: str
     exes: dict                  # layout seed -> binary
@@ -81,77 +82,77 @@ def reps_for(rep_ns: float | None, default_reps: int, process_seconds: float) ->
     return max(1, min(default_reps, want))
 
 
-def command(cell: Cell, seed: int, size: str, out: Path, rng: random.Random) -> list:
+def command(job: TimingJob, seed: int, size: str, out: Path, rng: random.Random) -> list:
     """One timed process: the seed's binary, a random environment size and a
     random initial stack offset."""
     pad = "x" * rng.randrange(ENV_PAD_MAX)
     stack = rng.randrange(0, STACK_PAD_MAX, 16)
-    return ["env", f"FLAGBENCH_ENV_PAD={pad}", str(cell.exes[seed]), "--variant", cell.variant,
-            "--size", size, "--reps", str(cell.reps), "--stack-pad", str(stack),
+    return ["env", f"FLAGBENCH_ENV_PAD={pad}", str(job.exes[seed]), "--variant", job.variant,
+            "--size", size, "--reps", str(job.reps), "--stack-pad", str(stack),
             "--append", str(out)]
 
 
-def _round(cells: list, size: str, tmp: Path, rng: random.Random) -> None:
+def _round(jobs: list, size: str, tmp: Path, rng: random.Random) -> None:
     """Runs one sample of every cell, in the given order, in one hyperfine call.
     No hyperfine warm-up: the check step has just run every binary (its pages
     are in the page cache) and the harness runs a warm-up repetition inside
     each process."""
     commands, seeds = [], []
-    for i, cell in enumerate(cells):
+    for i, job in enumerate(jobs):
         out = tmp / f"cell{i}.jsonl"
         out.unlink(missing_ok=True)
-        seed = cell.next_seed()
+        seed = job.next_seed()
         seeds.append(seed)
-        commands.append(shlex.join(command(cell, seed, size, out, rng)))
+        commands.append(shlex.join(command(job, seed, size, out, rng)))
     export = tmp / "round.json"
     hf = ["hyperfine", "-N", "--style", "none", "--ignore-failure", "--runs", "1",
           "--export-json", str(export), *commands]
-    r = procs.run(hf, timeout=SAMPLE_TIMEOUT * len(cells))
+    r = procs.run(hf, timeout=SAMPLE_TIMEOUT * len(jobs))
     if r.returncode != 0 or not export.exists():
         why = (r.stderr or "").strip().splitlines()
         raise RuntimeError(f"hyperfine {procs.describe_exit(r.returncode)}: {why[-1] if why else ''}")
     results = json.loads(export.read_text())["results"]
-    for i, (cell, result, seed) in enumerate(zip(cells, results, seeds)):
+    for i, (job, result, seed) in enumerate(zip(jobs, results, seeds)):
         codes = result.get("exit_codes") or [0]
         out = tmp / f"cell{i}.jsonl"
         lines = [json.loads(l) for l in out.read_text().splitlines()
                  if l.startswith("{")] if out.exists() else []
         if codes[-1] != 0 or not lines:
-            cell.error = (f"the timed run failed ({procs.describe_exit(codes[-1])})" if codes[-1]
-                          else "the kernel printed no JSON line")
+            job.error = (f"the timed run failed ({procs.describe_exit(codes[-1])})" if codes[-1]
+                         else "the kernel printed no JSON line")
             continue
         line = lines[-1]
         # Kernels that update their state in place (a particle step, a shuffle)
         # end with a checksum that depends on how many repetitions ran, and the
         # harness chooses its batches by the clock: only runs of the same
         # length must agree, with each other and with the check.
-        want = cell.checksums.setdefault(line.get("reps"), line.get("checksum"))
+        want = job.checksums.setdefault(line.get("reps"), line.get("checksum"))
         if line.get("checksum") != want:
-            cell.error = (f"nondeterministic result: checksum {line.get('checksum')} while timing "
-                          f"(seed {seed}), {want} earlier, both after {line.get('reps')} repetitions")
+            job.error = (f"nondeterministic result: checksum {line.get('checksum')} while timing "
+                         f"(seed {seed}), {want} earlier, both after {line.get('reps')} repetitions")
             continue
-        cell.samples.append({"median_ns": line["median_ns"], "min_ns": line["min_ns"],
-                             "reps": line["reps"], "items": line.get("items"),
-                             "checksum": line.get("checksum"), "setup_ns": line.get("setup_ns"),
-                             "seed": seed, "stack_pad": line.get("stack_pad"),
-                             "batch_reps": line.get("batch_reps"),
-                             "wall_s": result["times"][-1], "user_s": result.get("user"),
-                             "system_s": result.get("system")})
+        job.samples.append({"median_ns": line["median_ns"], "min_ns": line["min_ns"],
+                            "reps": line["reps"], "items": line.get("items"),
+                            "checksum": line.get("checksum"), "setup_ns": line.get("setup_ns"),
+                            "seed": seed, "stack_pad": line.get("stack_pad"),
+                            "batch_reps": line.get("batch_reps"),
+                            "wall_s": result["times"][-1], "user_s": result.get("user"),
+                            "system_s": result.get("system")})
 
 
-def summary_of(cell: Cell, seed: int, replicates: int = st.REPLICATES) -> st.Summary | None:
-    xs = [s["median_ns"] for s in cell.samples]
+def summary_of(job: TimingJob, seed: int, replicates: int = st.REPLICATES) -> st.Summary | None:
+    xs = [s["median_ns"] for s in job.samples]
     if not xs:
         return None
-    return st.summarize(xs, seed, replicates=replicates, seeds=[s["seed"] for s in cell.samples])
+    return st.summarize(xs, seed, replicates=replicates, seeds=[s["seed"] for s in job.samples])
 
 
-def undecided(cells: list, policy: Policy) -> set:
+def undecided(jobs: list, policy: Policy) -> set:
     """The cells whose comparison with their variant's baseline cell could
     still change with more samples, and the baselines of those."""
     out = set()
     by_variant: dict = {}
-    for c in cells:
+    for c in jobs:
         by_variant.setdefault(c.variant, []).append(c)
     for group in by_variant.values():
         base = next((c for c in group if c.baseline and not c.error), None)
@@ -184,10 +185,10 @@ def _settled(c: st.Comparison) -> bool:
     return p is not None and p <= STOP_P
 
 
-def _active(cells: list, policy: Policy, out_of_time: bool) -> list:
+def _active(jobs: list, policy: Policy, out_of_time: bool) -> list:
     need_more = None
     active = []
-    for c in cells:
+    for c in jobs:
         n = len(c.samples)
         if c.error:
             continue
@@ -201,7 +202,7 @@ def _active(cells: list, policy: Policy, out_of_time: bool) -> list:
             c.stopped_by = "time budget"
             continue
         if need_more is None:
-            need_more = undecided(cells, policy)
+            need_more = undecided(jobs, policy)
         if id(c) in need_more:
             active.append(c)
         else:
@@ -209,13 +210,13 @@ def _active(cells: list, policy: Policy, out_of_time: bool) -> list:
     return active
 
 
-def time_cells(cells: list, policy: Policy, rng: random.Random, on_round=None) -> None:
+def time_cells(jobs: list, policy: Policy, rng: random.Random, on_round=None) -> None:
     """Fills each cell's samples (or error) in interleaved rounds."""
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="fb-time-") as tmp:
         while True:
             out_of_time = time.monotonic() - start > policy.time_per_kernel
-            active = _active(cells, policy, out_of_time)
+            active = _active(jobs, policy, out_of_time)
             if not active:
                 break
             rng.shuffle(active)
@@ -233,15 +234,15 @@ def time_cells(cells: list, policy: Policy, rng: random.Random, on_round=None) -
                 on_round(active)
 
 
-def summarize(cell: Cell) -> dict:
-    xs = [s["median_ns"] for s in cell.samples]
-    out = {"config": cell.config, "variant": cell.variant, "reps_per_process": cell.reps,
-           "seeds": cell.seeds, "n": len(xs), "stopped_by": cell.stopped_by or None,
-           "error": cell.error, "samples": cell.samples}
+def summarize(job: TimingJob) -> dict:
+    xs = [s["median_ns"] for s in job.samples]
+    out = {"config": job.config, "variant": job.variant, "reps_per_process": job.reps,
+           "seeds": job.seeds, "n": len(xs), "stopped_by": job.stopped_by or None,
+           "error": job.error, "samples": job.samples}
     if xs:
-        s = summary_of(cell, 0)
+        s = summary_of(job, 0)
         out.update(median_ns=s.median, ci_ns=list(s.ci) if s.ci else None, min_ns=min(xs),
                    max_ns=max(xs), layout_spread=s.layout, seed_medians=s.seed_medians,
-                   wall_median_s=statistics.median([x["wall_s"] for x in cell.samples]))
-        out["checksums"] = sorted({x.get("checksum") for x in cell.samples})
+                   wall_median_s=statistics.median([x["wall_s"] for x in job.samples]))
+        out["checksums"] = sorted({x.get("checksum") for x in job.samples})
     return out

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from . import disasm, elf as elfmod, libraries as libmod, loops as loopmod, mca as mcamod
 from . import layout as layoutmod, normalize, reach as reachmod, summary
+from ..run.layout import AsmDir
 
 
 def write_atomic(path, text):
@@ -231,15 +232,15 @@ def main(argv=None):
             ap.error(f"--layout-binary {seed}={path}: no such file")
     t0 = time.perf_counter()
     variants = [v for v in args.variants.split(",") if v]
-    out_dir = Path(args.out)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out = AsmDir(args.out)     # a run's asm/ folder, or any other
+    out.path.mkdir(parents=True, exist_ok=True)
     try:
         binary = disasm.Binary(args.binary, objdump=args.objdump, syntax=args.syntax)
     except (elfmod.ElfError, disasm.DisasmError) as e:
         print(f"analyze: {e}", file=sys.stderr)
         for v in variants:
             doc = not_found({"kernel": args.kernel, "variant": v}, str(e))
-            write_atomic(out_dir / f"{v}.json", json.dumps(doc, indent=1) + "\n")
+            write_atomic(out.summary(v), json.dumps(doc, indent=1) + "\n")
         return 1
     if args.arch and args.arch != binary.arch:
         print(f"analyze: --arch {args.arch} but {args.binary} is {binary.arch}; using {binary.arch}",
@@ -271,9 +272,9 @@ def main(argv=None):
             captured[v] = got
             closures[v] = (got[0], got[1], cl)
         if text is not None:
-            write_atomic(out_dir / f"{v}.s", text)
-        elif (out_dir / f"{v}.s").exists():
-            (out_dir / f"{v}.s").unlink()
+            write_atomic(out.text(v), text)
+        elif out.text(v).exists():
+            out.text(v).unlink()
         doc["seconds"] = round(time.perf_counter() - t1, 3)
         if not args.quiet:
             what = (f"{doc['instructions']} insns, {doc['vector_width']}, {doc['loops']} loops"
@@ -288,7 +289,7 @@ def main(argv=None):
         foreign = binary.arch != os.uname().machine
         model.add_trip_counts(args.binary, binary, docs, emulator=["(foreign)"] if foreign else None)
     for v, doc in docs.items():
-        write_atomic(out_dir / f"{v}.json", json.dumps(doc, indent=1) + "\n")
+        write_atomic(out.summary(v), json.dumps(doc, indent=1) + "\n")
     if not args.quiet:
         print(f"analyze: {args.kernel}: {len(variants)} variants in {time.perf_counter() - t0:.2f} s",
               file=sys.stderr)

@@ -7,6 +7,7 @@ import json
 import statistics
 import sys
 
+from ..run.layout import ConfigDir
 from . import locate, sidebyside, summary
 from .abstract import abstract
 
@@ -93,7 +94,7 @@ def median_ns(src, kernel, variant):
     seen = set()
     while kdir is not None:
         try:
-            doc = json.loads((kdir / "time" / f"{variant}.json").read_text())
+            doc = json.loads(kdir.time(variant).read_text())
         except (OSError, ValueError):
             return None
         samples = [s["median_ns"] for s in doc.get("samples") or [] if s.get("median_ns")]
@@ -103,7 +104,7 @@ def median_ns(src, kernel, variant):
         if not other or other in seen:
             return None
         seen.add(other)
-        kdir = src.path.parent / other / "kernels" / kdir.name
+        kdir = ConfigDir(src.path.parent / other).kernel(kernel)
     return None
 
 

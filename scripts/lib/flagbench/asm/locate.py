@@ -2,7 +2,7 @@
 
 A side is one of:
   - a configuration id, looked up in results/raw/latest/configs/<id>/ (or --run DIR);
-  - a configuration directory (configs/<id>/ of a run: build.json, kernels/*/asm/);
+  - a configuration directory (configs/<id>/ of a run: its build record, kernels/*/asm/);
   - a whole run directory (has configs/): asmdiff compares every common configuration;
   - a CMake build directory (has bin/kernels.txt): assembly is captured on the fly.
 Every failure is a LocateError with a message meant for the user.
@@ -14,7 +14,10 @@ from pathlib import Path
 
 from . import analyze, disasm, elf as elfmod, summary
 
+from .. import builddir
 from ..paths import ROOT
+from ..run import layout
+from ..run.layout import ConfigDir, RunDir
 
 
 class LocateError(Exception):
@@ -39,18 +42,33 @@ class Entry:
         return self.text is not None
 
 
+def recorded_build_dir(cdir: ConfigDir) -> Path | None:
+    """The built CMake build directory a configuration's files name, if it still exists."""
+    build = _read_json(cdir.build_record) or {}
+    if isinstance(build.get("bin_dir"), str) and builddir.is_built(Path(build["bin_dir"]).parent):
+        return Path(build["bin_dir"]).parent     # what the sweep records
+    cfg = _read_json(cdir.config) or {}
+    for doc in (build, cfg):
+        for key in ("build_dir", "build", "dir", "binary_dir"):
+            d = doc.get(key)
+            if isinstance(d, str) and builddir.is_built(d):
+                return Path(d)
+    return None
+
+
 class ConfigSource:
     """configs/<id>/ of a run: stored normalized assembly (AT&T)."""
 
     kind = "config"
 
     def __init__(self, path, syntax="att", objdump=None):
-        self.path = Path(path)
-        self.id = self.path.name
+        self.dir = ConfigDir(path)
+        self.path = self.dir.path
+        self.id = self.dir.id
         self.syntax, self.objdump = syntax, objdump
-        build = _read_json(self.path / "build.json") or {}
+        build = _read_json(self.dir.build_record) or {}
         if build.get("status") == "failed":
-            msg = build.get("message") or build.get("error") or "see build.log"
+            msg = build.get("message") or build.get("error") or f"see {self.dir.build_log.name}"
             raise LocateError(f"configuration {self.id}: the build failed ({str(msg).strip()[:300]})")
         self.build = build
         self.failed = build.get("kernels_failed") or {}
@@ -60,14 +78,11 @@ class ConfigSource:
             self._binary_source = self._build_dir_source()
 
     def _build_dir_source(self):
-        cfg = _read_json(self.path / "config.json") or {}
-        for doc in (self.build, cfg):
-            for key in ("build_dir", "build", "dir", "binary_dir"):
-                d = doc.get(key)
-                if isinstance(d, str) and (Path(d) / "bin" / "kernels.txt").exists():
-                    return BuildSource(d, syntax="intel", objdump=self.objdump)
+        found = recorded_build_dir(self.dir)
+        if found is not None:
+            return BuildSource(found, syntax="intel", objdump=self.objdump)
         raise LocateError(f"configuration {self.id}: stored assembly is AT&T; --intel needs the "
-                          "configuration's build directory, which build.json does not name or "
+                          f"configuration's build directory, which {layout.BUILD_RECORD} does not name or "
                           "which no longer exists")
 
     def _check_kernel(self, kernel):
@@ -75,12 +90,12 @@ class ConfigSource:
             raise LocateError(f"configuration {self.id}: {kernel} failed to build "
                               f"({str(self.failed[kernel]).strip()[:300]})")
         d = self._kernels.get(kernel)
-        err = _read_json(d / "asm" / "error.json") if d else None
-        if err and not list((d / "asm").glob("*.s")):
+        err = _read_json(d.asm.error) if d else None
+        if err and not d.asm.texts():
             raise LocateError(f"configuration {self.id}: assembly capture failed for {kernel} "
                               f"({err.get('error', 'see asm/error.json')})")
-        unsupported = _read_json(d / "unsupported.json") if d else None
-        if d and not (d / "asm").is_dir():
+        unsupported = _read_json(d.unsupported) if d else None
+        if d and not d.asm.path.is_dir():
             why = f" ({unsupported.get('why')})" if unsupported else ""
             raise LocateError(f"configuration {self.id}: no assembly stored for {kernel}{why}")
 
@@ -89,14 +104,13 @@ class ConfigSource:
             return self._binary_source.kernels()
         if self._kernels is None:
             self._kernels = {}
-            kdir = self.path / "kernels"
-            for d in sorted(kdir.iterdir()) if kdir.is_dir() else []:
+            for d in self.dir.kernel_dirs():
                 name = None
-                desc = _read_json(d / "describe.json")
+                desc = _read_json(d.describe)
                 if desc and desc.get("kernel"):
                     name = desc["kernel"]
                 else:
-                    for j in sorted((d / "asm").glob("*.json")):
+                    for j in d.asm.summaries():
                         doc = _read_json(j)
                         if doc and doc.get("kernel"):
                             name = doc["kernel"]
@@ -115,8 +129,8 @@ class ConfigSource:
         d = self._kernels.get(kernel)
         if d is None:
             return []
-        names = {p.stem for p in (d / "asm").glob("*.json")} | {p.stem for p in (d / "asm").glob("*.s")}
-        desc = _read_json(d / "describe.json")
+        names = {p.stem for p in d.asm.summaries()} | {p.stem for p in d.asm.texts()}
+        desc = _read_json(d.describe)
         order = [v["name"] for v in (desc or {}).get("variants", []) if isinstance(v, dict)]
         return [v for v in order if v in names] + sorted(names - set(order))
 
@@ -125,15 +139,15 @@ class ConfigSource:
             return self._binary_source.entry(kernel, variant)
         self.kernels()
         self._check_kernel(kernel)
-        d = self._kernels[kernel] / "asm"
-        doc = _read_json(d / f"{variant}.json") or {}
+        d = self._kernels[kernel].asm
+        doc = _read_json(d.summary(variant)) or {}
         label = f"{self.id}:{kernel}/{variant}"
         if doc.get("found") is False:
             return Entry(label, why=doc.get("why", "not found"))
         try:
-            text = (d / f"{variant}.s").read_text()
+            text = d.text(variant).read_text()
         except OSError:
-            return Entry(label, why=f"no stored assembly ({d / (variant + '.s')})")
+            return Entry(label, why=f"no stored assembly ({d.text(variant)})")
         return Entry(label, text, doc)
 
 
@@ -146,13 +160,8 @@ class BuildSource:
         self.path = Path(path)
         self.id = self.path.name
         self.syntax, self.objdump = syntax, objdump
-        self._bins = {}
-        for line in (self.path / "bin" / "kernels.txt").read_text().splitlines():
-            parts = line.split(None, 1)
-            if len(parts) == 2:
-                self._bins[parts[0]] = parts[1].strip()
-        info = _read_json(self.path / "flagbench-build.json") or {}
-        self.emulator = info.get("emulator") or []
+        self._bins = builddir.binaries(self.path)
+        self.emulator = builddir.emulator(self.path)
         self._binaries = {}
         self._variants = {}
 
@@ -206,46 +215,46 @@ class RunSource:
     kind = "run"
 
     def __init__(self, path, syntax="att", objdump=None):
-        self.path = Path(path)
-        self.id = self.path.name
+        self.run = RunDir(path)
+        self.path = self.run.path
+        self.id = self.run.name
         self.syntax, self.objdump = syntax, objdump
 
     def configs(self):
-        d = self.path / "configs"
-        return sorted(p.name for p in d.iterdir() if p.is_dir()) if d.is_dir() else []
+        return self.run.config_ids()
 
     def config(self, cid):
-        return ConfigSource(self.path / "configs" / cid, self.syntax, self.objdump)
+        return ConfigSource(self.run.config(cid), self.syntax, self.objdump)
 
 
 def default_run():
-    return ROOT / "results" / "raw" / "latest"
+    return layout.latest_run(ROOT)
 
 
 def open_side(spec, run=None, syntax="att", objdump=None):
     """A configuration id, a config dir, a run dir or a build dir -> a source object."""
     p = Path(spec)
     if p.is_dir():
-        if (p / "bin" / "kernels.txt").exists():
+        if builddir.is_built(p):
             return BuildSource(p, syntax, objdump)
-        if (p / "configs").is_dir():
+        if RunDir(p).configs_dir.is_dir():
             return RunSource(p, syntax, objdump)
-        if (p / "build.json").exists() or (p / "kernels").is_dir() or (p / "config.json").exists():
+        if ConfigDir(p).looks_like_one():
             return ConfigSource(p, syntax, objdump)
-        if (p / "CMakeCache.txt").exists():
+        if builddir.is_configured(p):
             raise LocateError(f"{spec}: a build directory without bin/kernels.txt (not built yet?)")
         raise LocateError(f"{spec}: not a configuration, run or build directory")
-    run_dir = Path(run) if run else default_run()
+    run_dir = RunDir(run if run else default_run())
     if "/" in spec:
         raise LocateError(f"{spec}: no such directory")
-    cdir = run_dir / "configs" / spec
-    if not cdir.is_dir():
-        if not (run_dir / "configs").is_dir():
-            raise LocateError(f"{spec}: not a directory, and {run_dir} holds no run "
+    cdir = run_dir.config(spec)
+    if not cdir.path.is_dir():
+        if not run_dir.configs_dir.is_dir():
+            raise LocateError(f"{spec}: not a directory, and {run_dir.path} holds no run "
                               "(run scripts/sweep.sh, or pass --run DIR)")
-        have = sorted(x.name for x in (run_dir / "configs").iterdir() if x.is_dir())
+        have = run_dir.config_ids()
         close = [c for c in have if spec in c or c in spec][:6] or have[:6]
-        raise LocateError(f"no configuration '{spec}' in {run_dir}"
+        raise LocateError(f"no configuration '{spec}' in {run_dir.path}"
                           + (f" (have: {', '.join(close)}{', ...' if len(have) > 6 else ''})"
                              if have else ""))
     return ConfigSource(cdir, syntax, objdump)
@@ -260,7 +269,7 @@ def split_selector(source, selector):
     parts = sel.split("/")
     if len(parts) >= 2 and "/".join(parts[:2]) in kernels:
         return "/".join(parts[:2]), ("/".join(parts[2:]) or None)
-    by_dir = {k.replace("/", "_"): k for k in kernels}
+    by_dir = {layout.kernel_dir_name(k): k for k in kernels}
     if parts[0] in by_dir:
         return by_dir[parts[0]], ("/".join(parts[1:]) or None)
     by_name = [k for k in kernels if k.split("/")[-1] == parts[0]]

@@ -14,7 +14,12 @@ import sys
 import time
 from pathlib import Path
 
+from .. import sweep_finish
+from ..atomic import read_json, write_json
 from ..progress import Progress, fmt_duration
+from ..run import layout
+from ..run.layout import RunDir, TablesDir
+from ..run.plan import Plan
 from . import merge, parallel, shards, slurm
 
 POLL_SECONDS = 2.0
@@ -32,7 +37,7 @@ def _engine(state: dict):
         raise DriveError(str(e)) from None
 
 
-def new_state(a, argv: list, out: Path, root: Path, plan: dict) -> dict:
+def new_state(a, argv: list, out: Path, root: Path, plan: Plan) -> dict:
     if a.shard != "1/1":
         raise DriveError("--shard is chosen by the executor; use --shards N")
     if a.executor == "parallel":
@@ -46,7 +51,7 @@ def new_state(a, argv: list, out: Path, root: Path, plan: dict) -> dict:
         n = a.shards or len(hosts)
     else:
         n = a.shards or DEFAULT_SLURM_SHARDS
-    n = min(n, len(plan["kernels"]))
+    n = min(n, len(plan.kernels))
     shared = Path(a.shared_dir).resolve() if a.shared_dir else out.parent.resolve()
     return {
         "executor": a.executor, "run_name": out.name, "shards": n,
@@ -59,8 +64,8 @@ def new_state(a, argv: list, out: Path, root: Path, plan: dict) -> dict:
         "jobs_arg": ["--jobs", str(a.jobs)] if any(x.startswith("--jobs") for x in argv) else [],
         "no_deps": bool(a.no_deps), "no_time": bool(a.no_time),
         "seed": a.seed if a.seed is not None else random.randrange(2 ** 32),
-        "kernels": plan["kernels"],
-        "configs": [{"id": c["id"], "aa_of": c.get("aa_of")} for c in plan["configs"]],
+        "kernels": plan.kernels,
+        "configs": [{"id": c.id, "aa_of": c.aa_of} for c in plan.configs],
         "command": "scripts/sweep.sh " + shlex.join(argv), "submissions": [],
     }
 
@@ -110,43 +115,41 @@ def finish(out: Path, state: dict, root: Path, t_wall: float | None) -> int:
     except merge.MergeError as e:
         print(f"sweep: merging the shards failed: {e}", file=sys.stderr)
         return 1
-    from ..atomic import read_json, write_json
-    manifest = read_json(out / "manifest.json")
+    run = RunDir(out)
+    manifest = read_json(run.manifest)
     manifest["executor"] = {"kind": state["executor"], "shards": state["shards"],
                             "shards_dir": state["shards_dir"], "submissions": state["submissions"],
                             "wall_s": round(t_wall, 1) if t_wall is not None else None}
-    write_json(out / "manifest.json", manifest)
-    from .. import sweep
+    write_json(run.manifest, manifest)
     if doc.get("schema") == merge.MULTI_SCHEMA:
         subprocess.run([str(root / "scripts" / "report.sh"), str(out)], check=False)
-        summary, more = out / "tables" / "machines.md", []
+        summary, more = run.tables.file(TablesDir.MACHINES.md), []
     else:
-        report_error = sweep.write_tables(out)
-        summary, more = out / "tables" / "summary.md", [report_error] if report_error else []
-    sweep.update_latest(out)
+        report_error = sweep_finish.write_tables(run)
+        summary, more = run.tables.file(TablesDir.SUMMARY.md), [report_error] if report_error else []
+    sweep_finish.update_latest(run)
     print(f"sweep: {state['shards']} shards merged into {out}. Tables: {summary}", file=sys.stderr)
     if doc.get("schema") == merge.MULTI_SCHEMA:
         return 0
-    return sweep.report_problems(out, more)
+    return sweep_finish.report_problems(run, more)
 
 
 def run(a, argv: list, root: Path, plan_fn, default_out) -> int:
     """The executor's main: plan_fn(a) makes the sweep's plan, default_out(plan)
-    names a new run directory."""
+    names a new run directory (a RunDir)."""
     try:
         if a.resume:
-            out = Path(a.out) if a.out else root / "results" / "raw" / "latest"
+            out = Path(a.out) if a.out else layout.latest_run(root)
             state = shards.load_state(out)
             if state is None:
-                raise DriveError(f"--resume: {out} holds no distributed run (no {shards.STATE})")
+                raise DriveError(f"--resume: {out} holds no distributed run (no {layout.EXECUTOR_STATE})")
             out = out.resolve()
-            if (out / "manifest.json").exists():
+            if RunDir(out).manifest.exists():
                 print(f"sweep: {out} is complete; nothing to do", file=sys.stderr)
-                from .. import sweep
-                return sweep.report_problems(out)
+                return sweep_finish.report_problems(RunDir(out))
         else:
             plan = plan_fn(a)
-            out = (Path(a.out) if a.out else default_out(plan)).resolve()
+            out = (Path(a.out) if a.out else default_out(plan).path).resolve()
             if out.exists() and any(out.iterdir()):
                 raise DriveError(f"{out} is not empty; use --resume to continue it, or another --out")
             state = new_state(a, argv, out, root, plan)

@@ -15,6 +15,9 @@ import math
 from pathlib import Path
 
 from ..atomic import read_json
+from ..run import layout
+from ..run.layout import RunDir
+from ..run.plan import Plan
 
 # Used only when no earlier run at the plan's size exists.  Taken from the
 # published quick run (results/2026-11-25-quick-epyc: 6 configurations x 47
@@ -24,22 +27,26 @@ DEFAULT_TIME_S = 1.25
 NODE_COUNTS = (1, 2, 4, 8, 16, 32, 64)
 
 
-def _weights(plan: dict) -> tuple:
+def _weights(plan: Plan) -> dict:
     """(build weight, timing weight) per configuration id."""
     out = {}
-    for c in plan["configs"]:
-        build = 0 if c.get("aa_of") else 1 + (c["axes"].get("pgo") == "on")
-        timed = 0 if c.get("arch", "x86_64") != "x86_64" else 1
-        out[c["id"]] = (build, timed)
+    for c in plan.configs:
+        build = 0 if c.aa_of else 1 + c.pgo
+        timed = 0 if c.arch != "x86_64" else 1
+        out[c.id] = (build, timed)
     return out
 
 
 def _run_rates(run: Path) -> dict | None:
-    manifest, plan = read_json(run / "manifest.json"), read_json(run / "plan.json")
-    if not isinstance(manifest, dict) or not isinstance(plan, dict) or manifest.get("status") != "complete":
+    manifest, plan_doc = read_json(RunDir(run).manifest), read_json(RunDir(run).plan)
+    if not isinstance(manifest, dict) or not isinstance(plan_doc, dict) or manifest.get("status") != "complete":
+        return None
+    try:
+        plan = Plan.from_json(plan_doc)
+    except (KeyError, TypeError):   # a plan.json of some other shape: no rates to learn from it
         return None
     parts = manifest.get("shards") or [{"durations": manifest.get("durations") or [],
-                                        "kernels": plan.get("kernels", [])}]
+                                        "kernels": plan.kernels}]
     weights = _weights(plan)
     build_units = sum(b for b, _ in weights.values())
     timed_units = sum(t for _, t in weights.values())
@@ -56,7 +63,7 @@ def _run_rates(run: Path) -> dict | None:
     if not ck_build:
         return None
     opts = manifest.get("options") or {}
-    return {"run": run, "size": plan.get("size"), "build_check": bc, "time": tm,
+    return {"run": run, "size": plan.size, "build_check": bc, "time": tm,
             "build_units": ck_build, "time_units": ck_time,
             "cpu": ((manifest.get("machine") or {}).get("cpu") or {}).get("model"),
             "time_per_kernel": opts.get("time_per_kernel"), "min_samples": opts.get("min_samples")}
@@ -64,7 +71,7 @@ def _run_rates(run: Path) -> dict | None:
 
 def earlier_runs(root: Path, size: str) -> list:
     found, seen = [], set()
-    for folder in [root / "results", root / "results" / "raw"]:
+    for folder in layout.run_folders(root):
         if not folder.is_dir():
             continue
         for d in sorted(folder.iterdir()):
@@ -91,8 +98,8 @@ def rates(root: Path, size: str) -> tuple:
     return bc, tm, f"from {len(runs)} earlier run(s) at size {size}: {names}"
 
 
-def per_config(plan: dict, bc: float, tm: float, timing: bool) -> dict:
-    k = len(plan["kernels"])
+def per_config(plan: Plan, bc: float, tm: float, timing: bool) -> dict:
+    k = len(plan.kernels)
     return {cid: k * (b * bc + (t * tm if timing else 0.0)) for cid, (b, t) in _weights(plan).items()}
 
 
@@ -107,11 +114,11 @@ def _hm(seconds: float) -> str:
     return f"{minutes // 60}h{minutes % 60:02d}" if minutes >= 60 else f"{seconds / 60:.1f} min"
 
 
-def text(plan: dict, a, root: Path) -> str:
-    bc, tm, source = rates(root, plan["size"])
+def text(plan: Plan, a, root: Path) -> str:
+    bc, tm, source = rates(root, plan.size)
     costs = per_config(plan, bc, tm, not a.no_time)
     total = sum(costs.values())
-    k = len(plan["kernels"])
+    k = len(plan.kernels)
     lines = ["", f"estimated machine-time ({source}):",
              f"  rates: {bc:.2f} s build+check+asm per configuration x kernel (a PGO build counts twice, "
              f"an A/A duplicate not at all), {tm:.2f} s timing per timed configuration x kernel"]

@@ -25,8 +25,7 @@ from pathlib import Path
 
 from ..atomic import read_json, write_json, write_text
 from ..report.machines import MULTI_SCHEMA
-# What lives in OUT when it only holds a distributed run's state (see shards.py).
-STATE_FILES = {"executor.json"}
+from ..run.layout import NotARunError, RunDir
 
 
 class MergeError(Exception):
@@ -34,16 +33,20 @@ class MergeError(Exception):
 
 
 class Shard:
-    """One input run."""
+    """One input run.  Its plan and records stay the JSON it wrote: the merge
+    copies them as they are, whatever version of the sweep wrote them."""
 
     def __init__(self, path: Path):
         self.path = path
-        if not (path / "plan.json").is_file():
-            raise MergeError(f"{path} is not a sweep run (no plan.json)")
-        self.plan = read_json(path / "plan.json")
-        self.manifest = read_json(path / "manifest.json")
+        self.run = RunDir(path)
+        try:
+            self.run.require_run()
+        except NotARunError as e:
+            raise MergeError(str(e)) from None
+        self.plan = read_json(self.run.plan)
+        self.manifest = read_json(self.run.manifest)
         if self.manifest is None:
-            raise MergeError(f"{path} has no manifest.json: the shard never started properly")
+            raise MergeError(f"{path} has no {self.run.manifest.name}: the shard never started properly")
         self.machine = self.manifest.get("machine") or {}
 
     @property
@@ -126,10 +129,6 @@ def group_by_kind(shards: list) -> dict:
     return groups
 
 
-def _kernel_tree(run: Path, config: str, kernel: str) -> Path:
-    return run / "configs" / config / "kernels" / kernel.replace("/", "_")
-
-
 def _same_tree(a: Path, b: Path) -> bool:
     """Two directories with the same files and the same bytes."""
     fa = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file()) if a.is_dir() else []
@@ -148,7 +147,7 @@ def owners(group: list) -> dict:
                 continue
             other = owner[k]
             for c in s.plan["configs"]:
-                if not _same_tree(_kernel_tree(other.path, c["id"], k), _kernel_tree(s.path, c["id"], k)):
+                if not _same_tree(other.run.kernel(c["id"], k).path, s.run.kernel(c["id"], k).path):
                     raise MergeError(f"overlapping cells with different data: kernel {k} under "
                                      f"{c['id']} is in both {other.name} and {s.name} "
                                      f"(machine kind '{s.kind}'); merge only one of them")
@@ -156,7 +155,7 @@ def owners(group: list) -> dict:
 
 
 def _merged_build(cid: str, group: list, kernels_of: dict) -> dict:
-    records = [(s, read_json(s.path / "configs" / cid / "build.json")) for s in group]
+    records = [(s, read_json(s.run.config(cid).build_record)) for s in group]
     records = [(s, r) for s, r in records if r]
     if not records:
         return {"status": "failed", "message": "no shard recorded this build", "kernels_failed": {}}
@@ -192,7 +191,7 @@ def _machine_id(group: list) -> str:
     return f"{hosts}|{group[0].kind}"
 
 
-def merge_group(group: list, out: Path, command: str) -> dict:
+def merge_group(group: list, out: RunDir, command: str) -> dict:
     """Writes one run directory from the shards of one machine kind."""
     owner = owners(group)
     kernels = sorted(owner)
@@ -206,23 +205,23 @@ def merge_group(group: list, out: Path, command: str) -> dict:
         plan.pop("timing_seed", None)
     for c in first.plan["configs"]:
         cid = c["id"]
-        cdir = out / "configs" / cid
-        write_json(cdir / "config.json", read_json(first.path / "configs" / cid / "config.json") or c)
-        write_json(cdir / "build.json", _merged_build(cid, group, kernels_of))
-        logs = [f"==== shard {s.name}\n{(s.path / 'configs' / cid / 'build.log').read_text()}"
-                for s in group if (s.path / "configs" / cid / "build.log").is_file()]
+        cdir = out.config(cid)
+        write_json(cdir.config, read_json(first.run.config(cid).config) or c)
+        write_json(cdir.build_record, _merged_build(cid, group, kernels_of))
+        logs = [f"==== shard {s.name}\n{s.run.config(cid).build_log.read_text()}"
+                for s in group if s.run.config(cid).build_log.is_file()]
         if logs:
-            write_text(cdir / "build.log", "\n".join(logs))
+            write_text(cdir.build_log, "\n".join(logs))
         sizes = {}
         for s in group:
-            for k, v in (read_json(s.path / "configs" / cid / "sizes.json") or {}).items():
+            for k, v in (read_json(s.run.config(cid).sizes) or {}).items():
                 if owner.get(k) is s:
                     sizes[k] = v
-        write_json(cdir / "sizes.json", sizes)
+        write_json(cdir.sizes, sizes)
         for k in kernels:
-            src = _kernel_tree(owner[k].path, cid, k)
+            src = owner[k].run.kernel(cid, k).path
             if src.is_dir():
-                shutil.copytree(src, _kernel_tree(out, cid, k), dirs_exist_ok=True)
+                shutil.copytree(src, out.kernel(cid, k).path, dirs_exist_ok=True)
     manifest = dict(first.manifest)
     manifest.update(
         run_id=out.name, command=command, status="complete",
@@ -239,8 +238,8 @@ def merge_group(group: list, out: Path, command: str) -> dict:
     hosts = sorted({s.hostname for s in group})
     if len(hosts) > 1:
         manifest["machine"] = dict(first.machine, hostname=",".join(hosts))
-    write_json(out / "plan.json", plan)
-    write_json(out / "manifest.json", manifest)
+    write_json(out.plan, plan)
+    write_json(out.manifest, manifest)
     return manifest
 
 
@@ -255,7 +254,8 @@ def _check_out(out: Path, inputs: list) -> None:
     if out.exists():
         if not out.is_dir():
             raise MergeError(f"OUT {out} exists and is not a directory")
-        held = [p.name for p in out.iterdir() if p.name not in STATE_FILES]
+        # A distributed run's state is all OUT may hold already (see shards.py).
+        held = [p.name for p in out.iterdir() if p.name != RunDir(out).executor_state.name]
         if held:
             raise MergeError(f"OUT {out} already holds files ({', '.join(sorted(held)[:5])}); "
                              "choose a new directory")
@@ -273,15 +273,15 @@ def merge(out: Path, runs: list, command: str) -> dict:
         owners(group)
     out.mkdir(parents=True, exist_ok=True)
     if len(groups) == 1:
-        return merge_group(next(iter(groups.values())), out, command)
+        return merge_group(next(iter(groups.values())), RunDir(out), command)
     machines, used = [], set()
     for kind, group in groups.items():
         name = slug(kind)
         while name in used:
             name += "-x"
         used.add(name)
-        m = merge_group(group, out / "machines" / name, command)
-        machines.append({"machine_id": m["machine_id"], "kind": kind, "dir": f"machines/{name}",
+        m = merge_group(group, RunDir(out).machine(name), command)
+        machines.append({"machine_id": m["machine_id"], "kind": kind, "dir": RunDir.machine_subdir(name),
                          "hosts": sorted({s.hostname for s in group}),
                          "cpu": (group[0].machine.get("cpu") or {}).get("model")})
     first = shards[0]
@@ -289,7 +289,7 @@ def merge(out: Path, runs: list, command: str) -> dict:
            "matrix": first.plan.get("matrix"), "baseline": first.plan.get("baseline"),
            "size": first.plan.get("size"), "git": first.machine.get("git"),
            "merged": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machines": machines}
-    write_json(out / "manifest.json", doc)
+    write_json(RunDir(out).manifest, doc)
     return doc
 
 

@@ -14,8 +14,9 @@ import shlex
 from pathlib import Path
 
 from ..atomic import read_json, write_json
+from ..run import layout
+from ..run.layout import RunDir
 
-STATE = "executor.json"
 # Sweep options a shard takes from the command line that started the run.
 PASSED_VALUES = ("matrix", "kernels", "configs", "size", "mca_cpus", "seeds", "min_samples", "max_samples",
                  "time_per_kernel", "process_time")
@@ -50,7 +51,7 @@ def shard_kernels(state: dict, i: int) -> list:
 
 def status(state: dict, i: int) -> str:
     """complete, running, interrupted, ... as its manifest says; 'not started' without one."""
-    m = read_json(shard_dir(state, i) / "manifest.json")
+    m = read_json(RunDir(shard_dir(state, i)).manifest)
     return (m or {}).get("status") or "not started"
 
 
@@ -71,17 +72,17 @@ def command(state: dict, index: str) -> str:
         common += " --no-deps"
     fresh = shlex.join(state["sweep_options"] + ["--seed", str(state["seed"])])
     return (f"cd {q(state['root'])} && i={index} && d={shards}/shard-$i-of-{n} && mkdir -p \"$d\" && "
-            f"if [ -f \"$d/plan.json\" ]; then scripts/sweep.sh --resume --out \"$d\" {common}; "
+            f"if [ -f \"$d/{layout.PLAN}\" ]; then scripts/sweep.sh --resume --out \"$d\" {common}; "
             f"else scripts/sweep.sh {fresh} --shard \"$i/{n}\" --out \"$d\" {common}; "
             f"fi >>\"$d/sweep.log\" 2>&1")
 
 
 def load_state(out: Path) -> dict | None:
-    return read_json(out / STATE)
+    return read_json(RunDir(out).executor_state)
 
 
 def save_state(out: Path, state: dict) -> None:
-    write_json(out / STATE, state)
+    write_json(RunDir(out).executor_state, state)
 
 
 def units(state: dict, i: int) -> tuple:
@@ -91,20 +92,20 @@ def units(state: dict, i: int) -> tuple:
     configs = state["configs"]
     builds = [c for c in configs if not c.get("aa_of")]
     total = len(builds) + len(configs) * len(kernels) + (0 if state.get("no_time") else len(kernels))
-    d = shard_dir(state, i)
+    run = RunDir(shard_dir(state, i))
     st = status(state, i)
     if st == "complete":
         return total, total
     if st == "not started":
         return 0, total
-    done = sum((d / "configs" / c["id"] / "build.json").exists() for c in builds)
+    done = sum(run.config(c["id"]).build_record.exists() for c in builds)
     timed = set()
     for c in configs:
         for k in kernels:
-            kd = d / "configs" / c["id"] / "kernels" / k.replace("/", "_")
-            if (kd / "check.json").exists() or (kd / "unsupported.json").exists():
+            kd = run.kernel(c["id"], k)
+            if kd.is_checked():
                 done += 1
-            if (kd / "time").is_dir() and any((kd / "time").glob("*.json")):
+            if kd.has_timing():
                 timed.add(k)
     if not state.get("no_time"):
         done += len(timed)

@@ -9,6 +9,7 @@ import shlex
 from pathlib import Path
 
 from .. import results
+from ..kernels import binary_name
 from flagbench.asm import identity as asm_identity
 from . import aacheck, fdr, statistics as st
 
@@ -379,8 +380,7 @@ class Analysis:
 
     def asm_text(self, cell: Cell) -> str | None:
         """The cell's normalized assembly (asm/<variant>.s), None when absent."""
-        path = (results.kernel_dir(Path(self.run.path), cell.config, cell.kernel)
-                / "asm" / f"{cell.variant}.s")
+        path = self.run.dir.kernel(cell.config, cell.kernel).asm.text(cell.variant)
         try:
             return path.read_text()
         except OSError:
@@ -392,7 +392,7 @@ class Analysis:
         build = self.run.builds.get(src.config) or {}
         if not build.get("bin_dir"):
             return None
-        exe = str(Path(build["bin_dir"]) / cell.kernel.replace("/", "_"))
+        exe = str(Path(build["bin_dir"]) / binary_name(cell.kernel))
         args = [exe, "--variant", cell.variant, "--size", str(self.run.plan.get("size", "ref"))]
         if src.reps:
             args += ["--reps", str(src.reps)]

@@ -7,13 +7,14 @@ from pathlib import Path
 
 from .. import results
 from ..atomic import write_text
+from ..run.layout import NotARunError, RunDir, TablesDir as T
 from . import codetables, effecttables, hotcode, html, lnt, machines, plots, summary
 from . import statistics as st
 from .analysis import Analysis, Options
 from .effects import Effects
 
-LINKS = {"summary": "summary.md", "effects": "effects.md", "code": "code.md", "build": "build.md",
-         "HTML report": "report.html", "details": "details.html", "LNT": "lnt.json"}
+LINKS = {"summary": T.SUMMARY.md, "effects": T.EFFECTS.md, "code": T.CODE.md, "build": T.BUILD.md,
+         "HTML report": T.REPORT_HTML, "details": T.DETAILS_HTML, "LNT": T.LNT}
 
 
 def parse_args(argv):
@@ -83,7 +84,7 @@ def generate(run_dir: Path, out: Path | None = None, options: Options | None = N
     run = results.load(run_dir)
     a = Analysis(run, options)
     e = Effects(a)
-    out = out or Path(run_dir) / "tables"
+    out = out or RunDir(run_dir).tables.path
     written = {}
 
     def put(name, text):
@@ -93,39 +94,39 @@ def generate(run_dir: Path, out: Path | None = None, options: Options | None = N
     svgs, note = make_plots(a, e) if want_plots else ({}, "Plots skipped (--no-plots).")
     plot_files = set()
     for name, svg in svgs.items():
-        put(f"plots/{name}.svg", svg)
-        plot_files.add(out / f"plots/{name}.svg")
-    _clean(out / "plots", ".svg", plot_files)
-    sum_images = {"speedup heatmap": "plots/heatmap.svg"} if "heatmap" in svgs else {}
-    eff_images = {"effects": "plots/effects-overview.svg"} if "effects-overview" in svgs else {}
+        put(f"{T.PLOTS}/{name}.svg", svg)
+        plot_files.add(out / f"{T.PLOTS}/{name}.svg")
+    _clean(out / T.PLOTS, ".svg", plot_files)
+    sum_images = {"speedup heatmap": f"{T.PLOTS}/heatmap.svg"} if "heatmap" in svgs else {}
+    eff_images = {"effects": f"{T.PLOTS}/effects-overview.svg"} if "effects-overview" in svgs else {}
     docs = {"summary": summary.markdown(a, LINKS, sum_images),
             "effects": effecttables.markdown(a, e, LINKS, eff_images)}
     code_rows = hotcode.rows(a)
     build_rows = codetables.build_rows(a)
     docs["code"] = codetables.code_markdown(a, code_rows, LINKS)
     docs["build"] = codetables.build_markdown(a, build_rows, LINKS)
-    put("summary.md", docs["summary"])
-    put("summary.csv", summary.csv_text(a))
-    put("summary.json", summary.json_text(a))
-    put("effects.md", docs["effects"])
-    put("effects.csv", effecttables.csv_text(a, e))
-    put("effects.json", effecttables.json_text(a, e))
-    put("code.md", docs["code"])
-    put("code.csv", codetables.code_csv(a, code_rows))
-    put("code.json", codetables.code_json(a, code_rows))
-    put("build.md", docs["build"])
-    put("build.csv", codetables.build_csv(a, build_rows))
-    put("build.json", codetables.build_json(a, build_rows))
-    put("lnt.json", lnt.json_text(a))
+    put(T.SUMMARY.md, docs["summary"])
+    put(T.SUMMARY.csv, summary.csv_text(a))
+    put(T.SUMMARY.json, summary.json_text(a))
+    put(T.EFFECTS.md, docs["effects"])
+    put(T.EFFECTS.csv, effecttables.csv_text(a, e))
+    put(T.EFFECTS.json, effecttables.json_text(a, e))
+    put(T.CODE.md, docs["code"])
+    put(T.CODE.csv, codetables.code_csv(a, code_rows))
+    put(T.CODE.json, codetables.code_json(a, code_rows))
+    put(T.BUILD.md, docs["build"])
+    put(T.BUILD.csv, codetables.build_csv(a, build_rows))
+    put(T.BUILD.json, codetables.build_json(a, build_rows))
+    put(T.LNT, lnt.json_text(a))
     if want_html:
         for p in html.write_assets(out, write_text):
             written[p.name] = p
         pages = html.write_asm_pages(a, out, write_text)
-        _clean(out / "asm", ".html", set(pages))
+        _clean(out / T.ASM_PAGES, ".html", set(pages))
         for p in pages:
             written[str(p.relative_to(out))] = p
-        put("report.html", html.report(a, docs, svgs, note, e))
-        put("details.html", html.details(a, docs))
+        put(T.REPORT_HTML, html.report(a, docs, svgs, note, e))
+        put(T.DETAILS_HTML, html.details(a, docs))
     return {"analysis": a, "effects": e, "written": written, "plot_note": note}
 
 
@@ -134,15 +135,17 @@ def main(argv=None) -> int:
     run_dir = Path(args.run)
     if machines.is_multi_machine(run_dir):  # a run of several machines (docs/scale.md)
         return machines.main(args)
-    if not (run_dir / "plan.json").exists():
-        print(f"report: {run_dir} is not a sweep run (no plan.json)", file=sys.stderr)
+    try:
+        RunDir(run_dir).require_run()
+    except NotARunError as e:
+        print(f"report: {e}", file=sys.stderr)
         return 2
     opts = Options(floor=args.noise_floor, replicates=args.replicates)
     res = generate(run_dir, Path(args.out) if args.out else None, opts, not args.no_plots, not args.no_html)
     if res["plot_note"]:
         print(f"report: {res['plot_note']}", file=sys.stderr)
     if not args.quiet:
-        out = Path(args.out) if args.out else run_dir / "tables"
+        out = Path(args.out) if args.out else RunDir(run_dir).tables.path
         aa = res["analysis"].aa_summary()
         print(f"report: {len(res['written'])} files in {out} (summary.md, report.html, ...); "
               f"A/A check: {aa['wrong_by_verdict']} of {aa['pairs']} identical pairs called different",

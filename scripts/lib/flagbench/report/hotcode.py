@@ -14,6 +14,7 @@ import json
 import sys
 from pathlib import Path
 
+from ..run.layout import KernelDir
 from .analysis import Analysis, Cell
 
 COUNTS = ["bytes", "instructions", "vector_width", "fma", "loads", "stores", "calls", "branches",
@@ -54,8 +55,11 @@ def _main_loop(asm: dict, cpu: str | None, profile: dict | None = None) -> tuple
     return cpu, max(loops, key=items)
 
 
-def _kernel_file(a: Analysis, cell: Cell, *parts) -> dict | None:
-    path = Path(a.run.path, "configs", cell.config, "kernels", cell.kernel.replace("/", "_"), *parts)
+def _kernel_dir(a: Analysis, cell: Cell) -> KernelDir:
+    return a.run.dir.kernel(cell.config, cell.kernel)
+
+
+def _read(path: Path) -> dict | None:
     try:
         return json.loads(path.read_text())
     except (OSError, ValueError):
@@ -63,13 +67,13 @@ def _kernel_file(a: Analysis, cell: Cell, *parts) -> dict | None:
 
 
 def _unit(a: Analysis, cell: Cell) -> str | None:
-    return (_kernel_file(a, cell, "describe.json") or {}).get("unit")
+    return (_read(_kernel_dir(a, cell).describe) or {}).get("unit")
 
 
 def _profile(a: Analysis, cell: Cell) -> dict | None:
     """The cell's profile (flagbench/why/profile.py), or its twin's when it was not timed."""
     src = a.source(cell) or cell
-    return _kernel_file(a, src, "profile", f"{cell.variant}.json")
+    return _read(_kernel_dir(a, src).profile.summary(cell.variant))
 
 
 def row(a: Analysis, cell: Cell) -> dict:

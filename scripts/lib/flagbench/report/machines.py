@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .. import results
 from ..atomic import read_json, write_text
+from ..run.layout import RunDir, TablesDir as T
 from . import fmt, mdhtml
 from . import statistics as st
 from .analysis import Analysis, Options
@@ -23,7 +24,7 @@ MULTI_SCHEMA = "flagbench-machines/1"   # the merged run's manifest (executors/m
 
 
 def is_multi_machine(run_dir) -> bool:
-    m = read_json(Path(run_dir) / "manifest.json")
+    m = read_json(RunDir(run_dir).manifest)
     return isinstance(m, dict) and m.get("schema") == MULTI_SCHEMA
 
 
@@ -53,7 +54,7 @@ class Machine:
 class CrossMachine:
     def __init__(self, run_dir: Path, options: Options | None = None):
         self.dir = Path(run_dir)
-        self.manifest = read_json(self.dir / "manifest.json")
+        self.manifest = read_json(RunDir(self.dir).manifest)
         self.machines = [Machine(m, self.dir, options) for m in self.manifest["machines"]]
         first = self.machines[0].a
         self.baseline = first.baseline
@@ -126,7 +127,7 @@ class CrossMachine:
         out += fmt.md_table(["machine id", "CPU", "hosts", "configurations × kernels", "report"], [
             [f"`{m.id}`", m.a.machine_line(), ", ".join(m.entry.get("hosts", [])),
              f"{len(m.a.configs)} × {len(m.a.run.plan['kernels'])}",
-             f"[summary]({m.entry['dir']}/tables/summary.md) · [report]({m.entry['dir']}/tables/report.html)"]
+             f"[summary]({_link(m, T.SUMMARY.md)}) · [report]({_link(m, T.REPORT_HTML)})"]
             for m in ms])
         out += ["", "## Flag effect per machine", "",
                 "Each configuration against the baseline, geometric mean over kernels "
@@ -214,6 +215,11 @@ def _cmp_cols(c: st.Comparison | None) -> list:
     return [c.ratio, lo, hi, c.verdict]
 
 
+def _link(m: Machine, table: str) -> str:
+    """A table of one machine's run, relative to the cross-machine run."""
+    return RunDir(m.entry["dir"]).tables.file(table).as_posix()
+
+
 def html_page(cm: CrossMachine, md: str) -> str:
     from .html import page
     return page(f"flagbench {cm.manifest.get('run_id')}: {len(cm.machines)} machines", [mdhtml.convert(md)])
@@ -224,19 +230,19 @@ def generate(run_dir: Path, out: Path | None = None, options: Options | None = N
     """Every machine's own tables, then the cross-machine ones."""
     from . import generate as single
     run_dir = Path(run_dir)
-    out = out or run_dir / "tables"
-    manifest = read_json(run_dir / "manifest.json")
+    out = out or RunDir(run_dir).tables.path
+    manifest = read_json(RunDir(run_dir).manifest)
     for m in manifest["machines"]:
         single.generate(run_dir / m["dir"], None, options, want_plots, want_html)
     cm = CrossMachine(run_dir, options)
     md = cm.markdown()
     written = {}
-    for name, text in (("machines.md", md), ("machines.csv", cm.csv_text()), ("machines.json", cm.json_text())):
+    for name, text in ((T.MACHINES.md, md), (T.MACHINES.csv, cm.csv_text()), (T.MACHINES.json, cm.json_text())):
         write_text(out / name, text)
         written[name] = out / name
     if want_html:
-        write_text(out / "report.html", html_page(cm, md))
-        written["report.html"] = out / "report.html"
+        write_text(out / T.REPORT_HTML, html_page(cm, md))
+        written[T.REPORT_HTML] = out / T.REPORT_HTML
     return {"cross": cm, "written": written}
 
 
@@ -249,6 +255,6 @@ def main(args) -> int:
     if not args.quiet:
         rates = ", ".join(f"{m.id}: {s['wrong_by_verdict']}/{s['pairs']}" for m, s in res["cross"].aa_rows())
         print(f"report: {len(res['cross'].machines)} machines; cross-machine tables in "
-              f"{res['written']['machines.md'].parent} (machines.md, report.html); A/A called different: "
+              f"{res['written'][T.MACHINES.md].parent} (machines.md, report.html); A/A called different: "
               f"{rates}", file=sys.stderr)
     return 0

@@ -85,10 +85,10 @@ def why_html(a, cell) -> str:
                 items.append(f"<li>{h(kind)}: {h(', '.join(f'{k} {v}' for k, v in it.items() if v is not None))}</li>")
         if items:
             out.append("<details><summary>every remark</summary><ul>" + "".join(items[:60]) + "</ul></details>")
-    pdir = cells.kernel_dir(run, src_config, cell.kernel) / "profile"
-    for name, label in ((f"{cell.variant}.svg", "flame graph"),
-                        (f"{cell.variant}.diff.svg", "differential flame graph against the baseline")):
-        img = _svg_img(pdir / name, f"{label} of {cell.kernel}/{cell.variant} under {src_config}")
+    pdir = cells.kernel_dir(run, src_config, cell.kernel).profile
+    for path, label in ((pdir.flame_graph(cell.variant), "flame graph"),
+                        (pdir.diff_flame_graph(cell.variant), "differential flame graph against the baseline")):
+        img = _svg_img(path, f"{label} of {cell.kernel}/{cell.variant} under {src_config}")
         if img:
             out.append(f"<details><summary>{h(label)}</summary>{img}</details>")
     out.append("</div>")

@@ -14,14 +14,15 @@ import functools
 import json
 from pathlib import Path
 
+from ..run.layout import KernelDir, RunDir
 from . import remarks as remarks_mod
 from . import whyline
 
 VERDICTS = ("faster", "slower")
 
 
-def kernel_dir(run_path, config: str, kernel: str) -> Path:
-    return Path(run_path) / "configs" / config / "kernels" / kernel.replace("/", "_")
+def kernel_dir(run_path, config: str, kernel: str) -> KernelDir:
+    return RunDir(run_path).kernel(config, kernel)
 
 
 def _read(path: Path):
@@ -32,12 +33,12 @@ def _read(path: Path):
 
 
 def profile(run_path, config, kernel, variant) -> dict | None:
-    return _read(kernel_dir(run_path, config, kernel) / "profile" / f"{variant}.json")
+    return _read(kernel_dir(run_path, config, kernel).profile.summary(variant))
 
 
 def remarks(run_path, config, kernel, variant) -> dict | None:
-    """The hot function's facts from remarks.json (None: no records collected)."""
-    doc = _read(kernel_dir(run_path, config, kernel) / "remarks.json")
+    """The hot function's facts from the kernel's remarks (None: no records collected)."""
+    doc = _read(kernel_dir(run_path, config, kernel).remarks)
     if doc is None:
         return None
     fn = f"{kernel.split('/')[-1]}_{variant}"
@@ -51,8 +52,7 @@ def has_why_data(run_path) -> bool:
 
 @functools.lru_cache(maxsize=16)
 def _has_why_data(run_path: str) -> bool:
-    configs = Path(run_path) / "configs"
-    return any(configs.glob("*/kernels/*/profile/*.json")) or any(configs.glob("*/kernels/*/remarks.json"))
+    return RunDir(run_path).has_why_data()
 
 
 def source_config(a, cell) -> str:

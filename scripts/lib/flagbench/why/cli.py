@@ -9,7 +9,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+from flagbench import builddir
 from flagbench.asm import locate
+from flagbench.run.layout import BUILD_RECORD, KernelDir
 from flagbench.why import asmview, remarks, step, whyline
 
 USAGE = """usage: scripts/profile.sh [--run DIR] [--size S] [--reps N] [--out DIR] [--base CONFIG]
@@ -37,35 +39,18 @@ Exit status: 0 done, 1 not found or the tools failed (a message says why), 2 usa
 def build_dir_of(src) -> Path:
     if src.kind == "build":
         return src.path
-    cfg = locate._read_json(src.path / "config.json") or {}
-    build = locate._read_json(src.path / "build.json") or {}
-    if isinstance(build.get("bin_dir"), str) and (Path(build["bin_dir"]) / "kernels.txt").exists():
-        return Path(build["bin_dir"]).parent     # what the sweep records
-    for doc in (build, cfg):
-        for key in ("build_dir", "build", "dir", "binary_dir"):
-            d = doc.get(key)
-            if isinstance(d, str) and (Path(d) / "bin" / "kernels.txt").exists():
-                return Path(d)
-    raise locate.LocateError(f"configuration {src.id}: its build directory (build.json bin_dir) is not "
-                             "recorded or no longer exists; profile.sh needs the binary (pass the build directory)")
+    found = locate.recorded_build_dir(src.dir)
+    if found is None:
+        raise locate.LocateError(f"configuration {src.id}: its build directory ({BUILD_RECORD} bin_dir) is "
+                                 "not recorded or no longer exists; profile.sh needs the binary (pass the "
+                                 "build directory)")
+    return found
 
 
-def binary_of(build: Path, kernel: str) -> Path:
-    for line in (build / "bin" / "kernels.txt").read_text().splitlines():
-        parts = line.split(None, 1)
-        if len(parts) == 2 and parts[0] == kernel:
-            return Path(parts[1].strip())
-    return build / "bin" / kernel.replace("/", "_")
-
-
-def emulator_of(build: Path) -> list:
-    info = locate._read_json(build / "flagbench-build.json") or {}
-    return info.get("emulator") or []
-
-
-def report(kernel: str, v: str, kdir: Path, text: str | None, asm_doc: dict | None, base: dict | None) -> str:
+def report(kernel: str, v: str, kdir: KernelDir, text: str | None, asm_doc: dict | None,
+           base: dict | None) -> str:
     out = [f"== {kernel}/{v}"]
-    prof = locate._read_json(kdir / "profile" / f"{v}.json") or {}
+    prof = locate._read_json(kdir.profile.summary(v)) or {}
     if prof.get("why"):
         out.append(f"profile: {prof['why']}")
     else:
@@ -81,14 +66,14 @@ def report(kernel: str, v: str, kdir: Path, text: str | None, asm_doc: dict | No
             out.append(f"lines: {prof['lines_why']}")
         elif text:
             out.append(asmview.annotated(text, asm_doc, prof).rstrip("\n"))
-        out.append(f"flame graph: {kdir / 'profile' / (v + '.svg')}")
-        if (kdir / "profile" / f"{v}.diff.svg").exists():
-            out.append(f"differential flame graph: {kdir / 'profile' / (v + '.diff.svg')}")
-    rem = locate._read_json(kdir / "remarks.json") or {}
+        out.append(f"flame graph: {kdir.profile.flame_graph(v)}")
+        if kdir.profile.diff_flame_graph(v).exists():
+            out.append(f"differential flame graph: {kdir.profile.diff_flame_graph(v)}")
+    rem = locate._read_json(kdir.remarks) or {}
     facts = (rem.get("functions") or {}).get(f"{kernel.split('/')[-1]}_{v}")
     out.append("remarks: " + (remarks.brief(facts) or "none for this function") if rem.get("files")
                else f"remarks: {rem.get('why', 'none')}")
-    cnt = locate._read_json(kdir / "counters" / f"{v}.json") or {}
+    cnt = locate._read_json(kdir.counters(v)) or {}
     ps = cnt.get("perf_stat") or {}
     out.append("perf stat: " + (json.dumps(ps.get("counts")) + (f", IPC {ps.get('ipc')}" if ps.get("ipc") else "")
                                 if ps.get("counts") else ps.get("why", "not run")))
@@ -133,7 +118,7 @@ def main(argv=None) -> int:
             raise locate.LocateError(f"{src.id}: {kernel} has no variant '{variant}' "
                                      f"(variants: {', '.join(src.variants(kernel)) or 'none'})")
         build = build_dir_of(src)
-        exe = binary_of(build, kernel)
+        exe = builddir.binary(build, kernel)
         if not exe.exists():
             raise locate.LocateError(f"{exe} does not exist (build not finished, or it failed)")
         base = None
@@ -142,31 +127,30 @@ def main(argv=None) -> int:
             bsrc = locate.open_side(a.base, run=a.run)
             bbuild = build_dir_of(bsrc)
             base_out = Path(tempfile.mkdtemp(prefix="flagbench-profile-base-"))
-            step.kernel_why(bbuild, binary_of(bbuild, kernel), kernel, variants, base_out, a.size, a.reps,
-                            emulator=emulator_of(bbuild), with_callgrind=False)
+            step.kernel_why(bbuild, builddir.binary(bbuild, kernel), kernel, variants, base_out, a.size,
+                            a.reps, emulator=builddir.emulator(bbuild), with_callgrind=False)
             base_kdir = base_out
     except locate.LocateError as e:
         print(f"profile.sh: {e}", file=sys.stderr)
         return 1
     out = Path(a.out) if a.out else Path(tempfile.mkdtemp(prefix="flagbench-profile-"))
-    kdir = out
-    asm_dir = kdir / "asm"
-    asm_dir.mkdir(parents=True, exist_ok=True)
+    kdir = KernelDir(out)     # laid out as a run's kernel folder, so the why step reads its asm/
+    kdir.asm.path.mkdir(parents=True, exist_ok=True)
     entries = {}
     for v in variants:
         e = src.entry(kernel, v)
         entries[v] = e
         if e.found:
-            (asm_dir / f"{v}.s").write_text(e.text)
-            (asm_dir / f"{v}.json").write_text(json.dumps(e.summary))
+            kdir.asm.text(v).write_text(e.text)
+            kdir.asm.summary(v).write_text(json.dumps(e.summary))
     res = step.kernel_why(build, exe, kernel, variants, kdir, a.size, a.reps, base_kernel_dir=base_kdir,
-                          emulator=emulator_of(build), with_callgrind=not a.no_callgrind)
+                          emulator=builddir.emulator(build), with_callgrind=not a.no_callgrind)
     status = 0
     for v in variants:
         e = entries[v]
         b = None
         if base_kdir is not None:
-            brem = locate._read_json(base_kdir / "remarks.json") or {}
+            brem = locate._read_json(KernelDir(base_kdir).remarks) or {}
             bentry = bsrc.entry(kernel, v)
             b = {"asm": bentry.summary if bentry.found else None,
                  "remarks": (brem.get("functions") or {}).get(f"{kernel.split('/')[-1]}_{v}")}

@@ -15,6 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from flagbench.kernels import binary_name
 from flagbench.why import callgrind, profile, remarks
 
 
@@ -33,7 +34,7 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     tot = {"run": 0.0, "profile": 0.0, "callgrind": 0.0, "remarks": 0.0, "variants": 0}
     for kernel in a.kernels.split(","):
-        exe = Path(a.build) / "bin" / kernel.replace("/", "_")
+        exe = Path(a.build) / "bin" / binary_name(kernel)
         variants = subprocess.run([str(exe), "--list"], capture_output=True, text=True).stdout.split()
         t0 = cpu()
         remarks.collect(a.build, [f"{kernel.split('/')[-1]}_{v}" for v in variants], kernel=kernel)

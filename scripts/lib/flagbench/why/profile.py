@@ -25,6 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from flagbench.run.layout import AsmDir, ProfileDir
 from flagbench.why import counters, flame, perfscript
 
 FREQ = 4000          # samples per second: ~1000-2000 samples for a 0.3 s run
@@ -227,8 +228,8 @@ def profile_cell(exe: str, variant: str, size: str, reps: int | None, out_dir: s
     asm_doc, stored = None, None
     if asm_dir:
         try:
-            asm_doc = json.loads((Path(asm_dir) / f"{variant}.json").read_text())
-            stored = (Path(asm_dir) / f"{variant}.s").read_text()
+            asm_doc = json.loads(AsmDir(asm_dir).summary(variant).read_text())
+            stored = AsmDir(asm_dir).text(variant).read_text()
         except (OSError, ValueError):
             asm_doc, stored = None, None
     try:
@@ -239,14 +240,15 @@ def profile_cell(exe: str, variant: str, size: str, reps: int | None, out_dir: s
         doc["lines_why"] = f"cannot disassemble {exe}: {e}"
     doc.update(summarize(samples, function, binary, asm_doc, stored))
     folded = flame.fold(samples)
-    (out / f"{variant}.folded").write_text(flame.folded_text(folded))
+    files = ProfileDir(out)
+    files.folded(variant).write_text(flame.folded_text(folded))
     title = f"{kernel or name}/{variant}"
-    (out / f"{variant}.svg").write_text(flame.svg(folded, title=title))
-    doc["flame_graph"] = f"{variant}.svg"
+    files.flame_graph(variant).write_text(flame.svg(folded, title=title))
+    doc["flame_graph"] = files.flame_graph(variant).name
     if base_folded and Path(base_folded).exists():
         base = flame.read_folded(Path(base_folded).read_text())
-        (out / f"{variant}.diff.svg").write_text(flame.diff_svg(base, folded, title=title + " vs baseline"))
-        doc["diff_flame_graph"] = f"{variant}.diff.svg"
+        files.diff_flame_graph(variant).write_text(flame.diff_svg(base, folded, title=title + " vs baseline"))
+        doc["diff_flame_graph"] = files.diff_flame_graph(variant).name
     return _finish(doc, out, variant, t0)
 
 
@@ -261,9 +263,10 @@ def default_reps(exe: str, size: str) -> int:
 
 def _finish(doc: dict, out: Path, variant: str, t0: float) -> dict:
     doc["seconds"] = round(time.perf_counter() - t0, 3)
-    tmp = out / f".{variant}.json.tmp"
+    path = ProfileDir(out).summary(variant)
+    tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(json.dumps(doc, indent=1) + "\n")
-    os.replace(tmp, out / f"{variant}.json")
+    os.replace(tmp, path)
     return doc
 
 

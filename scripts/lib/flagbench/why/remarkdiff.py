@@ -28,7 +28,7 @@ def side_remarks(src, kernel: str, variants: list) -> dict | None:
             return None
         funcs = got["functions"]
     else:
-        path = src.path / "kernels" / kernel.replace("/", "_") / "remarks.json"
+        path = src.dir.kernel(kernel).remarks
         try:
             funcs = (json.loads(path.read_text()) or {}).get("functions") or {}
         except (OSError, ValueError):

@@ -24,6 +24,8 @@ import re
 import sys
 from pathlib import Path
 
+from flagbench.kernels import binary_name
+
 
 KINDS = ("vectorized", "missed", "inlined", "not_inlined", "unrolled")
 
@@ -218,7 +220,7 @@ def collect(build_dir, hot_functions, kernel: str | None = None) -> dict:
     (a static helper compiled twice) are merged."""
     files = find_files(build_dir)
     if kernel:
-        target = kernel.replace("/", "_")
+        target = binary_name(kernel)     # the kernel's CMake target is named like its binary
         own = [f for f in files if f"/{target}.dir/" in f.as_posix() or f.name.startswith(target + ".")]
         files = own or files
     wanted = {_base(f) for f in hot_functions}

@@ -20,11 +20,10 @@ from pathlib import Path
 
 from flagbench import results
 from flagbench.atomic import write_json
+from flagbench.kernels import binary_name
 from flagbench.report.analysis import Analysis
+from flagbench.run.layout import BUILD_RECORD, RunDir
 from flagbench.why import cells, step
-
-
-MARKER = "why-step.json"   # written into the run when the step has run over it
 
 
 def wanted(a: Analysis, every: bool) -> dict:
@@ -65,25 +64,25 @@ def main(argv=None) -> int:
     for config, kernel in order:
         build = a.run.builds.get(config) or {}
         if not build.get("bin_dir"):
-            print(f"why: {config}: no bin_dir in build.json, skipped", file=sys.stderr)
+            print(f"why: {config}: no bin_dir in {BUILD_RECORD}, skipped", file=sys.stderr)
             continue
         bin_dir = Path(build["bin_dir"])
         kdir = cells.kernel_dir(a.run.path, config, kernel)
         base = cells.kernel_dir(a.run.path, a.baseline, kernel) if config != a.baseline else None
         variants = sorted(todo[(config, kernel)])
-        res = step.kernel_why(bin_dir.parent, bin_dir / kernel.replace("/", "_"), kernel, variants, kdir,
+        res = step.kernel_why(bin_dir.parent, bin_dir / binary_name(kernel), kernel, variants, kdir,
                               size=size, base_kernel_dir=base, with_callgrind=not a_.no_callgrind)
         n += len(variants)
         print(f"why: {config} {kernel}: {', '.join(f'{v} {s}' for v, s in res['variants'].items())} "
               f"({res['seconds']} s)")
     print(f"why: {n} cells in {time.perf_counter() - t0:.1f} s; regenerate the report: scripts/report.sh {a_.run}")
-    write_json(Path(a_.run) / MARKER, {"cells": n, "all": a_.all})
+    write_json(RunDir(a_.run).why_marker, {"cells": n, "all": a_.all})
     return 0
 
 
 def done(run_dir) -> bool:
     """Whether the why step has run over this run."""
-    return (Path(run_dir) / MARKER).exists()
+    return RunDir(run_dir).why_marker.exists()
 
 
 if __name__ == "__main__":

@@ -19,7 +19,9 @@ import time
 from pathlib import Path
 
 from .. import paths
+from ..kernels import binary_name
 from ..paths import ROOT
+from ..run.layout import AsmDir
 
 
 def build(work: Path, toolchain: str | None, sets: list, kernels: list, remarks: bool) -> tuple:
@@ -38,7 +40,7 @@ def build(work: Path, toolchain: str | None, sets: list, kernels: list, remarks:
 
 
 def hashes(build_dir: Path, kernel: str) -> dict:
-    binary = build_dir / "bin" / kernel.replace("/", "_")
+    binary = build_dir / "bin" / binary_name(kernel)
     p = subprocess.run([str(binary), "--list"], capture_output=True, text=True)
     variants = p.stdout.split()
     with tempfile.TemporaryDirectory() as out:
@@ -48,7 +50,7 @@ def hashes(build_dir: Path, kernel: str) -> dict:
                            capture_output=True, text=True, env=paths.module_env())
         if r.returncode != 0:
             raise SystemExit(f"samecode.py: analyze.py failed for {binary}: {r.stderr[-1000:]}")
-        return {v: json.loads((Path(out) / f"{v}.json").read_text()).get("code_hash") for v in variants}
+        return {v: json.loads(AsmDir(out).summary(v).read_text()).get("code_hash") for v in variants}
 
 
 def main(argv=None) -> int:

@@ -2,7 +2,7 @@
 sweep calls after the assembly step, once per kernel, for the variants whose
 code is not the same as one already profiled.
 
-Writes under kernel_dir (configs/<id>/kernels/<family>_<name>/):
+Writes under kernel_dir (configs/<id>/kernels/<family>_<name>/, run.layout.KernelDir):
   profile/<variant>.json .folded .svg [.diff.svg]   why/profile.profile_cell
   remarks.json                                       why/remarks.collect (all variants)
   counters/<variant>.json                            perf stat + callgrind
@@ -15,6 +15,7 @@ import os
 import time
 from pathlib import Path
 
+from ..run.layout import KernelDir
 from . import callgrind, counters, profile, remarks
 
 
@@ -28,21 +29,22 @@ def _write_json(path: Path, doc) -> None:
 def kernel_why(build_dir, exe, kernel: str, variants: list, kernel_dir, size: str = "ref",
                reps: int | None = None, base_kernel_dir=None, emulator: list | None = None,
                callgrind_size: str = "test", with_callgrind: bool = True) -> dict:
-    """Profiles, remarks and counters of one kernel binary; never raises for a tool failure."""
+    """Profiles, remarks and counters of one kernel binary; never raises for a tool failure.
+    kernel_dir and base_kernel_dir: folders laid out as a run's kernel folder."""
     t0 = time.perf_counter()
-    kdir = Path(kernel_dir)
+    kdir = KernelDir(kernel_dir)
     name = kernel.split("/")[-1]
     result = {"variants": {}}
     rem = remarks.collect(build_dir, [f"{name}_{v}" for v in variants], kernel=kernel)
-    _write_json(kdir / "remarks.json", rem)
+    _write_json(kdir.remarks, rem)
     result["remarks_files"] = rem.get("files", 0)
     for v in variants:
         base_folded = None
         if base_kernel_dir:
-            cand = Path(base_kernel_dir) / "profile" / f"{v}.folded"
+            cand = KernelDir(base_kernel_dir).profile.folded(v)
             base_folded = str(cand) if cand.exists() else None
-        doc = profile.profile_cell(str(exe), v, size, reps, str(kdir / "profile"), kernel=kernel,
-                                   asm_dir=str(kdir / "asm") if (kdir / "asm").is_dir() else None,
+        doc = profile.profile_cell(str(exe), v, size, reps, str(kdir.profile.path), kernel=kernel,
+                                   asm_dir=str(kdir.asm.path) if kdir.asm.path.is_dir() else None,
                                    emulator=emulator, base_folded=base_folded)
         cnt = {"perf_stat": counters.stat(list(emulator or []) + [str(exe), "--variant", v, "--size",
                                                                   str(size), "--reps", str(doc.get("reps") or 1)])
@@ -50,12 +52,12 @@ def kernel_why(build_dir, exe, kernel: str, variants: list, kernel_dir, size: st
         if with_callgrind:
             symbols = []
             try:
-                symbols = json.loads((kdir / "asm" / f"{v}.json").read_text()).get("symbols") or []
+                symbols = json.loads(kdir.asm.summary(v).read_text()).get("symbols") or []
             except (OSError, ValueError):
                 symbols = [f"{name}_{v}"]
             cnt["callgrind"] = callgrind.instructions(str(exe), v, callgrind_size, 1, symbols or [f"{name}_{v}"],
                                                       emulator=emulator)
-        _write_json(kdir / "counters" / f"{v}.json", cnt)
+        _write_json(kdir.counters(v), cnt)
         result["variants"][v] = doc.get("why") or f"{doc.get('samples', 0)} samples"
     result["seconds"] = round(time.perf_counter() - t0, 3)
     return result
