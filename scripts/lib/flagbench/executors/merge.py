@@ -4,7 +4,7 @@ Shards of one machine kind (the same CPU model and CPU count; the hostname may
 differ, as on a cluster's identical nodes) become one run, laid out exactly
 like a run of the whole matrix on one machine.  Runs of different machine
 kinds stay apart, keyed by machine id: OUT/machines/<slug>/ holds one run per
-kind and OUT/manifest.json lists them (scripts/report.sh then writes the
+kind and the manifest of OUT lists them (scripts/report.sh then writes the
 cross-machine tables).
 
 Refused, with the reason: runs of different git revisions, of different

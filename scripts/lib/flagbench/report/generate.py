@@ -94,11 +94,11 @@ def generate(run_dir: Path, out: Path | None = None, options: Options | None = N
     svgs, note = make_plots(a, e) if want_plots else ({}, "Plots skipped (--no-plots).")
     plot_files = set()
     for name, svg in svgs.items():
-        put(f"{T.PLOTS}/{name}.svg", svg)
-        plot_files.add(out / f"{T.PLOTS}/{name}.svg")
+        put(T.plot(name), svg)
+        plot_files.add(out / T.plot(name))
     _clean(out / T.PLOTS, ".svg", plot_files)
-    sum_images = {"speedup heatmap": f"{T.PLOTS}/heatmap.svg"} if "heatmap" in svgs else {}
-    eff_images = {"effects": f"{T.PLOTS}/effects-overview.svg"} if "effects-overview" in svgs else {}
+    sum_images = {"speedup heatmap": T.plot("heatmap")} if "heatmap" in svgs else {}
+    eff_images = {"effects": T.plot("effects-overview")} if "effects-overview" in svgs else {}
     docs = {"summary": summary.markdown(a, LINKS, sum_images),
             "effects": effecttables.markdown(a, e, LINKS, eff_images)}
     code_rows = hotcode.rows(a)

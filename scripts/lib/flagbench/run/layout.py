@@ -239,6 +239,11 @@ class TablesDir(_Folder):
     def file(self, name: str) -> Path:
         return self.path / name
 
+    @classmethod
+    def plot(cls, name: str) -> str:
+        """A plot's file, relative to tables/ (pages link it so)."""
+        return f"{cls.PLOTS}/{name}.svg"
+
 
 class RunDir(_Folder):
     """results/raw/<run-id>/: one sweep run."""
