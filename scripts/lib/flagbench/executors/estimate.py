@@ -39,7 +39,9 @@ def _weights(plan: Plan) -> dict:
 
 def _run_rates(run: Path) -> dict | None:
     manifest, plan_doc = read_json(RunDir(run).manifest), read_json(RunDir(run).plan)
-    if not isinstance(manifest, dict) or not isinstance(plan_doc, dict) or manifest.get("status") != "complete":
+    if not isinstance(manifest, dict) or not isinstance(plan_doc, dict):
+        return None
+    if manifest.get("status") != "complete":
         return None
     try:
         plan = Plan.from_json(plan_doc)

@@ -237,7 +237,8 @@ def generate(run_dir: Path, out: Path | None = None, options: Options | None = N
     cm = CrossMachine(run_dir, options)
     md = cm.markdown()
     written = {}
-    for name, text in ((T.MACHINES.md, md), (T.MACHINES.csv, cm.csv_text()), (T.MACHINES.json, cm.json_text())):
+    tables = ((T.MACHINES.md, md), (T.MACHINES.csv, cm.csv_text()), (T.MACHINES.json, cm.json_text()))
+    for name, text in tables:
         write_text(out / name, text)
         written[name] = out / name
     if want_html:
