@@ -4,6 +4,7 @@ import unittest
 
 import asmtest
 from flagbench.asm import disasm, loops, mca, normalize
+from flagbench.asm.mca import parse, regions, soundness
 
 
 def fn_of(text, name, arch="x86_64"):
@@ -44,7 +45,7 @@ class MarkerTest(unittest.TestCase):
     def test_markers_wrap_each_innermost_loop(self):
         fn, lps = fn_of(asmtest.read("gcc_lto_avx2.objdump"), "reduce_avx2")
         inner = [lp for lp in lps if lp.innermost]
-        text = mca.marked_text(fn, [(f"loop{n}", lp.ranges(fn))
+        text = regions.marked_text(fn, [(f"loop{n}", lp.ranges(fn))
                                     for n, lp in enumerate(inner, 1)], "x86_64")
         self.assertEqual(text, asmtest.read("gcc_lto_avx2.mca.s"))
 
@@ -82,12 +83,12 @@ class ParseTest(unittest.TestCase):
         for fixture, model, cycles, ipc in (("mca14_znver3.json", "Zn3", [4.14, 24.14], 2.899),
                                             ("mca19_znver4.json", "Zn4", [4.13, 24.14], 2.906)):
             with self.subTest(fixture):
-                regions, sched = mca._parse_regions(json.loads(asmtest.read(fixture)))
+                parsed, sched = parse.parse_regions(json.loads(asmtest.read(fixture)))
                 self.assertEqual(sched, model)
-                self.assertEqual(sorted(regions), ["loop1", "loop2"])
-                self.assertEqual([regions[n]["cycles_per_iteration"] for n in ("loop1", "loop2")],
+                self.assertEqual(sorted(parsed), ["loop1", "loop2"])
+                self.assertEqual([parsed[n]["cycles_per_iteration"] for n in ("loop1", "loop2")],
                                  cycles)
-                r = regions["loop1"]
+                r = parsed["loop1"]
                 self.assertEqual(r["block_rthroughput"], 4)
                 self.assertEqual(r["dispatch_width"], 6)
                 self.assertAlmostEqual(r["ipc"], ipc, places=3)
@@ -99,28 +100,28 @@ class ParseTest(unittest.TestCase):
                 self.assertLessEqual(top["cycles"], 4.5)  # per iteration, not summed twice
 
     def test_resource_names(self):
-        self.assertEqual(mca.clean_resource("Zn3FPP45.\x01"), "Zn3FPP45.1")
-        self.assertEqual(mca.sched_model(["SKXDivider", "SKXFPDivider", "SKXPort0"]), "SKX")
-        self.assertEqual(mca.sched_model(["A57UnitB", "A57UnitI.0"]), "A57")
+        self.assertEqual(parse.clean_resource("Zn3FPP45.\x01"), "Zn3FPP45.1")
+        self.assertEqual(parse.sched_model(["SKXDivider", "SKXFPDivider", "SKXPort0"]), "SKX")
+        self.assertEqual(parse.sched_model(["A57UnitB", "A57UnitI.0"]), "A57")
 
 
 class FlagTest(unittest.TestCase):
     def test_isa_beyond_the_cpu(self):
         fn, lps = fn_of(asmtest.read("gcc_lto_avx2.objdump"), "reduce_avx2")
-        unsound, _notes, skip = mca.static_flags(fn, lps[0], "x86_64", "x86-64")
+        unsound, _notes, skip = soundness.static_flags(fn, lps[0], "x86_64", "x86-64")
         self.assertTrue(skip)
         self.assertIn("needs AVX, which x86-64 does not have", unsound)
-        self.assertFalse(mca.static_flags(fn, lps[0], "x86_64", "znver3")[2])
+        self.assertFalse(soundness.static_flags(fn, lps[0], "x86_64", "znver3")[2])
 
     def test_call_and_pointer_chase(self):
         fn, lps = fn_of(LOOP_WITH_CALL, "f")
-        unsound, _notes, _skip = mca.static_flags(fn, lps[0], "x86_64", "znver3")
+        unsound, _notes, _skip = soundness.static_flags(fn, lps[0], "x86_64", "znver3")
         self.assertTrue(any(u.startswith("call inside the loop (g)") for u in unsound), unsound)
         self.assertTrue(any(u.startswith("pointer chasing") for u in unsound), unsound)
 
     def test_branch_inside_the_loop_is_noted(self):
         fn, lps = fn_of(asmtest.read("blocks_a.objdump"), "classify")
-        _u, notes, _s = mca.static_flags(fn, lps[0], "x86_64", "znver3")
+        _u, notes, _s = soundness.static_flags(fn, lps[0], "x86_64", "znver3")
         self.assertTrue(any("branch(es) inside the loop" in n for n in notes), notes)
 
 

@@ -125,15 +125,11 @@ def _set_attribute(value: Value, key: str, rest: str, path: Path, lineno: int) -
     if key == "doc":
         value.doc = rest
     elif key == "arch":
-        if rest not in ARCHES:
-            raise ConfigError(f"arch must be one of {', '.join(ARCHES)}, not '{rest}'", path, lineno)
-        value.arch = rest
+        value.arch = _one_of(key, rest, ARCHES, path, lineno)
     elif key == "toolchain":
         value.toolchain = rest
     elif key == "family":
-        if rest not in FAMILIES:
-            raise ConfigError(f"family must be one of {', '.join(FAMILIES)}, not '{rest}'", path, lineno)
-        value.family = rest
+        value.family = _one_of(key, rest, FAMILIES, path, lineno)
     else:
         family, _, kind = key.partition(".")
         kind = kind or "both"
@@ -149,6 +145,13 @@ def _set_attribute(value: Value, key: str, rest: str, path: Path, lineno: int) -
         except ValueError as e:
             raise ConfigError(f"cannot split flags: {e}", path, lineno) from None
         value.flags.setdefault((family, kind), []).extend(flags)
+
+
+def _one_of(key: str, word: str, allowed: tuple, path: Path, lineno: int) -> str:
+    """word, when it is one of the values key allows; else the error that lists them."""
+    if word not in allowed:
+        raise ConfigError(f"{key} must be one of {', '.join(allowed)}, not '{word}'", path, lineno)
+    return word
 
 
 @dataclasses.dataclass

@@ -21,6 +21,16 @@ def _lines(stdout: str) -> list:
     return out
 
 
+def reported_items(stdout: str, variant: str):
+    """Work items per repetition that a kernel binary's output reports for
+    variant (its last line for it), or None."""
+    items = None
+    for line in _lines(stdout):
+        if line.get("variant") == variant:
+            items = line.get("items")
+    return items
+
+
 def describe(exe: Path, emulator: list) -> tuple:
     """(describe JSON or None, exit code, stderr)."""
     r = procs.run([*emulator, str(exe), "--describe"], timeout=120)

@@ -7,7 +7,7 @@ Modules, one job each:
   normalize  turns raw disassembly into stable, diffable text (labels by content, no addresses)
   summary    counts per function: instructions, bytes, vector width, FMAs, loads, stores, ...
   loops      back edges, innermost loops, items per loop iteration
-  mca        llvm-mca: CPU names per version, batched region runs, JSON parsing, soundness flags
+  mca        (package) llvm-mca: CPU names per version, batched region runs, JSON parsing, soundness flags
   model      llvm-mca prediction against the harness's measured time per item
   reach      the code reachable from a hot function (code_hash) and the data it reads (data_hash)
   libraries  the shared libraries a binary loads, found as the loader does, with file identities

@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """scripts/asmdiff.sh: a summary table of A against B first, then the diffs of
 normalized assembly (unified, or loop by loop side by side)."""
-import argparse
 import difflib
 import json
 import statistics
 import sys
 
+from .. import cmdline
 from ..run.layout import ConfigDir
 from . import locate, sidebyside, summary
 from .abstract import abstract
@@ -158,9 +158,10 @@ def compare(src_a, src_b, selector, args, out, notes, rows, prefix=""):
     return compared, differ
 
 
-def main(argv=None):
-    ap = argparse.ArgumentParser(add_help=False)
-    ap.add_argument("-h", "--help", action="store_true")
+def parser():
+    """asmdiff.sh's options (scripts/asmdiff.sh passes the same command line to
+    why.remarkdiff, which must accept every one of them)."""
+    ap = cmdline.parser()
     ap.add_argument("--intel", action="store_true")
     ap.add_argument("--run")
     ap.add_argument("-U", "--context", type=int, default=3)
@@ -168,16 +169,13 @@ def main(argv=None):
     ap.add_argument("--abstract-registers", action="store_true")
     ap.add_argument("--side-by-side", action="store_true")
     ap.add_argument("--objdump")
-    ap.add_argument("args", nargs="*")
-    a, unknown = ap.parse_known_args(argv)
-    if a.help:
-        print(USAGE, end="")
-        return 0
-    if unknown or len(a.args) not in (2, 3):
-        if unknown:
-            print("asmdiff.sh: unknown option " + " ".join(unknown), file=sys.stderr)
-        print(USAGE, end="", file=sys.stderr)
-        return 2
+    return ap
+
+
+def main(argv=None):
+    a, status = cmdline.parse(parser(), argv, (2, 3), "asmdiff.sh", USAGE)
+    if a is None:
+        return status
     side_a, side_b = a.args[:2]
     selector = a.args[2] if len(a.args) == 3 else None
     syntax = "intel" if a.intel else "att"

@@ -130,12 +130,7 @@ class Binary:
             if s.kind in ("func", "ifunc") and (s.name, s.addr) not in seen:
                 seen.add((s.name, s.addr))
                 funcs.append(s)
-        funcs.sort(key=lambda s: (s.addr, fold_name(s.name)[1] != [], s.name))
-        self.functions = funcs
-        self._func_addrs = [s.addr for s in funcs]
-        self.by_base = {}
-        for s in funcs:
-            self.by_base.setdefault(fold_name(s.name)[0], []).append(s)
+        self._index_functions(funcs)
         data = [s for s in self.elf.symbols if s.kind in ("object", "func", "ifunc", "other")
                 and s.name and not s.name.startswith("$")]
         data.sort(key=lambda s: (s.addr, -s.size))
@@ -145,6 +140,15 @@ class Binary:
         self._texts = None
         self._covered = set() if partial and is_llvm_objdump(self.objdump) else None
         self.objdump_runs = 0
+
+    def _index_functions(self, funcs):
+        """Function symbols by address (an unsuffixed alias before its clones) and by base name."""
+        funcs.sort(key=lambda s: (s.addr, fold_name(s.name)[1] != [], s.name))
+        self.functions = funcs
+        self._func_addrs = [s.addr for s in funcs]
+        self.by_base = {}
+        for s in funcs:
+            self.by_base.setdefault(fold_name(s.name)[0], []).append(s)
 
     # ---- disassembly ----------------------------------------------------------
 
@@ -229,10 +233,8 @@ class Binary:
 
     def function_at(self, addr):
         """The function symbol whose extent holds addr (the unsuffixed alias first), or None."""
-        i = bisect.bisect_right(self._func_addrs, addr) - 1
         best = None
-        for j in range(i, max(i - 8, -1), -1):
-            s = self.functions[j]
+        for s in _nearest_below(self._func_addrs, self.functions, addr, 8):
             start, end = self.extent(s)
             if start <= addr < end or addr == start:
                 if best is None or s.addr >= best.addr:
@@ -241,10 +243,8 @@ class Binary:
 
     def data_name(self, addr):
         """A stable name for a data address: 'sym', 'sym+0x8', or its section."""
-        i = bisect.bisect_right(self._data_addrs, addr) - 1
         best = None
-        for j in range(i, max(i - 16, -1), -1):
-            s = self._data[j]
+        for s in _nearest_below(self._data_addrs, self._data, addr, 16):
             if s.addr <= addr < s.addr + max(s.size, 1):
                 if best is None or s.size < best.size or (s.size == best.size and s.bind != "local"):
                     best = s
@@ -301,6 +301,13 @@ class Binary:
         return Lookup(name, parts=parts, clones_not_shown=sorted(s.name for s in clones))
 
 
+def _nearest_below(addrs, symbols, addr, window):
+    """The last `window` symbols (sorted by address; addrs their addresses) that
+    start at or before addr, nearest first: those that may hold addr."""
+    i = bisect.bisect_right(addrs, addr)
+    return [symbols[j] for j in range(i - 1, max(i - 1 - window, -1), -1)]
+
+
 def belongs_to(piece, primary, base):
     """True when a '.part'/'.cold' piece was split off the primary symbol."""
     stem = re.sub(r"(\.(part|cold)(\.\d+)?)+$", "", piece)
@@ -344,12 +351,7 @@ class TextBinary(Binary):
             inside = [a for a in addrs if a >= addr and (nxt is None or a < nxt)]
             end = max(inside) + 1 if inside else addr + 1  # the last size is unknown: 1
             funcs.append(elfmod.Symbol(name, addr, end - addr, "func", "global"))
-        funcs.sort(key=lambda s: (s.addr, fold_name(s.name)[1] != [], s.name))
-        self.functions = funcs
-        self._func_addrs = [s.addr for s in funcs]
-        self.by_base = {}
-        for s in funcs:
-            self.by_base.setdefault(fold_name(s.name)[0], []).append(s)
+        self._index_functions(funcs)
         self._names = names
         self._data, self._data_addrs = [], []
 

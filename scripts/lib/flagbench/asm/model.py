@@ -40,6 +40,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from .. import check
+
 
 TRIP_SIZES = (4099, 8195)  # same remainder modulo every power of two up to 4096
 SUSPECT_LOW, SUSPECT_HIGH = 0.3, 3.0
@@ -281,15 +283,7 @@ def run_harness(binary_path, variant, size, names, emulator=None, timeout=300):
         if p.returncode != 0:
             tail = (p.stderr.strip().splitlines() or [""])[-1]
             return None, None, f"exit {p.returncode} under valgrind (unsupported instructions?): {tail}"
-        items = None
-        for ln in p.stdout.splitlines():
-            try:
-                j = json.loads(ln)
-            except ValueError:
-                continue
-            if j.get("variant") == variant:
-                items = j.get("items")
-        return callgrind_counts(out, names), items, ""
+        return callgrind_counts(out, names), check.reported_items(p.stdout, variant), ""
 
 
 def add_trip_counts(binary_path, binary, docs, emulator=None, sizes=TRIP_SIZES):

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """scripts/asm.sh: print the normalized assembly of one kernel variant (or of all its variants)."""
-import argparse
 import sys
 
+from .. import cmdline
 from . import locate, summary
 from .abstract import abstract
 
@@ -58,24 +58,16 @@ def annotate(text, doc):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(add_help=False)
-    ap.add_argument("-h", "--help", action="store_true")
+    ap = cmdline.parser()
     ap.add_argument("--intel", action="store_true")
     ap.add_argument("--run")
     ap.add_argument("--summary", action="store_true")
     ap.add_argument("--annotate", action="store_true")
     ap.add_argument("--abstract-registers", action="store_true")
     ap.add_argument("--objdump")
-    ap.add_argument("args", nargs="*")
-    a, unknown = ap.parse_known_args(argv)
-    if a.help:
-        print(USAGE, end="")
-        return 0
-    if unknown or len(a.args) != 2:
-        print(("asm.sh: unknown option " + " ".join(unknown) + "\n") if unknown else "", end="",
-              file=sys.stderr)
-        print(USAGE, end="", file=sys.stderr)
-        return 2
+    a, status = cmdline.parse(ap, argv, (2,), "asm.sh", USAGE)
+    if a is None:
+        return status
     config, selector = a.args
     try:
         src = locate.open_side(config, run=a.run, syntax="intel" if a.intel else "att",

@@ -144,6 +144,11 @@ class Analysis:
     def cell(self, kernel, variant, config) -> Cell | None:
         return self.cells.get((kernel, variant, config))
 
+    def ordered_cells(self) -> list:
+        """Every cell in table order: rows (plan order), then configurations.  A
+        kernel that never built or ran has its cells in a "*" row."""
+        return [c for k, v in self.rows for c in (self.cell(k, v, x) for x in self.configs) if c]
+
     def config(self, config_id: str) -> dict:
         return self.run.config(config_id)
 

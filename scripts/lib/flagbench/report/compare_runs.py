@@ -30,7 +30,7 @@ class Side:
 
 
 def _keys(a: Analysis) -> list:
-    return [(k, v, c) for k, v in a.rows for c in a.configs if a.cell(k, v, c) is not None]
+    return [cell.key for cell in a.ordered_cells()]
 
 
 class RunComparison:

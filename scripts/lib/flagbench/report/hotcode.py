@@ -130,10 +130,4 @@ def row(a: Analysis, cell: Cell) -> dict:
 
 
 def rows(a: Analysis) -> list:
-    out = []
-    for kernel, variant in a.rows:
-        for config in a.configs:
-            cell = a.cell(kernel, variant, config)
-            if cell is not None and variant != "*":
-                out.append(row(a, cell))
-    return out
+    return [row(a, cell) for cell in a.ordered_cells() if cell.variant != "*"]

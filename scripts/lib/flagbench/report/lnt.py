@@ -57,27 +57,23 @@ def document(a: Analysis) -> dict:
            "flagbench_command": str(m.get("command", "")), "flagbench_size": str(a.run.plan.get("size", ""))}
     run = {k: v for k, v in run.items() if v is not None}
     tests = []
-    for kernel, variant in a.rows:
-        if variant == "*":
+    for cell in a.ordered_cells():
+        if cell.variant == "*":
             continue
-        for config in a.configs:
-            cell = a.cell(kernel, variant, config)
-            if cell is None:
-                continue
-            t = {"name": f"flagbench/{config}/{kernel}/{variant}"}
-            if cell.samples:
-                t["execution_time"] = [x / 1e9 for x in cell.samples]
-            elif cell.status in ("wrong", "crashed", "timeout"):
-                t["execution_status"] = LNT_FAIL
-            if cell.asm and cell.asm.get("bytes") is not None:
-                t["code_size"] = cell.asm["bytes"]
-            if cell.code_hash:
-                t["hash"] = cell.code_hash
-            build = a.run.builds.get(config) or {}
-            if build.get("build_seconds") is not None and cell.status != "build failed":
-                t["compile_time"] = build["build_seconds"]
-            if len(t) > 1:
-                tests.append(t)
+        t = {"name": f"flagbench/{cell.config}/{cell.kernel}/{cell.variant}"}
+        if cell.samples:
+            t["execution_time"] = [x / 1e9 for x in cell.samples]
+        elif cell.status in ("wrong", "crashed", "timeout"):
+            t["execution_status"] = LNT_FAIL
+        if cell.asm and cell.asm.get("bytes") is not None:
+            t["code_size"] = cell.asm["bytes"]
+        if cell.code_hash:
+            t["hash"] = cell.code_hash
+        build = a.run.builds.get(cell.config) or {}
+        if build.get("build_seconds") is not None and cell.status != "build failed":
+            t["compile_time"] = build["build_seconds"]
+        if len(t) > 1:
+            tests.append(t)
     return {"format_version": "2", "machine": machine, "run": run, "tests": tests}
 
 

@@ -165,14 +165,12 @@ def problems(a: Analysis) -> list:
             out.append(f"- `{c}`: build {b.get('status')}: {b.get('message', '')}")
             for k, msg in (b.get("kernels_failed") or {}).items():
                 out.append(f"  - `{k}`: {fmt.md_escape(msg)[:400]}")
-    for kernel, variant in a.rows:
-        for c in a.configs:
-            cell = a.cell(kernel, variant, c)
-            if cell and cell.status in ("wrong", "crashed", "timeout", "timing failed", "unsupported"):
-                # The loader's status word (wrong, crashed, ...): the line format
-                # the sweep's own first table used, which scripts may grep.
-                out.append(f"- `{kernel}/{variant}` under `{c}`: {cell.status}"
-                           + (f": {fmt.md_escape(cell.detail)}" if cell.detail else ""))
+    for cell in a.ordered_cells():
+        if cell.status in ("wrong", "crashed", "timeout", "timing failed", "unsupported"):
+            # The loader's status word (wrong, crashed, ...): the line format
+            # the sweep's own first table used, which scripts may grep.
+            out.append(f"- `{cell.kernel}/{cell.variant}` under `{cell.config}`: {cell.status}"
+                       + (f": {fmt.md_escape(cell.detail)}" if cell.detail else ""))
     return (["## Build failures, wrong results, crashes, unsupported", ""] + out + [""]) if out else []
 
 
@@ -230,17 +228,13 @@ def markdown(a: Analysis, links: dict | None = None, images: dict | None = None)
 
 def detail_rows(a: Analysis) -> list:
     rows = []
-    for kernel, variant in a.rows:
-        for c in a.configs:
-            cell = a.cell(kernel, variant, c)
-            if cell is None:
-                continue
-            s = cell.stats if cell.samples else None
-            rows.append([f"{kernel}/{variant}", c, cell.status_text, s.n if s else "",
-                         fmt.ns_with_interval(s.median, s.ci) if s else "",
-                         fmt.pct(s.noise) if s else "", fmt.fmt_ns(s.min) if s else "",
-                         fmt.fmt_ns(s.max) if s else "",
-                         (cell.timing or {}).get("stopped_by") or "" if s else ""])
+    for cell in a.ordered_cells():
+        s = cell.stats if cell.samples else None
+        rows.append([f"{cell.kernel}/{cell.variant}", cell.config, cell.status_text, s.n if s else "",
+                     fmt.ns_with_interval(s.median, s.ci) if s else "",
+                     fmt.pct(s.noise) if s else "", fmt.fmt_ns(s.min) if s else "",
+                     fmt.fmt_ns(s.max) if s else "",
+                     (cell.timing or {}).get("stopped_by") or "" if s else ""])
     return rows
 
 
@@ -274,19 +268,15 @@ def cell_json(a: Analysis, cell) -> dict:
 
 def csv_text(a: Analysis) -> str:
     rows = []
-    for kernel, variant in a.rows:
-        for c in a.configs:
-            cell = a.cell(kernel, variant, c)
-            if cell is None:
-                continue
-            j = fmt.rnd(cell_json(a, cell))
-            vs = j["vs_baseline"] or {}
-            ci, sci = j["ci_ns"] or [None, None], vs.get("ci") or [None, None]
-            rows.append([a.machine_id, kernel, variant, c, j["status_text"], j["detail"], j["same_as"],
-                         j["n"], j["median_ns"], ci[0], ci[1], j["noise"], j["min_ns"], j["max_ns"],
-                         j["items"], j["ns_per_item"], vs.get("ratio"), sci[0], sci[1],
-                         vs.get("threshold"), vs.get("verdict"), vs.get("reason"),
-                         j["reproduce"]["run"], j["reproduce"]["sweep"]])
+    for cell in a.ordered_cells():
+        j = fmt.rnd(cell_json(a, cell))
+        vs = j["vs_baseline"] or {}
+        ci, sci = j["ci_ns"] or [None, None], vs.get("ci") or [None, None]
+        rows.append([a.machine_id, cell.kernel, cell.variant, cell.config, j["status_text"], j["detail"],
+                     j["same_as"], j["n"], j["median_ns"], ci[0], ci[1], j["noise"], j["min_ns"],
+                     j["max_ns"], j["items"], j["ns_per_item"], vs.get("ratio"), sci[0], sci[1],
+                     vs.get("threshold"), vs.get("verdict"), vs.get("reason"),
+                     j["reproduce"]["run"], j["reproduce"]["sweep"]])
     return fmt.csv_text(CSV_COLUMNS, rows)
 
 
@@ -344,7 +334,7 @@ def json_doc(a: Analysis) -> dict:
     for kernel in a.run.plan.get("kernels", []):
         cfg, c, ties = a.best_for_kernel(kernel)
         best_k.append({"kernel": kernel, "config": cfg, "speedup": fmt.comparison_json(c), "tied": ties})
-    cells = [cell_json(a, a.cell(k, v, c)) for k, v in a.rows for c in a.configs if a.cell(k, v, c)]
+    cells = [cell_json(a, cell) for cell in a.ordered_cells()]
     return {"schema": SCHEMA, "run": provenance_json(a), "method": method_json(a),
             "aa_check": aa_json(a), "cells": cells, "best_per_row": best, "best_per_kernel": best_k}
 

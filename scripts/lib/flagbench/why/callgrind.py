@@ -27,6 +27,8 @@ import subprocess
 import sys
 import tempfile
 
+from flagbench import check
+
 NOT_MEASURABLE = "not measurable with valgrind"
 UNHANDLED_RE = re.compile(r"unhandled instruction|SIGILL|Illegal instruction", re.I)
 
@@ -87,14 +89,7 @@ def instructions(exe: str, variant: str, size: str, reps: int, function_symbols:
                            f"(exit {p.returncode}: {_tail(p.stderr)})"}
         if p.returncode != 0:
             return {"supported": True, "why": f"exit {p.returncode} under callgrind: {_tail(p.stderr)}"}
-        items = None
-        for ln in p.stdout.splitlines():
-            try:
-                j = json.loads(ln)
-            except ValueError:
-                continue
-            if isinstance(j, dict) and j.get("variant") == variant:
-                items = j.get("items")
+        items = check.reported_items(p.stdout, variant)
         got = parse_out(out, set(function_symbols))
     doc = {"supported": True, "tool": "callgrind", "reps": reps, "size": size,
            "instructions": got["total"], "function_instructions": got["function"], "items": items}

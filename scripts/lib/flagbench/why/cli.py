@@ -3,13 +3,12 @@
 remarks, counters), like scripts/asm.sh for its assembly."""
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import tempfile
 from pathlib import Path
 
-from flagbench import builddir
+from flagbench import builddir, cmdline
 from flagbench.asm import locate
 from flagbench.run.layout import BUILD_RECORD, KernelDir
 from flagbench.why import asmview, remarks, step, whyline
@@ -89,24 +88,16 @@ def report(kernel: str, v: str, kdir: KernelDir, text: str | None, asm_doc: dict
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(add_help=False)
-    ap.add_argument("-h", "--help", action="store_true")
+    ap = cmdline.parser()
     ap.add_argument("--run")
     ap.add_argument("--size", default="ref")
     ap.add_argument("--reps", type=int)
     ap.add_argument("--out")
     ap.add_argument("--base")
     ap.add_argument("--no-callgrind", action="store_true")
-    ap.add_argument("args", nargs="*")
-    a, unknown = ap.parse_known_args(argv)
-    if a.help:
-        print(USAGE, end="")
-        return 0
-    if unknown or len(a.args) != 2:
-        print(("profile.sh: unknown option " + " ".join(unknown) + "\n") if unknown else "", end="",
-              file=sys.stderr)
-        print(USAGE, end="", file=sys.stderr)
-        return 2
+    a, status = cmdline.parse(ap, argv, (2,), "profile.sh", USAGE)
+    if a is None:
+        return status
     config, selector = a.args
     try:
         src = locate.open_side(config, run=a.run)

@@ -11,11 +11,11 @@ output is unchanged where remarks were not collected.  Exit status 0 always
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 
-from flagbench.asm import locate
+from flagbench import cmdline
+from flagbench.asm import diff as asmdiff, locate
 from flagbench.why import remarks
 
 
@@ -44,17 +44,10 @@ def config_pairs(src_a, src_b):
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(add_help=False)
-    ap.add_argument("-h", "--help", action="store_true")
-    ap.add_argument("--intel", action="store_true")
-    ap.add_argument("--run")
-    ap.add_argument("-U", "--context", type=int, default=3)
-    ap.add_argument("--summary-only", action="store_true")
-    ap.add_argument("--objdump")
-    ap.add_argument("args", nargs="*")
-    a, unknown = ap.parse_known_args(argv)
-    if a.help or unknown or len(a.args) not in (2, 3):
-        return 0 if a.help else 2
+    # asmdiff.sh's own command line; asm.diff has said what was wrong with it
+    a, status = cmdline.parse(asmdiff.parser(), argv, (2, 3))
+    if a is None:
+        return status
     selector = a.args[2] if len(a.args) == 3 else None
     out = []
     try:

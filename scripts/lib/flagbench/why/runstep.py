@@ -29,19 +29,15 @@ from flagbench.why import cells, step
 def wanted(a: Analysis, every: bool) -> dict:
     """{(config, kernel): set of variants} to profile; the baseline's come first when sorted."""
     out = {}
-    for kernel, variant in a.rows:
-        if variant == "*":
+    for cell in a.ordered_cells():
+        if cell.variant == "*":
             continue
-        for config in a.configs:
-            cell = a.cell(kernel, variant, config)
-            if cell is None:
-                continue
-            called = cell.vs_base is not None and cell.vs_base.verdict in cells.VERDICTS
-            if not (called or (every and cell.measured)):
-                continue
-            src = a.source(cell) or cell
-            out.setdefault((src.config, kernel), set()).add(variant)
-            out.setdefault((a.baseline, kernel), set()).add(variant)
+        called = cell.vs_base is not None and cell.vs_base.verdict in cells.VERDICTS
+        if not (called or (every and cell.measured)):
+            continue
+        src = a.source(cell) or cell
+        out.setdefault((src.config, cell.kernel), set()).add(cell.variant)
+        out.setdefault((a.baseline, cell.kernel), set()).add(cell.variant)
     return out
 
 
