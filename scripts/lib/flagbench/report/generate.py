@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .. import results
 from ..atomic import write_text
-from . import codetables, effecttables, hotcode, html, lnt, machines, plots, summary
+from . import asmpage, codetables, detailspage, effecttables, hotcode, lnt, machines, page, plots, reportpage, summary
 from . import statistics as st
 from .analysis import Analysis, Options
 from .effects import Effects
@@ -118,14 +118,14 @@ def generate(run_dir: Path, out: Path | None = None, options: Options | None = N
     put("build.json", codetables.build_json(a, build_rows))
     put("lnt.json", lnt.json_text(a))
     if want_html:
-        for p in html.write_assets(out, write_text):
+        for p in page.write_assets(out, write_text):
             written[p.name] = p
-        pages = html.write_asm_pages(a, out, write_text)
+        pages = asmpage.write_asm_pages(a, out, write_text)
         _clean(out / "asm", ".html", set(pages))
         for p in pages:
             written[str(p.relative_to(out))] = p
-        put("report.html", html.report(a, docs, svgs, note, e))
-        put("details.html", html.details(a, docs))
+        put("report.html", reportpage.report(a, docs, svgs, note, e))
+        put("details.html", detailspage.details(a, docs))
     return {"analysis": a, "effects": e, "written": written, "plot_note": note}
 
 

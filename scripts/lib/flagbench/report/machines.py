@@ -215,7 +215,7 @@ def _cmp_cols(c: st.Comparison | None) -> list:
 
 
 def html_page(cm: CrossMachine, md: str) -> str:
-    from .html import page
+    from .page import page
     return page(f"flagbench {cm.manifest.get('run_id')}: {len(cm.machines)} machines", [mdhtml.convert(md)])
 
 

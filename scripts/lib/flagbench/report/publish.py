@@ -22,7 +22,8 @@ from pathlib import Path
 from .. import results
 from ..atomic import read_json, write_text
 from ..why import runstep
-from . import fmt, html, summary
+from . import asmpage, fmt, page, reportpage, summary
+from .light import Light
 from .analysis import Analysis
 from .effects import Effects
 from .generate import generate
@@ -53,7 +54,7 @@ class PublishError(Exception):
     pass
 
 
-def readme(a: Analysis, name: str, files: list, light: "html.Light | None" = None) -> str:
+def readme(a: Analysis, name: str, files: list, light: Light | None = None) -> str:
     m = a.run.manifest
     plan = a.run.plan
     git = a.machine.get("git") or {}
@@ -131,7 +132,7 @@ def publish(run_dir: Path, name: str, results_dir: Path, force: bool = False, re
     if not regenerate:
         a = Analysis(results.load(run_dir))
         e, note = Effects(a), None
-    light = None if full_asm else html.Light(a, changed=asm == "changed")
+    light = None if full_asm else Light(a, changed=asm == "changed")
     Path(results_dir).mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=results_dir))
     try:
@@ -144,20 +145,20 @@ def publish(run_dir: Path, name: str, results_dir: Path, force: bool = False, re
             elif f == "report.html" and light is not None:
                 # the asm links of the cells left out go, or point to the baseline's section
                 plots = {p.stem for p in (tables / "plots").glob("*.svg")}
-                text = html.report(a, docs, plots, note, e, light)
+                text = reportpage.report(a, docs, plots, note, e, light)
             (tmp / f).write_text(relink(text))
             files.append(f)
         for f in DATA:
             gzip_copy(tables / f, tmp / f"{f}.gz")
             files.append(f"{f}.gz")
-        for asset, text in html.assets().items():
+        for asset, text in page.assets().items():
             (tmp / asset).write_text(text)
             files.append(asset)
         subs = [("plots", "*.svg")]
         if full_asm:
             subs.append(("asm", "*.html"))
         else:
-            for p in html.write_asm_pages(a, tmp, write_text, keep=light):
+            for p in asmpage.write_asm_pages(a, tmp, write_text, keep=light):
                 files.append(str(p.relative_to(tmp)))
         for sub, pattern in subs:
             if (tables / sub).is_dir():
