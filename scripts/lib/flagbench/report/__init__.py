@@ -10,7 +10,8 @@ Modules, one job each:
   effecttables  effects.md/.csv/.json
   codetables    code.* and build.*
   lnt           lnt.json, LNT's submission format
-  plots         gnuplot SVG: the speedup heatmap and forest plots of effects
+  plots         gnuplot SVG: forest plots of effects
+  heatmap       the speedup heatmap as SVG, drawn here
   mdhtml        the tables' Markdown subset to HTML
   page          what every page shares: report.css/.js, the page skeleton, link names
   reporttop     report.html's top: which flags per kind of code, how sure, the glossary

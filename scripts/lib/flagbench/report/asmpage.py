@@ -8,46 +8,12 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from . import diffview, fmt, hotcode, mdhtml, seedplot
+from . import diffview, fmt, hotcode, mcaview, mdhtml, seedplot
 from .analysis import Analysis, Cell
 from .light import Light
 from .page import anchor, kernel_page, page
+from .shown import Shown
 from ..why import asmview as why_asmview, cells as why_cells
-
-
-def _mca_view(a: Analysis, cell: Cell) -> str:
-    mca = (cell.asm or {}).get("mca") or {}
-    loops = mca.get("loops") or []
-    if not cell.asm:
-        return "<p>No assembly analysis for this cell.</p>"
-    if not loops:
-        why = mca.get("skipped") or mca.get("error") or "no innermost loop (nothing for llvm-mca)"
-        return f"<p>{html.escape(str(why))}</p>"
-    out = [f"<p>llvm-mca {html.escape(str(mca.get('version', '')))}, target CPU "
-           f"<code>{html.escape(str(mca.get('target_cpu', '')))}</code>, "
-           f"{html.escape(str(mca.get('iterations', '')))} iterations per loop.</p>"]
-    details = {d.get("index"): d for d in cell.asm.get("loop_details") or []}
-    for lp in loops:
-        d = details.get(lp.get("index"), {})
-        rng = lp.get("lines") or d.get("lines")
-        ipi = d.get("items_per_iteration_measured") or d.get("items_per_iteration")
-        out.append(f"<h5>loop {lp.get('index')} (lines {rng[0]}–{rng[1]}, {lp.get('instructions')} instructions"
-                   + (f", {ipi} items/iteration" if ipi else "") + ")</h5>" if rng else
-                   f"<h5>loop {lp.get('index')}</h5>")
-        rows = [["cpu", "rthroughput", "cycles/iter", "IPC", "uops/cycle", "busiest resources", "unsound"]]
-        for cpu, r in (lp.get("per_cpu") or {}).items():
-            pressure = ", ".join(f"{p.get('resource')} {p.get('cycles')}" for p in (r.get("pressure") or [])[:3])
-            rows.append([cpu + (f" ({r['mcpu']})" if r.get("mcpu") and r.get("mcpu") != cpu else ""),
-                         r.get("block_rthroughput"), r.get("cycles_per_iteration"), r.get("ipc"),
-                         r.get("uops_per_cycle"), pressure, "; ".join(r.get("unsound") or [])])
-        out.append("<pre>" + html.escape(_text_table(rows)) + "</pre>")
-    return "\n".join(out)
-
-
-def _text_table(rows: list) -> str:
-    rows = [["" if v is None else (f"{v:.4g}" if isinstance(v, float) else str(v)) for v in r] for r in rows]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
-    return "\n".join("  ".join(v.ljust(w) for v, w in zip(r, widths)) + "  " + r[-1] for r in rows)
 
 
 def _mark_loops(text: str, asm: dict | None) -> str:
@@ -90,8 +56,9 @@ def _diff_view(a: Analysis, cell: Cell) -> str:
 
 
 
-def asm_page(a: Analysis, kernel: str, keep: Light | None = None) -> str:
-    """keep: a published run's choice of cells; the page holds only those."""
+def asm_page(a: Analysis, kernel: str, keep: Light | None, shown: Shown) -> str:
+    """keep: a published run's choice of cells; the page holds only those.
+    shown: what the pages written so far show."""
     body = [f"<h1>{html.escape(kernel)}: assembly, diffs against the baseline, llvm-mca</h1>",
             f'<p><a href="../report.html">back to the report</a> · run <code>{html.escape(a.run_id)}</code> '
             f"· baseline <code>{html.escape(a.baseline)}</code> · machine {html.escape(a.machine_line())}</p>"]
@@ -107,11 +74,11 @@ def asm_page(a: Analysis, kernel: str, keep: Light | None = None) -> str:
             if cell is None:
                 continue
             if keep is None or keep(cell):
-                body.append(_cell_section(a, cell))
+                body.append(_cell_section(a, cell, shown, keep))
     return page(f"{kernel}: assembly", body, "../")
 
 
-def _cell_section(a: Analysis, cell: Cell) -> str:
+def _cell_section(a: Analysis, cell: Cell, shown: Shown, keep: Light | None) -> str:
     anc = anchor(cell.variant, cell.config)
     h = html.escape
     out = [f'<section class="cell" id="{anc}"><h3>{h(cell.variant)} under <code>{h(cell.config)}</code></h3>']
@@ -153,7 +120,9 @@ def _cell_section(a: Analysis, cell: Cell) -> str:
     if text is None:
         out.append("<p>No normalized assembly for this cell.</p>")
     else:
-        out.append(_asm_listing(a, cell, text))
+        listing = _asm_listing(a, cell, text)
+        same = shown.link("listing", listing, anc, f"{cell.kernel}/{cell.variant} under {cell.config}")
+        out.append(f"<p>The same normalized assembly as {same}.</p>" if same else listing)
     out.append(f'<div id="{anc}--diff"><h4>diff against the baseline</h4>{_diff_view(a, cell)}</div>')
     model = ""
     if row.get("predicted_cycles_per_item") is not None:
@@ -162,8 +131,8 @@ def _cell_section(a: Analysis, cell: Cell) -> str:
                  f"measured/predicted {row.get('model_ratio')}.</p>")
     elif row.get("model_why"):
         model = f"<p>Model vs measurement: {h(str(row['model_why']))}.</p>"
-    out.append(why_asmview.why_html(a, cell))
-    out.append(f'<div id="{anc}--mca"><h4>llvm-mca</h4>{model}{_mca_view(a, cell)}</div></section>')
+    out.append(why_asmview.why_html(a, cell, None if keep is None else keep.FLAME_GRAPHS))
+    out.append(f'<div id="{anc}--mca"><h4>llvm-mca</h4>{model}{mcaview.view(a, cell, shown)}</div></section>')
     return "\n".join(out)
 
 
@@ -182,11 +151,12 @@ def _asm_listing(a: Analysis, cell: Cell, text: str) -> str:
 
 def write_asm_pages(a: Analysis, tables_dir: Path, write, keep: Light | None = None) -> list:
     """A page per kernel; with keep, only for the kernels with a cell kept."""
-    written = []
+    written, shown = [], Shown()
     for kernel in a.run.plan.get("kernels", []):
         if keep is not None and not any(keep(c) for c in a.cells.values() if c.kernel == kernel):
             continue
         path = tables_dir / kernel_page(kernel)
-        write(path, asm_page(a, kernel, keep))
+        shown.page = path.name
+        write(path, asm_page(a, kernel, keep, shown))
         written.append(path)
     return written

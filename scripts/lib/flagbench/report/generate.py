@@ -7,7 +7,8 @@ from pathlib import Path
 
 from .. import results
 from ..atomic import write_text
-from . import asmpage, codetables, detailspage, effecttables, hotcode, lnt, machines, page, plots, reportpage, summary
+from . import (asmpage, codetables, detailspage, effecttables, heatmap, hotcode, lnt, machines, page, plots,
+               reportpage, summary)
 from . import statistics as st
 from .analysis import Analysis, Options
 from .effects import Effects
@@ -59,7 +60,7 @@ def make_plots(a: Analysis, e: Effects) -> tuple:
         except plots.PlotError as err:
             # "Nothing to plot" is a fact about the run, not a failure.
             (empty if str(err).startswith("nothing to plot") else errors).append(f"{name}: {err}")
-    attempt("heatmap", lambda: plots.heatmap(a))
+    attempt("heatmap", lambda: heatmap.svg(a))
     if e.effects:
         attempt("effects-overview", lambda: plots.forest(
             "effect of each change, geometric mean over kernels", [(ef.label, ef.overall) for ef in e.effects]))

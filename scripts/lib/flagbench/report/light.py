@@ -16,7 +16,11 @@ class Light:
     differs from the baseline's, and the baseline's section of a variant with
     such a cell.  A cell with the baseline's code (the same code_hash, or the
     same normalized assembly) keeps its anchors and links to the baseline's
-    section; any other cell left out says how to reproduce it."""
+    section; any other cell left out says how to reproduce it.  The kept
+    sections leave out their flame graphs: two per profiled cell, they would
+    weigh twice as much as everything else published."""
+
+    FLAME_GRAPHS = "<p>Flame graphs: left out of this published run (the note at the top says how to draw them).</p>"
 
     def __init__(self, a: Analysis, changed: bool = True):
         """changed: keep the cells whose code differs from the baseline's even
@@ -65,7 +69,9 @@ class Light:
         return ("This is a published run: the assembly pages hold the cells that have a verdict"
                 + (" or whose code differs from the baseline's" if self.changed else "")
                 + ", and the baseline cells they are compared with; a cell with the baseline's code "
-                "links to the baseline's section. The others are left out: " + REPRODUCE)
+                "links to the baseline's section. The others are left out: " + REPRODUCE
+                + " The flame graphs are left out too: scripts/profile.sh CONFIG KERNEL/VARIANT draws them "
+                "from the rerun's build.")
 
 
 REPRODUCE = ("rerun a cell's configuration with the sweep command in its reproduce.sweep field "
