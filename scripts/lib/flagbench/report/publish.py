@@ -1,13 +1,14 @@
 """scripts/publish.sh RUN NAME: copies a run's tables and report (not its raw
 files) into results/<NAME>/ with a README, ready to commit and link.
 
-A publish is small (docs/report.md, "Publishing"): every table, plot and page,
-but the data files (CSV, JSON, the LNT export) gzipped, the pages sharing one
-style sheet and script, and the assembly pages holding only the cells that
-have a verdict or whose code differs from the baseline's (with the baseline
-they are compared with).  The other cells keep their anchors: a cell with the
+A publish is small (docs/reading-a-report.md, "Publishing"): every table,
+plot and page, but the data files (CSV, JSON, the LNT export) gzipped, the
+pages sharing one style sheet and script, and the assembly pages holding only
+the cells that have a verdict (--asm changed: or whose code differs from the
+baseline's), with the baseline they are compared with, and without flame
+graphs (light.py).  The other cells keep their anchors: a cell with the
 baseline's code links to it, any other says how to reproduce it (--full-asm
-keeps every cell)."""
+keeps every cell and the flame graphs)."""
 from __future__ import annotations
 
 import argparse
@@ -209,7 +210,8 @@ def parse_args(argv):
                         "faster or slower; 'changed', those and every cell whose code differs from the "
                         "baseline's (several times larger); either with the baseline cells they are "
                         "compared with. The README says how to reproduce the others")
-    p.add_argument("--full-asm", action="store_true", help="keep every cell's assembly section")
+    p.add_argument("--full-asm", action="store_true",
+                   help="keep every cell's assembly section, and the flame graphs of the why step")
     return p.parse_args(argv)
 
 
