@@ -16,44 +16,17 @@ from .shown import Shown
 from ..why import asmview as why_asmview, cells as why_cells
 
 
-def _mark_loops(text: str, asm: dict | None) -> str:
-    """Puts '# loop N' before and '# end of loop N' after each loop's lines."""
-    if not asm:
-        return text
-    lines = text.rstrip("\n").split("\n")
-    before, after = {}, {}
-    for d in asm.get("loop_details") or []:
-        rng = d.get("lines")
-        if not rng:
+def write_asm_pages(a: Analysis, tables_dir: Path, write, keep: Light | None = None) -> list:
+    """A page per kernel; with keep, only for the kernels with a cell kept."""
+    written, shown = [], Shown()
+    for kernel in a.run.plan.get("kernels", []):
+        if keep is not None and not any(keep(c) for c in a.cells.values() if c.kernel == kernel):
             continue
-        ipi = d.get("items_per_iteration_measured") or d.get("items_per_iteration")
-        kind = "innermost" if d.get("innermost") else f"depth {d.get('depth')}"
-        before.setdefault(rng[0], []).append(
-            f"# loop {d.get('index')} ({kind}" + (f", {ipi} items/iteration" if ipi else "") + ")")
-        after.setdefault(rng[1], []).append(f"# end of loop {d.get('index')}")
-    out = []
-    for i, line in enumerate(lines, 1):
-        out += before.get(i, [])
-        out.append(line)
-        out += after.get(i, [])
-    return "\n".join(out) + "\n"
-
-
-def _diff_view(a: Analysis, cell: Cell) -> str:
-    if cell.config == a.baseline:
-        return "<p>This is the baseline.</p>"
-    base = a.cell(cell.kernel, cell.variant, a.baseline)
-    if base is None:
-        return "<p>The baseline has no such cell.</p>"
-    if cell.code_hash and cell.code_hash == base.code_hash:
-        return "<p>Identical to the baseline's code (same code_hash).</p>"
-    ta, tb = a.asm_text(base), a.asm_text(cell)
-    if ta is None or tb is None:
-        return "<p>No assembly to compare (" + ("baseline" if ta is None else "this cell") + " has none).</p>"
-    if ta == tb:
-        return "<p>The normalized assembly is identical to the baseline's.</p>"
-    return diffview.render(ta, base.asm, tb, cell.asm, a.baseline, cell.config)
-
+        path = tables_dir / kernel_page(kernel)
+        shown.page = path.name
+        write(path, asm_page(a, kernel, keep, shown))
+        written.append(path)
+    return written
 
 
 def asm_page(a: Analysis, kernel: str, keep: Light | None, shown: Shown) -> str:
@@ -149,14 +122,40 @@ def _asm_listing(a: Analysis, cell: Cell, text: str) -> str:
             f"<pre>{html.escape(_mark_loops(text, cell.asm))}</pre></details>")
 
 
-def write_asm_pages(a: Analysis, tables_dir: Path, write, keep: Light | None = None) -> list:
-    """A page per kernel; with keep, only for the kernels with a cell kept."""
-    written, shown = [], Shown()
-    for kernel in a.run.plan.get("kernels", []):
-        if keep is not None and not any(keep(c) for c in a.cells.values() if c.kernel == kernel):
+def _mark_loops(text: str, asm: dict | None) -> str:
+    """Puts '# loop N' before and '# end of loop N' after each loop's lines."""
+    if not asm:
+        return text
+    lines = text.rstrip("\n").split("\n")
+    before, after = {}, {}
+    for d in asm.get("loop_details") or []:
+        rng = d.get("lines")
+        if not rng:
             continue
-        path = tables_dir / kernel_page(kernel)
-        shown.page = path.name
-        write(path, asm_page(a, kernel, keep, shown))
-        written.append(path)
-    return written
+        ipi = d.get("items_per_iteration_measured") or d.get("items_per_iteration")
+        kind = "innermost" if d.get("innermost") else f"depth {d.get('depth')}"
+        before.setdefault(rng[0], []).append(
+            f"# loop {d.get('index')} ({kind}" + (f", {ipi} items/iteration" if ipi else "") + ")")
+        after.setdefault(rng[1], []).append(f"# end of loop {d.get('index')}")
+    out = []
+    for i, line in enumerate(lines, 1):
+        out += before.get(i, [])
+        out.append(line)
+        out += after.get(i, [])
+    return "\n".join(out) + "\n"
+
+
+def _diff_view(a: Analysis, cell: Cell) -> str:
+    if cell.config == a.baseline:
+        return "<p>This is the baseline.</p>"
+    base = a.cell(cell.kernel, cell.variant, a.baseline)
+    if base is None:
+        return "<p>The baseline has no such cell.</p>"
+    if cell.code_hash and cell.code_hash == base.code_hash:
+        return "<p>Identical to the baseline's code (same code_hash).</p>"
+    ta, tb = a.asm_text(base), a.asm_text(cell)
+    if ta is None or tb is None:
+        return "<p>No assembly to compare (" + ("baseline" if ta is None else "this cell") + " has none).</p>"
+    if ta == tb:
+        return "<p>The normalized assembly is identical to the baseline's.</p>"
+    return diffview.render(ta, base.asm, tb, cell.asm, a.baseline, cell.config)

@@ -15,7 +15,6 @@ SIMILAR = 0.4       # share of common lines above which the unified diff is show
 SWITCH = ('<label class="absreg"><input type="checkbox" class="absreg-toggle"> abstract registers '
           '(a pure renaming then shows as equal)</label>')
 
-
 CONTEXT = 3          # equal lines kept on each side of a change; longer equal runs are folded
 
 
@@ -80,17 +79,15 @@ def _columns(bl) -> tuple:
             right.append(fold)
             continue
         marks = MARK.get(kind, (None, None))
-        left.append((marks[0], a or "") if a is not None else (None, ""))
-        right.append((marks[1], b or "") if b is not None else (None, ""))
+        left.append((marks[0], a) if a is not None else (None, ""))
+        right.append((marks[1], b) if b is not None else (None, ""))
     return _pre(left), _pre(right)
 
 
 def _block(bl, regs: str = "") -> str:
     """A block's two headings and two columns, cells of the comparison's grid."""
-    h = html.escape
-    cols = _columns(bl)
-    body = (f'<div class="h">{h(sidebyside.describe(bl.a))}</div><div class="h">{h(sidebyside.describe(bl.b))}</div>'
-            + cols[0] + cols[1])
+    heads = "".join(f'<div class="h">{html.escape(sidebyside.describe(s))}</div>' for s in (bl.a, bl.b))
+    body = heads + "".join(_columns(bl))
     return f'<div class="{regs}">{body}</div>' if regs else body
 
 
