@@ -98,7 +98,7 @@ def readme(a: Analysis, name: str, files: list, light: Light | None = None) -> s
             "side's machine.", "",
             "What is not published: the raw files (samples, logs, build directories)" + (
                 "." if light is None else
-                ", and the assembly sections of the cells left out (see `asm/` above)."), "",
+                ", the assembly sections of the cells left out and the flame graphs (see `asm/` above)."), "",
             f"Published files: {len(files)}.", ""]
     return "\n".join(out)
 
