@@ -147,27 +147,53 @@ class ReportInChromium(unittest.TestCase):
         r = self.inspect(self.tables / "asm" / "simd_reduce.html", "#c-vecext--clang19.O2.v3--diff",
                          script="""JSON.stringify((() => {
           const d = document.getElementById('c-vecext--clang19.O2.v3--diff');
-          const t = d.querySelector('table.sbs');
-          const heads = [...t.querySelectorAll('tbody:not(.regs-abstract) tr.blk')].map(r => [...r.cells].map(c => c.textContent));
-          const box = d.getBoundingClientRect();
-          const visible = el => el.offsetParent !== null;
-          const shown = cls => [...d.querySelectorAll('tbody.' + cls)].filter(b => getComputedStyle(b).display !== 'none').length;
+          const g = d.querySelector('div.sbs');
+          const visible = el => el.getClientRects().length > 0;
+          const lines = pre => Math.round(pre.scrollHeight / parseFloat(getComputedStyle(pre).lineHeight));
+          // the blocks shown: each a pair of headings and a pair of <pre> columns
+          const blocks = () => {
+            const heads = [...g.querySelectorAll('.h:not(.top)')].filter(visible);
+            const pres = [...g.querySelectorAll('pre')].filter(visible);
+            return heads.map((h, i) => i % 2 ? null : {head: [h.textContent, heads[i + 1].textContent],
+                left: pres[i].getBoundingClientRect(), right: pres[i + 1].getBoundingClientRect(),
+                lines: [lines(pres[i]), lines(pres[i + 1])],
+                changed: [...pres[i].querySelectorAll('span.c, span.d'), ...pres[i + 1].querySelectorAll('span.c, span.i')]
+                  .map(s => getComputedStyle(s).backgroundColor)}).filter(Boolean);
+          };
+          const shown = cls => [...g.querySelectorAll('.' + cls)].filter(b => getComputedStyle(b).display !== 'none').length;
+          const plainBlocks = blocks();
           const plain = shown('regs-plain'), hiddenAbstract = shown('regs-abstract');
+          const box = d.getBoundingClientRect();
           d.querySelector('.absreg-toggle').click();
           const abstract = shown('regs-abstract'), plainAfter = shown('regs-plain');
-          const text = [...d.querySelectorAll('tbody.regs-abstract')].map(b => b.textContent).join(' ');
-          return {heads, top: box.top, plain, hiddenAbstract, abstract, plainAfter, percent_g: /%g\d/.test(text),
-                  rows: t.querySelectorAll('tbody tr').length};
+          const text = [...g.querySelectorAll('.regs-abstract')].map(b => b.textContent).join(' ');
+          return {blocks: plainBlocks, top: box.top, plain, hiddenAbstract, abstract, plainAfter,
+                  abstractBlocks: blocks().length, percent_g: /%g\\d/.test(text),
+                  tables: g.querySelectorAll('table, tr').length};
         })())""")
         res = r["script"]
         self.assertLess(abs(res["top"]), 200)           # the anchor scrolls to the view
-        loop_heads = [h for h in res["heads"] if h[0].startswith("loop") and h[1].startswith("loop")]
-        self.assertGreaterEqual(len(loop_heads), 2, res["heads"])   # loops paired side by side
-        self.assertTrue(any(h[0].startswith("outside the loops") for h in res["heads"]))
-        self.assertGreater(res["rows"], 20)
+        heads = [b["head"] for b in res["blocks"]]
+        loop_heads = [h for h in heads if h[0].startswith("loop") and h[1].startswith("loop")]
+        self.assertGreaterEqual(len(loop_heads), 2, heads)   # loops paired side by side
+        self.assertTrue(any(h[0].startswith("outside the loops") for h in heads))
+        self.assertEqual(res["tables"], 0)              # two <pre> columns, not a row per line
+        for b in res["blocks"]:
+            left, right = b["left"], b["right"]
+            # two columns: side by side, level, the same height, so line N of each faces the other
+            self.assertLess(left["left"] + left["width"], right["left"] + 1, b["head"])
+            self.assertEqual((left["top"], left["height"]), (right["top"], right["height"]), b["head"])
+            self.assertEqual(b["lines"][0], b["lines"][1], b["head"])
+        self.assertGreater(sum(b["lines"][0] for b in res["blocks"]), 20)
+        # changed lines are marked: shaded, not white or transparent
+        marks = [c for b in res["blocks"] for c in b["changed"]]
+        self.assertTrue(marks)
+        for c in marks:
+            self.assertNotIn(c, ("rgba(0, 0, 0, 0)", "rgb(255, 255, 255)"))
         # each loop changed by abstraction has both forms; the switch swaps them
         self.assertGreaterEqual(res["plain"], 1)
         self.assertEqual((res["hiddenAbstract"], res["abstract"], res["plainAfter"]), (0, res["plain"], 0))
+        self.assertEqual(res["abstractBlocks"], len(res["blocks"]))
         self.assertTrue(res["percent_g"])                # abstracted registers: %g1, %g2 ...
 
 

@@ -16,6 +16,28 @@ def publish(*args):
                           text=True, env=script_env(), timeout=180)
 
 
+def add_profile(run: Path, config: str, kernel: str, variant: str) -> None:
+    """A profile and its flame graphs, where the why step writes them (docs/why.md)."""
+    kdir = run / "configs" / config / "kernels" / kernel.replace("/", "_")
+    asm = json.loads((kdir / "asm" / f"{variant}.json").read_text())
+    pdir = kdir / "profile"
+    pdir.mkdir(exist_ok=True)
+    fn = f"{kernel.split('/')[-1]}_{variant}"
+    (pdir / f"{variant}.json").write_text(json.dumps({
+        "variant": variant, "function": fn, "event": "cpu-clock", "samples": 100,
+        "hot_symbols": [{"symbol": fn, "dso": kernel, "percent": 90.0}], "function_percent": 90.0,
+        "loops": [{"index": d["index"], "innermost": d["innermost"], "lines": d["lines"], "percent": 0.0,
+                   "percent_of_function": 0.0} for d in asm.get("loop_details") or []]}))
+    graph = '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><rect width="40" height="20"/></svg>'
+    (pdir / f"{variant}.svg").write_text(graph)
+    (pdir / f"{variant}.diff.svg").write_text(graph)
+
+
+def section(text: str, cell: str) -> str | None:
+    m = re.search(rf'<section class="cell" id="c-{re.escape(cell)}">.*?</section>', text, re.S)
+    return m and m.group(0)
+
+
 class Publish(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -58,9 +80,6 @@ class Publish(unittest.TestCase):
         page = (self.dest / "asm" / "simd_reduce.html").read_text()
         full = (self.run_dir / "tables" / "asm" / "simd_reduce.html").read_text()
 
-        def section(text, cell):
-            m = re.search(rf'<section class="cell" id="c-{re.escape(cell)}">.*?</section>', text, re.S)
-            return m and m.group(0)
         summary = json.loads((self.run_dir / "tables" / "summary.json").read_text())
         called = {(c["variant"], c["config"]) for c in summary["cells"] if c["kernel"] == "simd/reduce"
                   and (c.get("vs_baseline") or {}).get("verdict") in ("faster", "slower")}
@@ -125,6 +144,52 @@ class Publish(unittest.TestCase):
         r = subprocess.run([str(ROOT / "scripts/publish.sh"), "--help"], capture_output=True, text=True)
         self.assertEqual(r.returncode, 0)
         self.assertIn("results/NAME", r.stdout)
+
+
+class SharedCodeAndFlameGraphs(unittest.TestCase):
+    """Code shown once: a section whose normalized assembly or llvm-mca loop an
+    earlier section shows links to it.  Flame graphs: in every page of a
+    --full-asm publish, in none of a light one."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp, cls.run_dir = fixture_copy("run-a")
+        add_profile(cls.run_dir, "gcc12.O2.v3.pgo", "simd/reduce", "autovec")
+        cls.results = Path(cls.tmp.name) / "results"
+        cls.light = publish(cls.run_dir, "light", "--results", cls.results)
+        cls.full = publish(cls.run_dir, "full", "--results", cls.results, "--no-regenerate", "--full-asm")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def test_identical_code_links_to_the_section_that_shows_it(self):
+        self.assertEqual(self.full.returncode, 0, self.full.stderr)
+        page = (self.results / "full" / "asm" / "simd_reduce.html").read_text()
+        base, twin = section(page, "vecext--gcc12.O2.v3"), section(page, "vecext--gcc12.O2.v3.aa")
+        # the A/A duplicate's code is the baseline's (timed apart on purpose, so not "same code as"):
+        # its listing and its llvm-mca loops link to the baseline's instead of repeating them
+        self.assertIn("<summary>normalized assembly (", base)
+        self.assertNotIn("<summary>normalized assembly (", twin)
+        self.assertIn('The same normalized assembly as <a href="#c-vecext--gcc12.O2.v3">', twin)
+        loops = re.findall(r'The same code and llvm-mca figures as <a href="#(c-vecext--gcc12\.O2\.v3--mca-\d+)">', twin)
+        self.assertTrue(loops)
+        for anchor in loops:
+            self.assertIn(f'<h5 id="{anchor}">', base)
+            self.assertIn("rthroughput", base.split(f'<h5 id="{anchor}">', 1)[1])
+
+    def test_flame_graphs_only_in_a_full_publish(self):
+        for name, r in (("light", self.light), ("full", self.full)):
+            self.assertEqual(r.returncode, 0, r.stderr)
+        # autovec under gcc12.O2.v3.pgo: the one verdict of simd/reduce, so a light publish keeps it
+        light = section((self.results / "light" / "asm" / "simd_reduce.html").read_text(), "autovec--gcc12.O2.v3.pgo")
+        full = section((self.results / "full" / "asm" / "simd_reduce.html").read_text(), "autovec--gcc12.O2.v3.pgo")
+        for text in (light, full):
+            self.assertIn("Profile: 100 samples", text)
+        self.assertEqual(full.count("data:image/svg+xml;base64,"), 2)
+        self.assertNotIn("data:image/svg+xml", light)
+        self.assertIn("Flame graphs: left out of this published run", light)
+        self.assertIn("scripts/profile.sh", (self.results / "light" / "README.md").read_text())
 
 
 if __name__ == "__main__":

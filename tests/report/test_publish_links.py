@@ -1,8 +1,9 @@
 """Every link of a published run resolves inside its folder: each href and src
 of its HTML pages and each link of its Markdown files names a file that was
 published, and each #fragment an id on the page it names.  Checked on the
-fixture run published both ways (the default, verdicts only, and --asm changed),
-with the standard library's HTML parser."""
+fixture run published three ways (the default, verdicts only; --asm changed;
+--full-asm, whose pages link identical code across sections), with the
+standard library's HTML parser."""
 import re
 import subprocess
 import unittest
@@ -74,7 +75,8 @@ class PublishedLinks(unittest.TestCase):
         cls.tmp, cls.run_dir = fixture_copy("run-a")
         cls.results = Path(cls.tmp.name) / "results"
         cls.runs = {"verdicts": publish(cls.run_dir, "verdicts", cls.results),
-                    "changed": publish(cls.run_dir, "changed", cls.results, "--no-regenerate", "--asm", "changed")}
+                    "changed": publish(cls.run_dir, "changed", cls.results, "--no-regenerate", "--asm", "changed"),
+                    "full": publish(cls.run_dir, "full", cls.results, "--no-regenerate", "--full-asm")}
 
     @classmethod
     def tearDownClass(cls):

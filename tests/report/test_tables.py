@@ -254,11 +254,11 @@ class AssemblyDiff(unittest.TestCase):
         changed = base[:10] + ["\tnop"] + base[10:]
         (run / "configs/gcc12.O2.v3.pgo" / f"{kdir}.s").write_text("\n".join(changed) + "\n")
         from flagbench import results
-        from flagbench.report import analysis, html
+        from flagbench.report import analysis, asmpage
         a = analysis.Analysis(results.load(run))
         cell = a.cell("simd/reduce", "vecext", "gcc12.O2.v3.pgo")
         cell.code_hash = "changed"
-        view = html._diff_view(a, cell)
+        view = asmpage._diff_view(a, cell)
         self.assertIn('<pre class="diff">', view)
         self.assertIn('<span class="a">+\tnop</span>', view)
 

@@ -18,8 +18,9 @@ from flagbench.sweep_plan import make_plan  # noqa: E402
 
 # A real sweep run, trimmed (tests/report/fixtures/README.md).
 FIXTURE_RUN = ROOT / "tests" / "report" / "fixtures" / "run-a"
-# Modules another change is rewriting; they still spell run files themselves.
-NOT_YET_CONVERTED = {"report/html.py", "report/publish.py"}
+# The report's pages (split out of html.py) and publish.py were rewritten by
+# another change while the run layout came in; they still spell run files.
+NOT_YET_CONVERTED = {"report/reportpage.py", "report/publish.py"}
 
 
 def named_by_layout(run: RunDir, plan: dict) -> set:

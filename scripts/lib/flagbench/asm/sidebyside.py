@@ -9,7 +9,7 @@ they are, with their cycles per item.
 `compare(text_a, doc_a, text_b, doc_b)` -> list of Block; doc_* is the
 asm/<variant>.json summary (loop_details, mca) or {}.  `text_table` prints the
 blocks as two columns (asmdiff.sh --side-by-side); the report renders them as
-HTML tables.
+two <pre> columns (report/diffview.py).
 """
 from __future__ import annotations
 

@@ -10,9 +10,16 @@ Modules, one job each:
   effecttables  effects.md/.csv/.json
   codetables    code.* and build.*
   lnt           lnt.json, LNT's submission format
-  plots         gnuplot SVG: the speedup heatmap and forest plots of effects
+  plots         gnuplot SVG: forest plots of effects
+  heatmap       the speedup heatmap as SVG, drawn here
   mdhtml        the tables' Markdown subset to HTML
-  html          report.html and the per-kernel assembly pages
+  page          what every page shares: report.css/.js, the page skeleton, link names
+  reporttop     report.html's top: which flags per kind of code, how sure, the glossary
+  reportpage    report.html
+  detailspage   details.html: the long tables
+  asmpage       asm/<kernel>.html: each cell's assembly, its diff, llvm-mca
+  diffview      an asm page's comparison of a cell's code with the baseline's
+  light         which assembly sections a light publish keeps
   generate      scripts/report.sh: all of the above for one run
   compare       scripts/compare.sh: two runs, or two configurations of one run
   publish       scripts/publish.sh: a run's tables and report into results/<name>/

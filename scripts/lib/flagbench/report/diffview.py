@@ -10,12 +10,10 @@ import html
 
 from ..asm import sidebyside
 
-MARK = {"equal": "", "replace": "chg", "delete": "del", "insert": "ins"}
 SIMILAR = 0.4       # share of common lines above which the unified diff is shown too
 
 SWITCH = ('<label class="absreg"><input type="checkbox" class="absreg-toggle"> abstract registers '
           '(a pure renaming then shows as equal)</label>')
-
 
 CONTEXT = 3          # equal lines kept on each side of a change; longer equal runs are folded
 
@@ -44,35 +42,68 @@ def _folded(rows: list) -> list:
     return out
 
 
-def _rows_html(bl) -> list:
-    """One row a line pair; the optional end tags (</td>, </tr>) are left out:
-    a page holds thousands of rows."""
-    h = html.escape
-    out = []
-    for left, right, kind in _folded(bl.rows):
+# The class a changed line gets in each column: a line replaced on both sides, a
+# line only the baseline has (the other column shows a blank line) and one only
+# this cell has.
+MARK = {"replace": ("c", "c"), "delete": ("d", None), "insert": (None, "i")}
+
+
+def _pre(lines: list) -> str:
+    """A column: (class or None, text) per line; each run of lines of one class
+    in one span, which the style sheet shades across the column."""
+    out, i = ["<pre>\n"], 0     # the parser drops one newline after <pre>: a blank first line stays
+    while i < len(lines):
+        j = i
+        while j < len(lines) and lines[j][0] == lines[i][0]:
+            j += 1
+        run = [html.escape(text) for _, text in lines[i:j]]
+        if lines[i][0]:
+            # a block span ends its own line; a space keeps an empty one a line high
+            out.append(f'<span class="{lines[i][0]}">' + "\n".join(x or " " for x in run) + "</span>")
+        else:
+            out.append("".join(x + "\n" for x in run))
+        i = j
+    return "".join(out) + "</pre>"
+
+
+def _columns(bl) -> tuple:
+    """The block as two columns of the same number of lines: a line one side
+    lacks is a blank line on that side.  Much smaller than a table row per line
+    pair; the lines stay side by side because both columns share one line
+    height and never wrap."""
+    left, right = [], []
+    for a, b, kind in _folded(bl.rows):
         if isinstance(kind, tuple):
-            out.append(f'<tr class="fold"><td colspan="2">… {kind[1]} equal lines …')
+            fold = ("f", f"… {kind[1]} equal lines …")
+            left.append(fold)
+            right.append(fold)
             continue
-        cls = MARK[kind]
-        out.append((f'<tr class="{cls}">' if cls else "<tr>") + f"<td>{h(left or '')}<td>{h(right or '')}")
-    return out
+        marks = MARK.get(kind, (None, None))
+        left.append((marks[0], a) if a is not None else (None, ""))
+        right.append((marks[1], b) if b is not None else (None, ""))
+    return _pre(left), _pre(right)
 
 
-def _side_table(plain: list, abstr: list) -> str:
-    """One table, a body per block; a loop whose register-abstracted alignment
-    differs gets a second body that the switch shows instead (the code outside
-    the loops is shown as allocated only, to keep the page small)."""
-    h = html.escape
-    out = ['<table class="sbs"><thead><tr><th>baseline</th><th>this cell</th></tr></thead>']
+def _block(bl, regs: str = "") -> str:
+    """A block's two headings and two columns, cells of the comparison's grid."""
+    heads = "".join(f'<div class="h">{html.escape(sidebyside.describe(s))}</div>' for s in (bl.a, bl.b))
+    body = heads + "".join(_columns(bl))
+    return f'<div class="{regs}">{body}</div>' if regs else body
+
+
+def _side_by_side(plain: list, abstr: list) -> str:
+    """One two-column grid, a pair of headings and columns per block; a loop
+    whose register-abstracted alignment differs comes twice, and the switch
+    shows one form or the other (the code outside the loops is shown as
+    allocated only, to keep the page small)."""
+    out = ['<div class="sbs"><div class="h top">baseline</div><div class="h top">this cell</div>']
     for bp, ba in zip(plain, abstr):
-        head = f'<tr class="blk"><th>{h(sidebyside.describe(bp.a))}<th>{h(sidebyside.describe(bp.b))}'
         is_loop = (bp.a or bp.b).title.startswith("loop")
         if is_loop and [k for _, _, k in bp.rows] != [k for _, _, k in ba.rows]:
-            out.append('<tbody class="regs-plain">' + head + "".join(_rows_html(bp)) + "</tbody>")
-            out.append('<tbody class="regs-abstract">' + head + "".join(_rows_html(ba)) + "</tbody>")
+            out.append(_block(bp, "regs-plain") + _block(ba, "regs-abstract"))
         else:
-            out.append("<tbody>" + head + "".join(_rows_html(bp)) + "</tbody>")
-    out.append("</table>")
+            out.append(_block(bp))
+    out.append("</div>")
     return "".join(out)
 
 
@@ -99,11 +130,11 @@ def render(text_a: str, doc_a: dict | None, text_b: str, doc_b: dict | None,
              "resembles most, then the code outside the loops; changed lines are shaded.</p>", SWITCH]
     plain = sidebyside.compare(text_a, doc_a, text_b, doc_b, abstract_registers=False)
     abstr = sidebyside.compare(text_a, doc_a, text_b, doc_b, abstract_registers=True)
-    table = _side_table(plain, abstr)
-    if "regs-abstract" not in table:
+    view = _side_by_side(plain, abstr)
+    if "regs-abstract" not in view:
         parts[1] = ("<p class=\"note\">Abstracting registers changes no loop's comparison here: "
                     "no difference in a loop is a pure renaming.</p>")
-    parts.append(f'<div class="sbs-wrap">{table}</div>')
+    parts.append(view)
     if share >= SIMILAR:
         parts.append("<details><summary>unified diff</summary>"
                      f"{_unified(la, lb, name_a, name_b)}</details>")
@@ -121,13 +152,13 @@ SCRIPT = """
 """
 
 CSS = """
-tbody.regs-abstract{display:none}body.abstract-registers tbody.regs-abstract{display:table-row-group}
-body.abstract-registers tbody.regs-plain{display:none}
-table.sbs{font:12px/1.3 ui-monospace,Menlo,Consolas,monospace;border-collapse:collapse;width:100%}
-table.sbs td{white-space:pre;border:0;border-left:1px solid #ddd;padding:0 6px;width:50%}
-table.sbs tr.blk th{background:#eef3f8;font-weight:600;text-align:left}
-table.sbs tr.chg td{background:#fff5d6}table.sbs tr.del td:first-child{background:#ffebe9}
-table.sbs tr.ins td:last-child{background:#e6ffec}
-table.sbs tr.fold td{color:#888;text-align:center;background:#fafafa;font-style:italic}
+.regs-abstract{display:none}body.abstract-registers .regs-abstract{display:contents}
+body.abstract-registers .regs-plain{display:none}.regs-plain{display:contents}
+.sbs{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);border:1px solid #ddd}
+.sbs .h{background:#eef3f8;font-weight:600;padding:2px 6px;font-size:12px}.sbs .h.top{background:#f4f4f4}
+.sbs pre{margin:0;border:0;border-left:1px solid #ddd;border-radius:0;background:#fff;padding:0 6px;
+white-space:pre;overflow-x:auto;font:12px/1.3 ui-monospace,Menlo,Consolas,monospace}
+.sbs pre span{display:block}.sbs .c{background:#fff5d6}.sbs .d{background:#ffebe9}.sbs .i{background:#e6ffec}
+.sbs .f{color:#888;text-align:center;background:#fafafa;font-style:italic}
 label.absreg{display:inline-block;margin:.3em 0;font-size:13px}
 """

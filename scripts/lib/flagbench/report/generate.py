@@ -8,7 +8,8 @@ from pathlib import Path
 from .. import results
 from ..atomic import write_text
 from ..run.layout import NotARunError, RunDir, TablesDir as T
-from . import codetables, effecttables, hotcode, html, lnt, machines, plots, summary
+from . import (asmpage, codetables, detailspage, effecttables, heatmap, hotcode, lnt, machines, page, plots,
+               reportpage, summary)
 from . import statistics as st
 from .analysis import Analysis, Options
 from .effects import Effects
@@ -60,7 +61,7 @@ def make_plots(a: Analysis, e: Effects) -> tuple:
         except plots.PlotError as err:
             # "Nothing to plot" is a fact about the run, not a failure.
             (empty if str(err).startswith("nothing to plot") else errors).append(f"{name}: {err}")
-    attempt("heatmap", lambda: plots.heatmap(a))
+    attempt("heatmap", lambda: heatmap.svg(a))
     if e.effects:
         attempt("effects-overview", lambda: plots.forest(
             "effect of each change, geometric mean over kernels", [(ef.label, ef.overall) for ef in e.effects]))
@@ -119,14 +120,14 @@ def generate(run_dir: Path, out: Path | None = None, options: Options | None = N
     put(T.BUILD.json, codetables.build_json(a, build_rows))
     put(T.LNT, lnt.json_text(a))
     if want_html:
-        for p in html.write_assets(out, write_text):
+        for p in page.write_assets(out, write_text):
             written[p.name] = p
-        pages = html.write_asm_pages(a, out, write_text)
+        pages = asmpage.write_asm_pages(a, out, write_text)
         _clean(out / T.ASM_PAGES, ".html", set(pages))
         for p in pages:
             written[str(p.relative_to(out))] = p
-        put(T.REPORT_HTML, html.report(a, docs, svgs, note, e))
-        put(T.DETAILS_HTML, html.details(a, docs))
+        put(T.REPORT_HTML, reportpage.report(a, docs, svgs, note, e))
+        put(T.DETAILS_HTML, detailspage.details(a, docs))
     return {"analysis": a, "effects": e, "written": written, "plot_note": note}
 
 

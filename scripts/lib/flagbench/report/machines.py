@@ -221,7 +221,7 @@ def _link(m: Machine, table: str) -> str:
 
 
 def html_page(cm: CrossMachine, md: str) -> str:
-    from .html import page
+    from .page import page
     return page(f"flagbench {cm.manifest.get('run_id')}: {len(cm.machines)} machines", [mdhtml.convert(md)])
 
 

@@ -1,5 +1,5 @@
-"""SVG plots drawn by gnuplot: the speedup heatmap and forest plots of effects
-(a point and its interval per kernel, on a log scale)."""
+"""SVG plots drawn by gnuplot: forest plots of effects (a point and its interval
+per kernel, on a log scale).  The speedup heatmap is heatmap.py's."""
 from __future__ import annotations
 
 import math
@@ -10,11 +10,9 @@ import tempfile
 from pathlib import Path
 
 from . import statistics as st
-from .analysis import Analysis
 
 GNUPLOT_TIMEOUT = 120
 VERDICT_COLOR = {st.FASTER: "#1b7837", st.SLOWER: "#b2182b", st.SAME: "#555555", st.NO_DATA: "#999999"}
-MARK_ASCII = {st.FASTER: "+", st.SLOWER: "-", st.SAME: "~", st.NO_DATA: ""}
 
 
 class PlotError(Exception):
@@ -100,67 +98,6 @@ def compact_svg(svg: str, min_uses: int = 4) -> str:
     rules = "".join("." + cls + "{" + ";".join(f"{n}:{css_value(n, v)}" for n, v in style) + "}"
                     for style, cls in classes.items())
     return re.sub(r"(<svg\b[^>]*>)", lambda m: m.group(1) + f"<style>{rules}</style>", body, count=1)
-
-
-def heatmap(a: Analysis) -> str:
-    """Kernel/variant x configuration, coloured by log2 of the speedup against
-    the baseline where the verdict is faster (green) or slower (red), labelled with the speedup and the
-    verdict (+ faster, - slower, ~ no significant difference)."""
-    configs = [c for c in a.configs if c != a.baseline]
-    rows = [r for r in a.rows if r[1] != "*"]
-    if not configs or not rows:
-        raise PlotError("nothing to plot: no configuration besides the baseline, or no variants")
-    cells, missing = [], []
-    for y, (k, v) in enumerate(rows):
-        for x, c in enumerate(configs):
-            cell = a.cell(k, v, c)
-            cmp_ = cell.vs_base if cell else None
-            if cmp_ is None or cmp_.ratio is None:
-                label = (cell.status_text if cell else "missing")[:14]
-                if cell is not None and cell.status == "not timed" and a.is_duplicate(c):
-                    label = "not sampled"    # the A/A duplicate times one variant per kernel
-                missing.append(f"{x} {y} {_dq(label)}")
-                continue
-            # Only a significant change gets a colour: "no significant
-            # difference" stays white whatever its point estimate.
-            l2 = max(-2.0, min(2.0, math.log2(cmp_.ratio))) if cmp_.verdict in (st.FASTER, st.SLOWER) else 0.0
-            label = f"{cmp_.ratio:.2f}{MARK_ASCII.get(cmp_.verdict, '')}"
-            if cell.same_as == a.baseline:
-                label = "= same code"
-            elif cell.same_as:
-                label += " (=)"
-            cells.append(f"{x} {y} {l2:.4f} {_dq(label)}")
-    width = 260 + 78 * len(configs)
-    # Configuration labels at the top and at the bottom: a tall heatmap stays readable.
-    label_band = 7 * max(len(c) for c in configs)
-    height = 170 + 17 * len(rows) + 2 * label_band
-    xt = ", ".join(f"{_q(c)} {i}" for i, c in enumerate(configs))
-    yt = ", ".join(f"{_q(k + '/' + v)} {i}" for i, (k, v) in enumerate(rows))
-    script = f"""set terminal svg size {width},{height} noenhanced font 'sans,10' background '#ffffff'
-set encoding utf8
-set title {_q('vs ' + a.baseline + ': + faster, - slower, ~ not significant, (=) same code as another config')}
-set xrange [-0.5:{len(configs) - 0.5}]
-set yrange [{len(rows) - 0.5}:-0.5]
-set xtics ({xt}) rotate by -40 left scale 0 nomirror
-set link x2
-set x2tics ({xt}) rotate by 40 left scale 0
-set tmargin at screen {1 - (60 + label_band) / height:.3f}
-set bmargin at screen {(20 + label_band) / height:.3f}
-set ytics ({yt}) scale 0
-set cbrange [-2:2]
-set cbtics ('0.25x' -2, '0.5x' -1, '1x' 0, '2x' 1, '4x' 2)
-set palette defined (-2 '#b2182b', -1 '#ef8a62', 0 '#f7f7f7', 1 '#7fbf7b', 2 '#1b7837')
-set colorbox
-set lmargin at screen {min(0.45, 230 / width):.3f}
-unset key
-set style fill solid 1.0 border rgb '#ffffff'
-plot {"'cells.dat' using 1:2:(0.5):(0.5):3 with boxxyerror fc palette, " if cells else ""}\
-{"'missing.dat' using 1:2:(0.5):(0.5) with boxxyerror fc rgb '#dddddd', " if missing else ""}\
-{"'cells.dat' using 1:2:4 with labels font 'sans,8', " if cells else ""}\
-{"'missing.dat' using 1:2:3 with labels font 'sans,7' tc rgb '#555555'" if missing else ""}
-"""
-    script = script.rstrip().rstrip(",") + "\n"
-    return run_gnuplot(script, {"cells.dat": "\n".join(cells) + "\n", "missing.dat": "\n".join(missing) + "\n"})
 
 
 NICE_TICKS = [0.05, 0.1, 0.2, 0.25, 0.33, 0.5, 0.67, 0.8, 0.9, 0.95, 0.98, 0.99, 1, 1.01, 1.02, 1.05, 1.1, 1.25, 1.5, 2, 3, 4, 5,

@@ -1,13 +1,14 @@
 """scripts/publish.sh RUN NAME: copies a run's tables and report (not its raw
 files) into results/<NAME>/ with a README, ready to commit and link.
 
-A publish is small (docs/report.md, "Publishing"): every table, plot and page,
-but the data files (CSV, JSON, the LNT export) gzipped, the pages sharing one
-style sheet and script, and the assembly pages holding only the cells that
-have a verdict or whose code differs from the baseline's (with the baseline
-they are compared with).  The other cells keep their anchors: a cell with the
+A publish is small (docs/reading-a-report.md, "Publishing"): every table,
+plot and page, but the data files (CSV, JSON, the LNT export) gzipped, the
+pages sharing one style sheet and script, and the assembly pages holding only
+the cells that have a verdict (--asm changed: or whose code differs from the
+baseline's), with the baseline they are compared with, and without flame
+graphs (light.py).  The other cells keep their anchors: a cell with the
 baseline's code links to it, any other says how to reproduce it (--full-asm
-keeps every cell)."""
+keeps every cell and the flame graphs)."""
 from __future__ import annotations
 
 import argparse
@@ -22,7 +23,8 @@ from pathlib import Path
 from .. import results
 from ..atomic import read_json, write_text
 from ..why import runstep
-from . import fmt, html, summary
+from . import asmpage, fmt, page, reportpage, summary
+from .light import Light
 from .analysis import Analysis
 from .effects import Effects
 from .generate import generate
@@ -53,7 +55,7 @@ class PublishError(Exception):
     pass
 
 
-def readme(a: Analysis, name: str, files: list, light: "html.Light | None" = None) -> str:
+def readme(a: Analysis, name: str, files: list, light: Light | None = None) -> str:
     m = a.run.manifest
     plan = a.run.plan
     git = a.machine.get("git") or {}
@@ -96,7 +98,7 @@ def readme(a: Analysis, name: str, files: list, light: "html.Light | None" = Non
             "side's machine.", "",
             "What is not published: the raw files (samples, logs, build directories)" + (
                 "." if light is None else
-                ", and the assembly sections of the cells left out (see `asm/` above)."), "",
+                ", the assembly sections of the cells left out and the flame graphs (see `asm/` above)."), "",
             f"Published files: {len(files)}.", ""]
     return "\n".join(out)
 
@@ -131,7 +133,7 @@ def publish(run_dir: Path, name: str, results_dir: Path, force: bool = False, re
     if not regenerate:
         a = Analysis(results.load(run_dir))
         e, note = Effects(a), None
-    light = None if full_asm else html.Light(a, changed=asm == "changed")
+    light = None if full_asm else Light(a, changed=asm == "changed")
     Path(results_dir).mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=results_dir))
     try:
@@ -144,20 +146,20 @@ def publish(run_dir: Path, name: str, results_dir: Path, force: bool = False, re
             elif f == "report.html" and light is not None:
                 # the asm links of the cells left out go, or point to the baseline's section
                 plots = {p.stem for p in (tables / "plots").glob("*.svg")}
-                text = html.report(a, docs, plots, note, e, light)
+                text = reportpage.report(a, docs, plots, note, e, light)
             (tmp / f).write_text(relink(text))
             files.append(f)
         for f in DATA:
             gzip_copy(tables / f, tmp / f"{f}.gz")
             files.append(f"{f}.gz")
-        for asset, text in html.assets().items():
+        for asset, text in page.assets().items():
             (tmp / asset).write_text(text)
             files.append(asset)
         subs = [("plots", "*.svg")]
         if full_asm:
             subs.append(("asm", "*.html"))
         else:
-            for p in html.write_asm_pages(a, tmp, write_text, keep=light):
+            for p in asmpage.write_asm_pages(a, tmp, write_text, keep=light):
                 files.append(str(p.relative_to(tmp)))
         for sub, pattern in subs:
             if (tables / sub).is_dir():
@@ -208,7 +210,8 @@ def parse_args(argv):
                         "faster or slower; 'changed', those and every cell whose code differs from the "
                         "baseline's (several times larger); either with the baseline cells they are "
                         "compared with. The README says how to reproduce the others")
-    p.add_argument("--full-asm", action="store_true", help="keep every cell's assembly section")
+    p.add_argument("--full-asm", action="store_true",
+                   help="keep every cell's assembly section, and the flame graphs of the why step")
     return p.parse_args(argv)
 
 

@@ -51,8 +51,9 @@ def _svg_img(path: Path, alt: str) -> str:
             'style="max-width:100%;height:auto">')
 
 
-def why_html(a, cell) -> str:
-    """The 'why' block of a cell's section: why line, profile summary, remarks, flame graphs."""
+def why_html(a, cell, instead_of_flame_graphs: str | None = None) -> str:
+    """The 'why' block of a cell's section: why line, profile summary, remarks, flame graphs
+    (or, where a published run leaves them out, the HTML given instead)."""
     h = html.escape
     run = a.run.path
     src_config = cells.source_config(a, cell)
@@ -85,6 +86,9 @@ def why_html(a, cell) -> str:
                 items.append(f"<li>{h(kind)}: {h(', '.join(f'{k} {v}' for k, v in it.items() if v is not None))}</li>")
         if items:
             out.append("<details><summary>every remark</summary><ul>" + "".join(items[:60]) + "</ul></details>")
+    if instead_of_flame_graphs is not None:
+        out += ([instead_of_flame_graphs] if prof else []) + ["</div>"]
+        return "\n".join(out)
     pdir = cells.kernel_dir(run, src_config, cell.kernel).profile
     for path, label in ((pdir.flame_graph(cell.variant), "flame graph"),
                         (pdir.diff_flame_graph(cell.variant), "differential flame graph against the baseline")):

@@ -1,5 +1,5 @@
 """The why data of a run's cells, as the sweep stores them, and the why line of
-every faster/slower verdict, for the report (report/summary.py and html.py
+every faster/slower verdict, for the report (report/summary.py and asmpage.py
 call these).
 
 Per configuration and kernel (configs/<id>/kernels/<family>_<name>/):
