@@ -14,7 +14,7 @@ import shutil
 import time
 from pathlib import Path
 
-from . import builddir, layout, procs, tools
+from . import builddir, procs, seeds as layout_seeds, tools
 from .config import cmake_definitions
 from .kernels import binary_name, cmake_filter
 
@@ -159,7 +159,7 @@ def _train(cfg, root: Path, gen_dir: Path, profile_dir: Path, kernels: list, log
 
 def build_configuration(root: Path, cfg, config_hash: str, build_dir: Path, kernels: list,
                         jobs: int, seeds: list = (0,), remarks: bool = False) -> tuple:
-    """Builds one configuration, linked once per layout seed (flagbench.layout).
+    """Builds one configuration, linked once per layout seed (flagbench.seeds).
     Returns (build record, log text, bin dir)."""
     t0 = time.monotonic()
     log = Log()
@@ -193,7 +193,7 @@ def build_configuration(root: Path, cfg, config_hash: str, build_dir: Path, kern
 
     phase = "use" if pgo else "off"
     err = _configure(root, cfg, final_dir, phase, profile_dir if pgo else None, kernels, config_hash,
-                     log, layout.cmake_pads(seeds), remarks)
+                     log, layout_seeds.cmake_pads(seeds), remarks)
     if err:
         return fail(err)
     if retrain:
@@ -215,6 +215,6 @@ def build_configuration(root: Path, cfg, config_hash: str, build_dir: Path, kern
         cost_file.write_text(json.dumps({"seconds": record["seconds"]}))
     record["build_seconds"] = json.loads(cost_file.read_text())["seconds"]
     record["bin_dir"] = str(final_dir / "bin")
-    record["layout_seeds"] = {str(s): layout.pad_bytes(s) for s in sorted(set(seeds))}
+    record["layout_seeds"] = {str(s): layout_seeds.pad_bytes(s) for s in sorted(set(seeds))}
     record["build_dir"] = str(final_dir)
     return record, log.text(), final_dir / "bin"

@@ -8,7 +8,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from . import asm_step, build, builddir, check, kernels as kernels_mod, layout, procs
+from . import asm_step, build, builddir, check, kernels as kernels_mod, procs, seeds as layout_seeds
 from .atomic import read_json, write_json, write_json_if_changed, write_text, write_text_if_changed
 from .paths import ROOT
 from .progress import Progress
@@ -142,7 +142,7 @@ def analyze(ctx: Context, pc: PlannedConfig, kernel: str, exe: Path, variants: l
     checks = read_json(kdir.check) or {}
     roots = {v: [s for s in ((c.get("line") or {}).get("dispatch") or "").split(",") if s]
              for v, c in checks.items()}
-    seeds = {s: layout.binary(exe.parent, s, exe.name) for s in pc.build_seeds if s != 0}
+    seeds = {s: layout_seeds.binary(exe.parent, s, exe.name) for s in pc.build_seeds if s != 0}
     err = asm_step.analyze(exe, kernel, variants, pc.arch, pc.axes["march"], mca, kdir.asm.path,
                            ctx.mca_cache, roots=roots,
                            layout_binaries={s: p for s, p in seeds.items() if p.exists()})

@@ -10,7 +10,7 @@ import random
 import sys
 from pathlib import Path
 
-from . import builddir, kernels as kernels_mod, layout, procs, timing
+from . import builddir, kernels as kernels_mod, procs, seeds as layout_seeds, timing
 from .asm import identity as asm_identity
 from .atomic import read_json, write_json
 from .progress import Progress, fmt_duration
@@ -113,7 +113,7 @@ def timing_jobs(ctx: Context, kernel: str) -> list:
             if args.resume and out.exists():
                 continue
             name = kernels_mod.binary_name(kernel)
-            exes = {s: layout.binary(rec["bin_dir"], s, name) for s in pc.seeds}
+            exes = {s: layout_seeds.binary(rec["bin_dir"], s, name) for s in pc.seeds}
             missing = [str(e) for e in exes.values() if not e.exists()]
             if missing:
                 write_json(out, {"error": f"layout seed binary missing: {missing[0]}", "n": 0})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import re
 
-from . import config, kernels as kernels_mod, layout
+from . import config, kernels as kernels_mod, seeds as layout_seeds
 from .axes import parse_axes
 from .executors import estimate as executor_estimate
 from .matrix import find_matrix, parse_matrix
@@ -30,11 +30,11 @@ def make_plan(a: argparse.Namespace) -> Plan:
     planned = []
     aa_sources = {c.aa_of for c in configs if c.aa_of}
     for c in configs:
-        seeds = layout.seeds_for(a.seeds, aa=bool(c.aa_of))
+        seeds = layout_seeds.seeds_for(a.seeds, aa=bool(c.aa_of))
         planned.append(PlannedConfig(
             c, seeds, config.config_hash(axes, ROOT, c), config.resolved(axes, c),
             # its build also links the A/A duplicate's seeds
-            link_seeds=seeds + layout.seeds_for(a.seeds, aa=True) if c.id in aa_sources else None,
+            link_seeds=seeds + layout_seeds.seeds_for(a.seeds, aa=True) if c.id in aa_sources else None,
             flags_pgo_generate=config.resolved(axes, c, "generate") if c.axes.get("pgo") == "on" else None))
     return Plan(matrix.name, str(matrix.path), matrix.description, matrix.path.read_text(),
                 matrix.baseline.id, a.size, a.shard, a.seeds, a.time_identical or matrix.time_identical,

@@ -9,7 +9,7 @@ One sample is one process; the harness inside reports the median time of its
 repetitions and appends its JSON line to the cell's file (`--append`).
 
 Layout: a cell's samples cycle through its layout seeds (the same code linked
-at other addresses, flagbench.layout), and every process gets an environment
+at other addresses, flagbench.seeds), and every process gets an environment
 and an initial stack offset of random size, so a verdict is about the code
 across the places it can land, not about one place.
 
