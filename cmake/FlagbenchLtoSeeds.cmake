@@ -73,7 +73,7 @@ function(fb_lto_seed_from seed_target main main_file kernel seed)
   if(FB_FAMILY STREQUAL "gcc")
     set(insert at-first-ir)   # GNU ld adds the LTO output where the first IR object was
   else()
-    set(insert after-objects) # lld appends it after every input file
+    set(insert at-end)        # lld reads it after every input file
   endif()
   set_target_properties(${seed_target} PROPERTIES
     C_LINKER_LAUNCHER "${CMAKE_COMMAND};-E;env;PYTHONPATH=${PROJECT_SOURCE_DIR}/scripts/lib;${Python3_EXECUTABLE};-m;flagbench.lto_seed_link;--kernel;${kernel};--seed;${seed};--main;${main_file};--objects;${dir}/objects;--marker;${dir}/seed${seed}.txt;--insert;${insert};--"

@@ -7,8 +7,7 @@ code, so the LTO code generator would see the same IR and write the same
 objects: the main link kept them (OBJECTS/lto.o, lto.o1, ...).  The seed link
 is the same command with the IR objects replaced by those objects, a plain
 link by the same driver and linker, placed where that linker puts its LTO
-output (GNU ld: where the first IR object was; lld: after every other input
-file, which after the command's last object comes to the same code layout).
+output (GNU ld: where the first IR object was; lld: after every other input).
 
 The result is checked against the main binary: the same functions with the
 same sizes (the pad is no function), and the pad ahead of the code the LTO
@@ -63,21 +62,30 @@ def kept_objects(directory: Path) -> list:
     return [p for _, p in sorted(found)]
 
 
-def reuse_command(command: list, objects: list, insert: str) -> list:
-    """The link command with its IR objects replaced by the kept objects."""
-    out, first_ir, last_obj = [], None, None
+def reuse_command(command: list, objects: list, insert: str, shared_libgcc: bool = False) -> list:
+    """The link command with its IR objects replaced by the kept objects:
+    at-first-ir puts them where the first IR object was (GNU ld), at-end after
+    the command's own libraries (lld reads its LTO output after every input).
+
+    shared_libgcc (lld only): the LTO link bound the calls its code generation
+    added to runtime helpers (__udivti3, ...) to libgcc_s.so, because lld
+    resolves them after every input is read, when the shared library has taken
+    those symbols from libgcc.a's lazy members.  Read as input, the same calls
+    would pull the static members; -shared-libgcc has the driver name libgcc_s
+    ahead of libgcc.a, in the place it had, so they bind as they did."""
+    out, first_ir = [], None
     for arg in command[1:]:
         if arg.endswith(".o") and is_ir_object(Path(arg)):
             if first_ir is None:
                 first_ir = len(out)
             continue
         out.append(arg)
-        if arg.endswith(".o") and Path(arg).is_file():
-            last_obj = len(out)
     if first_ir is None:
         raise Unusable("the link command has no LTO object to replace")
-    at = first_ir if insert == "at-first-ir" else (last_obj if last_obj is not None else first_ir)
-    return [command[0], *out[:at], *map(str, objects), *out[at:]]
+    objects = [str(o) for o in objects]
+    if insert == "at-first-ir":
+        return [command[0], *out[:first_ir], *objects, *out[first_ir:]]
+    return [command[0], *(["-shared-libgcc"] if shared_libgcc else []), *out, *objects]
 
 
 def functions(path: Path) -> collections.Counter:
@@ -123,7 +131,12 @@ def link_reusing(args, command: list) -> list:
     if not Path(args.main).is_file():
         raise Unusable(f"{args.main} is missing")
     out = Path(output_of(command))
-    relink = reuse_command(command, objects, args.insert)
+    try:
+        needed = elfmod.read_elf(args.main).needed
+    except elfmod.ElfError as e:
+        raise Unusable(str(e)) from None
+    shared_libgcc = any(n.startswith("libgcc_s.") for n in needed)
+    relink = reuse_command(command, objects, args.insert, shared_libgcc)
     r = subprocess.run(relink, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if r.returncode != 0:
         tail = " | ".join(r.stdout.strip().splitlines()[-3:])
@@ -139,7 +152,7 @@ def main(argv=None) -> int:
     ap.add_argument("--main", required=True, help="the main binary, linked with LTO")
     ap.add_argument("--objects", required=True, help="where its link kept the LTO objects")
     ap.add_argument("--marker", required=True, help="file that records reused or full LTO")
-    ap.add_argument("--insert", choices=("at-first-ir", "after-objects"), required=True,
+    ap.add_argument("--insert", choices=("at-first-ir", "at-end"), required=True,
                     help="where the configuration's linker puts LTO output: GNU ld, lld")
     ap.add_argument("command", nargs=argparse.REMAINDER, help="-- the link command")
     args = ap.parse_args(argv)
