@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import collections
 import re
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -48,7 +49,7 @@ def is_ir_object(path: Path) -> bool:
         return False
     try:
         return any(s.name.startswith(".gnu.lto_") for s in elfmod.read_elf(str(path)).sections)
-    except (elfmod.ElfError, ValueError, IndexError):
+    except (elfmod.ElfError, ValueError, IndexError, struct.error):
         return False
 
 
@@ -88,24 +89,20 @@ def reuse_command(command: list, objects: list, insert: str, shared_libgcc: bool
     return [command[0], *(["-shared-libgcc"] if shared_libgcc else []), *out, *objects]
 
 
-def functions(path: Path) -> collections.Counter:
-    try:
-        syms = elfmod.read_elf(str(path)).symbols
-    except elfmod.ElfError as e:
-        raise Unusable(str(e)) from None
-    return collections.Counter((s.name, s.size) for s in syms
+def function_sizes(symbols: list) -> collections.Counter:
+    return collections.Counter((s.name, s.size) for s in symbols
                                if s.kind in ("func", "ifunc") and s.name != PAD_SYMBOL)
 
 
 def check(seed_bin: Path, main_bin: Path, objects: list) -> None:
     """Raises Unusable unless seed_bin has main_bin's functions, same sizes, with
     the pad ahead of every function the kept objects define."""
-    seed, main = functions(seed_bin), functions(main_bin)
+    syms = elfmod.read_elf(str(seed_bin)).symbols
+    seed, main = function_sizes(syms), function_sizes(elfmod.read_elf(str(main_bin)).symbols)
     if seed != main:
         diff = sorted(f"{n} ({s} bytes)" for n, s in (seed - main) + (main - seed))
         raise Unusable(f"its functions differ from the main binary's: {', '.join(diff[:5])}"
                        + (f" and {len(diff) - 5} more" if len(diff) > 5 else ""))
-    syms = elfmod.read_elf(str(seed_bin)).symbols
     pad = [s.addr for s in syms if s.name == PAD_SYMBOL]
     if not pad:
         raise Unusable(f"the seed binary has no {PAD_SYMBOL} symbol")
@@ -131,11 +128,7 @@ def link_reusing(args, command: list) -> list:
     if not Path(args.main).is_file():
         raise Unusable(f"{args.main} is missing")
     out = Path(output_of(command))
-    try:
-        needed = elfmod.read_elf(args.main).needed
-    except elfmod.ElfError as e:
-        raise Unusable(str(e)) from None
-    shared_libgcc = any(n.startswith("libgcc_s.") for n in needed)
+    shared_libgcc = any(n.startswith("libgcc_s.") for n in elfmod.read_elf(args.main).needed)
     relink = reuse_command(command, objects, args.insert, shared_libgcc)
     r = subprocess.run(relink, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if r.returncode != 0:
@@ -163,16 +156,21 @@ def main(argv=None) -> int:
     marker.parent.mkdir(parents=True, exist_ok=True)
     try:
         objects = link_reusing(args, command)
-    except Unusable as e:
-        print(f"flagbench: {args.kernel} seed {args.seed}: cannot reuse the LTO objects of "
-              f"{args.main}: {e}; linking this seed with its own LTO code generation",
-              file=sys.stderr)
-        rc = subprocess.run(command).returncode
-        marker.write_text(f"full-lto: {e}\n" if rc == 0 else f"failed: {e}\n")
-        return rc
+    # Whatever goes wrong with the reuse, the seed can still have the link it
+    # had before: reuse saves time, it must never cost a binary.
+    except Exception as e:  # noqa: BLE001
+        why = str(e) if isinstance(e, (Unusable, elfmod.ElfError)) else f"{type(e).__name__}: {e}"
+        return link_with_lto(args, command, marker, why)
     marker.write_text("reused: " + " ".join(o.name for o in objects) + "\n")
     return 0
 
+
+def link_with_lto(args, command: list, marker: Path, why: str) -> int:
+    print(f"flagbench: {args.kernel} seed {args.seed}: cannot reuse the LTO objects of "
+          f"{args.main}: {why}; linking this seed with its own LTO code generation", file=sys.stderr)
+    rc = subprocess.run(command).returncode
+    marker.write_text(f"full-lto: {why}\n" if rc == 0 else f"failed: {why}\n")
+    return rc
 
 if __name__ == "__main__":
     sys.exit(main())
