@@ -7,7 +7,7 @@
 # was most of an LTO build.  So the main link keeps its LTO output objects in
 # lto-seeds/<kernel>/objects/ (lto.o, lto.o1, ...), and each seed is the same
 # link command with the IR objects replaced by them: a plain link by the
-# configuration's own driver and linker (scripts/lib/flagbench/lto_seed_link.py,
+# configuration's own driver and linker (scripts/lib/lto_seed_link.py,
 # the seed's linker launcher), checked against the main binary and redone
 # with full LTO if the check fails.  lto-seeds/<kernel>/seed<S>.txt says which.
 #
@@ -38,6 +38,16 @@ if(FB_LTO_SEED_REUSE AND NOT FB_LTO STREQUAL "off" AND fb_layout_seeds)
     endif()
   else()
     set(fb_lto_seed_reuse ON)
+  endif()
+endif()
+
+# The launcher runs once per seed link: the interpreter itself, not a wrapper
+# such as a pyenv shim, which costs several times Python's own start.
+if(fb_lto_seed_reuse)
+  execute_process(COMMAND "${Python3_EXECUTABLE}" -c "import sys; print(sys.executable)"
+                  OUTPUT_VARIABLE fb_lto_python OUTPUT_STRIP_TRAILING_WHITESPACE)
+  if(NOT EXISTS "${fb_lto_python}")
+    set(fb_lto_python "${Python3_EXECUTABLE}")
   endif()
 endif()
 
@@ -76,7 +86,7 @@ function(fb_lto_seed_from seed_target main main_file kernel seed)
     set(insert at-end)        # lld reads it after every input file
   endif()
   set_target_properties(${seed_target} PROPERTIES
-    C_LINKER_LAUNCHER "${CMAKE_COMMAND};-E;env;PYTHONPATH=${PROJECT_SOURCE_DIR}/scripts/lib;${Python3_EXECUTABLE};-m;flagbench.lto_seed_link;--kernel;${kernel};--seed;${seed};--main;${main_file};--objects;${dir}/objects;--marker;${dir}/seed${seed}.txt;--insert;${insert};--"
+    C_LINKER_LAUNCHER "${fb_lto_python};${PROJECT_SOURCE_DIR}/scripts/lib/lto_seed_link.py;--kernel;${kernel};--seed;${seed};--main;${main_file};--objects;${dir}/objects;--marker;${dir}/seed${seed}.txt;--insert;${insert};--"
     # Relinked whenever the main binary is, since its objects are then new.
     LINK_DEPENDS "${main_file}")
   add_dependencies(${seed_target} ${main})

@@ -8,7 +8,7 @@
 # the link.  This keeps copies, in that order, as KEEP_DIR/lto.o, lto.o1, ...
 # (the names lld's obj-path gives), so the layout seeds can be linked from
 # them.  The main link never fails for want of a copy: without one the seeds
-# get their own LTO link (scripts/lib/flagbench/lto_seed_link.py).
+# get their own LTO link (scripts/lib/lto_seed_link.py).
 keep=$1
 real=$2
 shift 2

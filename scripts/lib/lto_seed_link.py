@@ -1,6 +1,6 @@
 """Links one layout seed of an LTO configuration without a second LTO code generation.
 
-CMake runs this as the linker launcher of bin-seed<S>/<kernel>
+CMake runs this script as the linker launcher of bin-seed<S>/<kernel>
 (cmake/FlagbenchLtoSeeds.cmake), with the link command CMake made after "--".
 The seed's inputs are the main binary's plus a padding object that is native
 code, so the LTO code generator would see the same IR and write the same
@@ -10,8 +10,9 @@ link by the same driver and linker, placed where that linker puts its LTO
 output (GNU ld: where the first IR object was; lld: after every other input).
 
 The result is checked against the main binary: the same functions with the
-same sizes (the pad is no function), and the pad ahead of the code the LTO
-objects hold.  If the reuse link fails or the check does, the seed is linked
+same sizes in the same order (the pad is no function), and the pad ahead of
+the code the LTO objects hold.  (lld, for one, places a static library member
+that IR referred to ahead of its LTO output, and after objects read as input.)  If the reuse link fails or the check does, the seed is linked
 by the original command (a full LTO link) and a message names kernel and seed.
 MARKER records which of the two happened.
 """
@@ -89,20 +90,27 @@ def reuse_command(command: list, objects: list, insert: str, shared_libgcc: bool
     return [command[0], *(["-shared-libgcc"] if shared_libgcc else []), *out, *objects]
 
 
-def function_sizes(symbols: list) -> collections.Counter:
-    return collections.Counter((s.name, s.size) for s in symbols
-                               if s.kind in ("func", "ifunc") and s.name != PAD_SYMBOL)
+def functions_in_order(symbols: list) -> list:
+    """(name, size) of every function, by address."""
+    return [(s.name, s.size) for s in sorted(symbols, key=lambda s: (s.addr, s.name))
+            if s.kind in ("func", "ifunc") and s.name != PAD_SYMBOL]
 
 
 def check(seed_bin: Path, main_bin: Path, objects: list) -> None:
-    """Raises Unusable unless seed_bin has main_bin's functions, same sizes, with
+    """Raises Unusable unless seed_bin has main_bin's functions, same sizes, in
+    the same order (what a seed linked with LTO has: only the pad is new), with
     the pad ahead of every function the kept objects define."""
     syms = elfmod.read_elf(str(seed_bin)).symbols
-    seed, main = function_sizes(syms), function_sizes(elfmod.read_elf(str(main_bin)).symbols)
+    seed, main = functions_in_order(syms), functions_in_order(elfmod.read_elf(str(main_bin)).symbols)
     if seed != main:
-        diff = sorted(f"{n} ({s} bytes)" for n, s in (seed - main) + (main - seed))
-        raise Unusable(f"its functions differ from the main binary's: {', '.join(diff[:5])}"
-                       + (f" and {len(diff) - 5} more" if len(diff) > 5 else ""))
+        a, b = collections.Counter(seed), collections.Counter(main)
+        if a != b:
+            diff = sorted(f"{n} ({s} bytes)" for n, s in (a - b) + (b - a))
+            raise Unusable(f"its functions differ from the main binary's: {', '.join(diff[:5])}"
+                           + (f" and {len(diff) - 5} more" if len(diff) > 5 else ""))
+        i = next(i for i, (x, y) in enumerate(zip(seed, main)) if x != y)
+        raise Unusable(f"its functions lie in another order than the main binary's "
+                       f"({seed[i][0]} where {main[i][0]} was)")
     pad = [s.addr for s in syms if s.name == PAD_SYMBOL]
     if not pad:
         raise Unusable(f"the seed binary has no {PAD_SYMBOL} symbol")
