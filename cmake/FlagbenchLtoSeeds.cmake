@@ -41,8 +41,10 @@ if(FB_LTO_SEED_REUSE AND NOT FB_LTO STREQUAL "off" AND fb_layout_seeds)
   endif()
 endif()
 
-# The launcher runs once per seed link: the interpreter itself, not a wrapper
-# such as a pyenv shim, which costs several times Python's own start.
+# The launcher runs once per seed link, so it starts lean: the interpreter
+# itself, not a wrapper such as a pyenv shim (which costs several times
+# Python's own start), and with -S, as the helper needs the standard library
+# only and site-packages' .pth files can take longer to load than it runs.
 if(fb_lto_seed_reuse)
   execute_process(COMMAND "${Python3_EXECUTABLE}" -c "import sys; print(sys.executable)"
                   OUTPUT_VARIABLE fb_lto_python OUTPUT_STRIP_TRAILING_WHITESPACE)
@@ -85,8 +87,11 @@ function(fb_lto_seed_from seed_target main main_file kernel seed)
   else()
     set(insert at-end)        # lld reads it after every input file
   endif()
+  set(launcher "${fb_lto_python}" -S "${PROJECT_SOURCE_DIR}/scripts/lib/lto_seed_link.py"
+      --kernel "${kernel}" --seed ${seed} --main "${main_file}" --objects "${dir}/objects"
+      --marker "${dir}/seed${seed}.txt" --insert ${insert} --)
   set_target_properties(${seed_target} PROPERTIES
-    C_LINKER_LAUNCHER "${fb_lto_python};${PROJECT_SOURCE_DIR}/scripts/lib/lto_seed_link.py;--kernel;${kernel};--seed;${seed};--main;${main_file};--objects;${dir}/objects;--marker;${dir}/seed${seed}.txt;--insert;${insert};--"
+    C_LINKER_LAUNCHER "${launcher}"
     # Relinked whenever the main binary is, since its objects are then new.
     LINK_DEPENDS "${main_file}")
   add_dependencies(${seed_target} ${main})
