@@ -60,8 +60,9 @@ function(fb_lto_keep_objects main)
   endif()
   set(dir "${CMAKE_BINARY_DIR}/lto-seeds/${main}")
   if(FB_FAMILY STREQUAL "gcc")
+    set(keep "'${PROJECT_SOURCE_DIR}/cmake/fb_gcc_lto_keep.sh' '${dir}/objects' '${fb_real_lto_wrapper}'")
     file(GENERATE OUTPUT "${dir}/gcc-B/lto-wrapper"
-      CONTENT "#!/bin/sh\nexec /bin/sh '${PROJECT_SOURCE_DIR}/cmake/fb_gcc_lto_keep.sh' '${dir}/objects' '${fb_real_lto_wrapper}' \"$@\"\n"
+      CONTENT "#!/bin/sh\nexec /bin/sh ${keep} \"$@\"\n"
       FILE_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE
                        WORLD_READ WORLD_EXECUTE)
     target_link_options(${main} PRIVATE "-B${dir}/gcc-B/")

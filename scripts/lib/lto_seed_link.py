@@ -12,9 +12,10 @@ output (GNU ld: where the first IR object was; lld: after every other input).
 The result is checked against the main binary: the same functions with the
 same sizes in the same order (the pad is no function), and the pad ahead of
 the code the LTO objects hold.  (lld, for one, places a static library member
-that IR referred to ahead of its LTO output, and after objects read as input.)  If the reuse link fails or the check does, the seed is linked
-by the original command (a full LTO link) and a message names kernel and seed.
-MARKER records which of the two happened.
+that IR referred to ahead of its LTO output, but after objects read as input.)
+If the reuse link fails or the check does, the seed is linked by the original
+command (a full LTO link) and a message names kernel and seed.  MARKER
+records which of the two happened.
 """
 from __future__ import annotations
 

@@ -125,7 +125,8 @@ class ReuseTest(SeedChecks):
         for kernel in REUSED:
             self.assertNotIn(f"flagbench: {kernel} seed", self.b.log)
             for seed in PADS:
-                self.assertRegex(self.b.marker(kernel, seed) or "", r"^reused: lto\.o", f"{kernel} seed {seed}")
+                self.assertRegex(self.b.marker(kernel, seed) or "", r"^reused: lto\.o",
+                                 f"{kernel} seed {seed}")
 
     def test_seeds_run_and_hold_the_main_binarys_code_moved_by_their_pad(self):
         self.assertTrue(self.b.ok, self.b.log[-4000:])
