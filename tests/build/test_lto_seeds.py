@@ -26,11 +26,7 @@ KERNELS = ("inline/cross_tu", "simd/saxpy", "dispatch/ifunc")
 # refers to (__cpu_indicator_init) ahead of the LTO code, which a plain link
 # cannot: its seeds must fall back and still move by their pad.
 REUSED = KERNELS[:2]
-# lld's stub for an ifunc call has no symbol: the analyzer names the call by
-# the nearest symbol plus an offset that moves with the seed, so its code_hash
-# differs between seeds with or without LTO.  Only the move is checked there.
-HASH_MOVES_WITH_SEED = {("dispatch/ifunc", "ifunc")}
-PADS = {1: 2384, 2: 672}          # flagbench.layout.pad_bytes(1), (2): what the sweep passes
+PADS = {1: 2384, 2: 672}          # flagbench.seeds.pad_bytes(1), (2): what the sweep passes
 
 
 def missing_tools(toolchain):
@@ -96,11 +92,10 @@ class SeedChecks:
                 self.assertIn(r.returncode, (0, 3), f"{kernel} seed {seed}: {r.stderr[-1000:]}")
             for variant, doc in b.analyze(kernel).items():
                 with self.subTest(kernel=kernel, variant=variant):
-                    hashed = not (b.lld and (kernel, variant) in HASH_MOVES_WITH_SEED)
                     lay = doc["layout"]
                     for seed, pad in PADS.items():
-                        if hashed:
-                            self.assertEqual(lay[str(seed)]["code_hash"], doc["code_hash"])
+                        # lld's ifunc stubs included: asm.disasm.plt_stub_name
+                        self.assertEqual(lay[str(seed)]["code_hash"], doc["code_hash"])
                         moved = lay[str(seed)]["function"]["addr"] - lay["0"]["function"]["addr"]
                         self.assertEqual(moved, pad, f"seed {seed} moved the hot function by {moved}")
 

@@ -41,6 +41,10 @@ def fold_name(name):
     return base, kinds
 
 
+# Sections of stubs that call through a GOT slot (lazy binding, ifuncs).
+PLT_SECTIONS = (".plt", ".plt.sec", ".plt.got", ".iplt")
+
+
 def display_name(name):
     """A symbol name without the parts that change between builds: suffix numbers,
     ThinLTO hashes and symbol versions ('foo.constprop.3' -> 'foo.constprop')."""
@@ -240,6 +244,26 @@ class Binary:
                 if best is None or s.addr >= best.addr:
                     best = s
         return best
+
+    def plt_stub_name(self, addr):
+        """A stable name for a call into a PLT stub that no symbol names, or None
+        outside the PLT sections.  lld's ifunc stubs (.iplt) have no symbol, and
+        objdump names them after whatever symbol it finds, at an offset that moves
+        with every layout seed.  'resolver@iplt' when the stub is x86-64's
+        `jmp *slot(%rip)` and the slot's relocation is IRELATIVE (its addend is
+        the resolver), 'name@plt' for a symbol's slot, else the section's name."""
+        sec = self.elf.section_at(addr)
+        if sec is None or sec.name not in PLT_SECTIONS:
+            return None
+        code = self.elf.read(addr, 6) if self.arch == "x86_64" else b""
+        if code[:2] == b"\xff\x25" and len(code) == 6:
+            rel = self.elf.relocs.get(addr + 6 + int.from_bytes(code[2:], "little", signed=True))
+            if rel is not None and rel.symbol:
+                return display_name(rel.symbol) + "@plt"
+            resolver = self.function_at(rel.addend) if rel is not None else None
+            if resolver is not None:
+                return display_name(resolver.name) + "@iplt"
+        return sec.name
 
     def data_name(self, addr):
         """A stable name for a data address: 'sym', 'sym+0x8', or its section."""

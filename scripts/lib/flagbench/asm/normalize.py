@@ -168,8 +168,13 @@ def normalize(binary, lookup):
                 ins.ops[-1] = name if not off else f"{name}+{off:#x}"
             else:
                 m = re.match(r"^<([^>+]*)(\+0x[0-9a-f]+)?>$", ins.ops[-1])
-                ins.ops[-1] = disasm.display_name(m.group(1)) + (m.group(2) or "") if m else \
-                    binary.data_name(ins.target)
+                # objdump's name for a stub is kept when it is the stub's own
+                # (`memcpy@plt`); a neighbour's plus an offset moves with the layout
+                stub = binary.plt_stub_name(ins.target)
+                if m and (stub is None or m.group(1).endswith("@plt")):
+                    ins.ops[-1] = disasm.display_name(m.group(1)) + (m.group(2) or "")
+                else:
+                    ins.ops[-1] = stub or binary.data_name(ins.target)
         if arch == "x86_64":
             _x86_data_refs(binary, ins, syntax)
         else:
