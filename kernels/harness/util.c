@@ -35,14 +35,21 @@ void *fb_alloc(size_t bytes)
     return p;
 }
 
-void *fb_calloc(size_t count, size_t size)
+/* count * size, or exit with a message when it does not fit a size_t. */
+static size_t array_bytes(size_t count, size_t size)
 {
     if (size && count > SIZE_MAX / size) {
         fprintf(stderr, "flagbench: allocation of %zu x %zu bytes overflows\n", count, size);
         exit(1);
     }
-    void *p = fb_alloc(count * size);
-    memset(p, 0, count * size);
+    return count * size;
+}
+
+void *fb_calloc(size_t count, size_t size)
+{
+    size_t bytes = array_bytes(count, size);
+    void *p = fb_alloc(bytes);
+    memset(p, 0, bytes);
     return p;
 }
 
@@ -71,12 +78,9 @@ void *fb_alloc_prefaulted(size_t bytes)
 
 void *fb_calloc_prefaulted(size_t count, size_t size)
 {
-    if (size && count > SIZE_MAX / size) {
-        fprintf(stderr, "flagbench: allocation of %zu x %zu bytes overflows\n", count, size);
-        exit(1);
-    }
-    void *p = fb_alloc_prefaulted(count * size);
-    memset(p, 0, count * size);
+    size_t bytes = array_bytes(count, size);
+    void *p = fb_alloc_prefaulted(bytes);
+    memset(p, 0, bytes);
     return p;
 }
 

@@ -49,6 +49,11 @@ def annotate(text, doc):
                 extra += " (unsound: " + "; ".join(r["unsound"]) + ")"
         before.setdefault(a, []).append(f"# loop {d['index']} ({kind}{extra})")
         after.setdefault(b, []).append(f"# end of loop {d['index']}")
+    return with_markers(lines, before, after)
+
+
+def with_markers(lines, before, after):
+    """The listing with marker lines put before / after given (1-based) lines."""
     out = []
     for i, line in enumerate(lines, 1):
         out += before.get(i, [])

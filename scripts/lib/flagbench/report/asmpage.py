@@ -13,6 +13,7 @@ from .analysis import Analysis, Cell
 from .light import Light
 from .page import anchor, kernel_page, page
 from .shown import Shown
+from ..asm.show import with_markers
 from ..why import asmview as why_asmview, cells as why_cells
 
 
@@ -137,12 +138,7 @@ def _mark_loops(text: str, asm: dict | None) -> str:
         before.setdefault(rng[0], []).append(
             f"# loop {d.get('index')} ({kind}" + (f", {ipi} items/iteration" if ipi else "") + ")")
         after.setdefault(rng[1], []).append(f"# end of loop {d.get('index')}")
-    out = []
-    for i, line in enumerate(lines, 1):
-        out += before.get(i, [])
-        out.append(line)
-        out += after.get(i, [])
-    return "\n".join(out) + "\n"
+    return with_markers(lines, before, after)
 
 
 def _diff_view(a: Analysis, cell: Cell) -> str:
