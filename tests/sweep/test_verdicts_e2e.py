@@ -47,9 +47,13 @@ class VerdictsEndToEnd(unittest.TestCase):
         cls.result = subprocess.run(
             [str(cls.tree / "scripts/sweep.sh"), "--no-deps", "--matrix", "verdicts", "--kernels", "^vfix/",
              "--no-mca", "--jobs", "2", "--build-root", str(Path(cls.tmp.name) / "builds"),
-             # Room for the sequential rule to settle the 3% cell on a
-             # machine busier than a quiet one.
-             "--max-samples", "24", "--time-per-kernel", "8",
+             # Power for the 3% cell.  A cell's interval comes from its
+             # seeds (t with seeds - 1 degrees of freedom), and in this matrix
+             # most comparisons are null, so false-discovery-rate control
+             # keeps a call only well clear of its band: with 4 seeds and
+             # ~1.5% process noise, 3% was left undecided in 2 of 3 quiet
+             # runs; 8 seeds call it.
+             "--seeds", "8", "--max-samples", "64", "--time-per-kernel", "16",
              "--out", str(cls.run_dir)], capture_output=True, text=True, timeout=1500)
         summary = cls.run_dir / "tables/summary.json"
         cls.cells = {}
@@ -103,10 +107,11 @@ class VerdictsEndToEnd(unittest.TestCase):
         self.assertLessEqual(vs["ci"][0] / band, 1 / 1.03, vs)
         self.assertGreaterEqual(vs["ci"][1] * band, 1 / 1.03, vs)
         # Power is promised for a low-noise kernel: 3% against a band of at
-        # most 2%.  A machine busy enough to widen the band past that (other
-        # jobs beside the test) makes the kernel noisy, and then not calling
-        # 3% is the rule working, not a loss of power.
-        if vs["threshold"] > 0.02:
+        # most 1.5% (twice the band).  A machine noisy enough to widen the
+        # band past that (other jobs beside the test, a busy VM host) makes
+        # the kernel noisy, and then leaving 3% undecided is the rule working,
+        # not a loss of power.
+        if vs["threshold"] > 0.015:
             self.skipTest(f"vfix/extra is not low-noise on this machine now (band ±{vs['threshold']:.1%})")
         self.assertEqual(vs["verdict"], "slower", vs)
 
@@ -118,11 +123,11 @@ class VerdictsEndToEnd(unittest.TestCase):
 
     def test_layout_seeds_move_code_but_not_instructions(self):
         doc = self.kernel_file(BASE, "vfix/landing", "asm", "run.json")
-        seeds = doc["layout"]                     # 0-3, and 4-7 for the A/A duplicate
-        self.assertEqual(sorted(seeds, key=int), [str(s) for s in range(8)])
+        seeds = doc["layout"]                     # 0-7, and 8-15 for the A/A duplicate
+        self.assertEqual(sorted(seeds, key=int), [str(s) for s in range(16)])
         own = {seeds[str(s)]["function"]["mod64"] for s in range(4)}
         self.assertEqual(len(own), 4, seeds)
-        self.assertEqual(len({rec["function"]["mod4096"] for rec in seeds.values()}), 8)
+        self.assertEqual(len({rec["function"]["mod4096"] for rec in seeds.values()}), 16)
         for s, rec in seeds.items():
             self.assertEqual(rec["code_hash"], doc["code_hash"], s)
             self.assertNotIn("layout_error", rec)
