@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from flagbench import results
+from flagbench import procs, results
 from flagbench.atomic import write_json
 from flagbench.kernels import binary_name
 from flagbench.report.analysis import Analysis
@@ -58,6 +58,8 @@ def main(argv=None) -> int:
     size = str(a.run.plan.get("size", "ref"))
     n = 0
     for config, kernel in order:
+        if procs.stopping():      # the sweep's Ctrl-C: what is written stays, the rest waits
+            raise procs.Stopped()
         build = a.run.builds.get(config) or {}
         if not build.get("bin_dir"):
             print(f"why: {config}: no bin_dir in {BUILD_RECORD}, skipped", file=sys.stderr)
