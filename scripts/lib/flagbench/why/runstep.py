@@ -5,7 +5,7 @@ cell it was compared with.  Profiling every cell of a sweep costs several
 times the sweep (docs/why.md, Cost), so this runs after it, on the run's own
 build directories, and the report is regenerated afterwards.
 
-  PYTHONPATH=scripts/lib python3 -m flagbench.why.runstep RUN_DIR [--all] [--no-callgrind]
+  PYTHONPATH=scripts/lib python3 -m flagbench.why.runstep RUN_DIR [--all] [--no-callgrind] [--remarks-only]
 
 Writes the files of why/step.py under RUN_DIR/configs/<id>/kernels/<k>/.
 Exit 0 when every cell it attempted has a profile or says why not, 2 when the
@@ -46,6 +46,9 @@ def main(argv=None) -> int:
     ap.add_argument("run")
     ap.add_argument("--all", action="store_true", help="every timed cell, not only the verdicts")
     ap.add_argument("--no-callgrind", action="store_true")
+    ap.add_argument("--remarks-only", action="store_true",
+                    help="collect the optimization remarks only (seconds, not minutes): why lines "
+                         "without the profile's share")
     a_ = ap.parse_args(argv)
     try:
         a = Analysis(results.load(a_.run))
@@ -69,10 +72,11 @@ def main(argv=None) -> int:
         base = cells.kernel_dir(a.run.path, a.baseline, kernel) if config != a.baseline else None
         variants = sorted(todo[(config, kernel)])
         res = step.kernel_why(bin_dir.parent, bin_dir / binary_name(kernel), kernel, variants, kdir,
-                              size=size, base_kernel_dir=base, with_callgrind=not a_.no_callgrind)
+                              size=size, base_kernel_dir=base, with_callgrind=not a_.no_callgrind,
+                              with_profiles=not a_.remarks_only)
         n += len(variants)
-        print(f"why: {config} {kernel}: {', '.join(f'{v} {s}' for v, s in res['variants'].items())} "
-              f"({res['seconds']} s)")
+        done_ = ', '.join(f'{v} {s}' for v, s in res['variants'].items()) or "remarks"
+        print(f"why: {config} {kernel}: {done_} ({res['seconds']} s)")
     print(f"why: {n} cells in {time.perf_counter() - t0:.1f} s; regenerate the report: scripts/report.sh {a_.run}")
     write_json(RunDir(a_.run).why_marker, {"cells": n, "all": a_.all})
     return 0

@@ -28,9 +28,11 @@ def _write_json(path: Path, doc) -> None:
 
 def kernel_why(build_dir, exe, kernel: str, variants: list, kernel_dir, size: str = "ref",
                reps: int | None = None, base_kernel_dir=None, emulator: list | None = None,
-               callgrind_size: str = "test", with_callgrind: bool = True) -> dict:
+               callgrind_size: str = "test", with_callgrind: bool = True,
+               with_profiles: bool = True) -> dict:
     """Profiles, remarks and counters of one kernel binary; never raises for a tool failure.
-    kernel_dir and base_kernel_dir: folders laid out as a run's kernel folder."""
+    kernel_dir and base_kernel_dir: folders laid out as a run's kernel folder.
+    with_profiles=False collects the remarks only (no run of the binary)."""
     t0 = time.perf_counter()
     kdir = KernelDir(kernel_dir)
     name = kernel.split("/")[-1]
@@ -38,7 +40,7 @@ def kernel_why(build_dir, exe, kernel: str, variants: list, kernel_dir, size: st
     rem = remarks.collect(build_dir, [f"{name}_{v}" for v in variants], kernel=kernel)
     _write_json(kdir.remarks, rem)
     result["remarks_files"] = rem.get("files", 0)
-    for v in variants:
+    for v in variants if with_profiles else []:
         base_folded = None
         if base_kernel_dir:
             cand = KernelDir(base_kernel_dir).profile.folded(v)
