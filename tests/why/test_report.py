@@ -73,6 +73,22 @@ class ReportWithWhyData(unittest.TestCase):
                 and c["config"] == "clang19.O2.v3"]
         self.assertEqual(rows[0]["remarks"], "vectorized 256-bit; inlined hsum")
 
+    def test_first_screen_carries_the_why_line_of_its_best_configuration(self):
+        from flagbench import results
+        from flagbench.report import firstscreen
+        from flagbench.report.analysis import Analysis
+        from flagbench.why import cells
+        a = Analysis(results.load(self.run_dir))
+        answers = [x for x in firstscreen.answers(a) if x.config]
+        checked = 0
+        for x in answers:
+            lines = {(cells.explain_cell(a, a.cell(k, v, x.config)) or {}).get("line") for k, v in x.rows}
+            lines.discard(None)
+            if lines:       # a best configuration whose cells have why lines shows one
+                self.assertIn(x.why.split("; ")[0], lines, x)
+                checked += 1
+        self.assertGreater(checked, 0)
+
     def test_asm_page_has_annotated_listing_remarks_and_flame_graphs(self):
         page = (self.tables / "asm" / "simd_reduce.html").read_text()
         self.assertIn("left: percent of all samples on each line", page)

@@ -16,6 +16,7 @@ import shlex
 from . import codestyle, fmt
 from . import statistics as st
 from .analysis import Analysis
+from ..why import cells as why_cells
 
 
 @dataclasses.dataclass
@@ -45,15 +46,16 @@ def group_compare(a: Analysis, rows: list, config: str) -> st.Comparison:
 
 
 def _why(a: Analysis, rows: list, config: str | None) -> str:
-    """The why line the analysis gives the best configuration's cells, if any."""
-    if not config:
+    """The why lines of the best configuration's cells (the first two that
+    differ), where the run has why data (docs/why.md); else empty."""
+    if not config or not why_cells.has_why_data(a.run.path):
         return ""
     seen = []
     for k, v in rows:
         cell = a.cell(k, v, config)
-        w = getattr(cell, "why", None) if cell else None
-        if w and str(w) not in seen:
-            seen.append(str(w))
+        e = why_cells.explain_cell(a, cell) if cell else None
+        if e and e["line"] not in seen:
+            seen.append(e["line"])
     return "; ".join(seen[:2])
 
 
