@@ -61,6 +61,15 @@ def write_json_if_changed(path: str | Path, data) -> None:
     write_text_if_changed(path, json.dumps(data, indent=1, sort_keys=False) + "\n")
 
 
+def read_json_or_none(path: str | Path):
+    """A JSON file's content, or None when it is missing, unreadable or not JSON
+    (a step that did not run, or was cut off before writing)."""
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None
+
+
 def read_json(path: str | Path, default=None):
     try:
         with open(path) as f:

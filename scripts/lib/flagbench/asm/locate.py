@@ -15,6 +15,7 @@ from pathlib import Path
 from . import analyze, disasm, elf as elfmod, summary
 
 from .. import builddir
+from ..atomic import read_json_or_none
 from ..paths import ROOT
 from ..run import layout
 from ..run.layout import ConfigDir, RunDir
@@ -22,13 +23,6 @@ from ..run.layout import ConfigDir, RunDir
 
 class LocateError(Exception):
     pass
-
-
-def _read_json(path):
-    try:
-        return json.loads(Path(path).read_text())
-    except (OSError, ValueError):
-        return None
 
 
 class Entry:
@@ -44,10 +38,10 @@ class Entry:
 
 def recorded_build_dir(cdir: ConfigDir) -> Path | None:
     """The built CMake build directory a configuration's files name, if it still exists."""
-    build = _read_json(cdir.build_record) or {}
+    build = read_json_or_none(cdir.build_record) or {}
     if isinstance(build.get("bin_dir"), str) and builddir.is_built(Path(build["bin_dir"]).parent):
         return Path(build["bin_dir"]).parent     # what the sweep records
-    cfg = _read_json(cdir.config) or {}
+    cfg = read_json_or_none(cdir.config) or {}
     for doc in (build, cfg):
         for key in ("build_dir", "build", "dir", "binary_dir"):
             d = doc.get(key)
@@ -66,7 +60,7 @@ class ConfigSource:
         self.path = self.dir.path
         self.id = self.dir.id
         self.syntax, self.objdump = syntax, objdump
-        build = _read_json(self.dir.build_record) or {}
+        build = read_json_or_none(self.dir.build_record) or {}
         if build.get("status") == "failed":
             msg = build.get("message") or build.get("error") or f"see {self.dir.build_log.name}"
             raise LocateError(f"configuration {self.id}: the build failed ({str(msg).strip()[:300]})")
@@ -90,11 +84,11 @@ class ConfigSource:
             raise LocateError(f"configuration {self.id}: {kernel} failed to build "
                               f"({str(self.failed[kernel]).strip()[:300]})")
         d = self._kernels.get(kernel)
-        err = _read_json(d.asm.error) if d else None
+        err = read_json_or_none(d.asm.error) if d else None
         if err and not d.asm.texts():
             raise LocateError(f"configuration {self.id}: assembly capture failed for {kernel} "
                               f"({err.get('error', 'see asm/error.json')})")
-        unsupported = _read_json(d.unsupported) if d else None
+        unsupported = read_json_or_none(d.unsupported) if d else None
         if d and not d.asm.path.is_dir():
             why = f" ({unsupported.get('why')})" if unsupported else ""
             raise LocateError(f"configuration {self.id}: no assembly stored for {kernel}{why}")
@@ -106,12 +100,12 @@ class ConfigSource:
             self._kernels = {}
             for d in self.dir.kernel_dirs():
                 name = None
-                desc = _read_json(d.describe)
+                desc = read_json_or_none(d.describe)
                 if desc and desc.get("kernel"):
                     name = desc["kernel"]
                 else:
                     for j in d.asm.summaries():
-                        doc = _read_json(j)
+                        doc = read_json_or_none(j)
                         if doc and doc.get("kernel"):
                             name = doc["kernel"]
                             break
@@ -130,7 +124,7 @@ class ConfigSource:
         if d is None:
             return []
         names = {p.stem for p in d.asm.summaries()} | {p.stem for p in d.asm.texts()}
-        desc = _read_json(d.describe)
+        desc = read_json_or_none(d.describe)
         order = [v["name"] for v in (desc or {}).get("variants", []) if isinstance(v, dict)]
         return [v for v in order if v in names] + sorted(names - set(order))
 
@@ -140,7 +134,7 @@ class ConfigSource:
         self.kernels()
         self._check_kernel(kernel)
         d = self._kernels[kernel].asm
-        doc = _read_json(d.summary(variant)) or {}
+        doc = read_json_or_none(d.summary(variant)) or {}
         label = f"{self.id}:{kernel}/{variant}"
         if doc.get("found") is False:
             return Entry(label, why=doc.get("why", "not found"))

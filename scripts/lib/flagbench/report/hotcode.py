@@ -10,10 +10,9 @@ reported (machine.cpu.mhz_reported: a VM often reports its nominal clock).
 """
 from __future__ import annotations
 
-import json
 import sys
-from pathlib import Path
 
+from ..atomic import read_json_or_none
 from ..run.layout import KernelDir
 from .analysis import Analysis, Cell
 
@@ -59,21 +58,14 @@ def _kernel_dir(a: Analysis, cell: Cell) -> KernelDir:
     return a.run.dir.kernel(cell.config, cell.kernel)
 
 
-def _read(path: Path) -> dict | None:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-
-
 def _unit(a: Analysis, cell: Cell) -> str | None:
-    return (_read(_kernel_dir(a, cell).describe) or {}).get("unit")
+    return (read_json_or_none(_kernel_dir(a, cell).describe) or {}).get("unit")
 
 
 def _profile(a: Analysis, cell: Cell) -> dict | None:
     """The cell's profile (flagbench/why/profile.py), or its twin's when it was not timed."""
     src = a.source(cell) or cell
-    return _read(_kernel_dir(a, src).profile.summary(cell.variant))
+    return read_json_or_none(_kernel_dir(a, src).profile.summary(cell.variant))
 
 
 def row(a: Analysis, cell: Cell) -> dict:

@@ -11,9 +11,9 @@ Per configuration and kernel (configs/<id>/kernels/<family>_<name>/):
 from __future__ import annotations
 
 import functools
-import json
 from pathlib import Path
 
+from ..atomic import read_json_or_none
 from ..run.layout import KernelDir, RunDir
 from . import remarks as remarks_mod
 from . import whyline
@@ -25,20 +25,13 @@ def kernel_dir(run_path, config: str, kernel: str) -> KernelDir:
     return RunDir(run_path).kernel(config, kernel)
 
 
-def _read(path: Path):
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-
-
 def profile(run_path, config, kernel, variant) -> dict | None:
-    return _read(kernel_dir(run_path, config, kernel).profile.summary(variant))
+    return read_json_or_none(kernel_dir(run_path, config, kernel).profile.summary(variant))
 
 
 def remarks(run_path, config, kernel, variant) -> dict | None:
     """The hot function's facts from the kernel's remarks (None: no records collected)."""
-    doc = _read(kernel_dir(run_path, config, kernel).remarks)
+    doc = read_json_or_none(kernel_dir(run_path, config, kernel).remarks)
     if doc is None:
         return None
     fn = f"{kernel.split('/')[-1]}_{variant}"

@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 from flagbench import builddir, cmdline
+from flagbench.atomic import read_json_or_none
 from flagbench.asm import locate
 from flagbench.run.layout import BUILD_RECORD, KernelDir
 from flagbench.why import asmview, remarks, step, whyline
@@ -49,7 +50,7 @@ def build_dir_of(src) -> Path:
 def report(kernel: str, v: str, kdir: KernelDir, text: str | None, asm_doc: dict | None,
            base: dict | None) -> str:
     out = [f"== {kernel}/{v}"]
-    prof = locate._read_json(kdir.profile.summary(v)) or {}
+    prof = read_json_or_none(kdir.profile.summary(v)) or {}
     if prof.get("why"):
         out.append(f"profile: {prof['why']}")
     else:
@@ -68,11 +69,11 @@ def report(kernel: str, v: str, kdir: KernelDir, text: str | None, asm_doc: dict
         out.append(f"flame graph: {kdir.profile.flame_graph(v)}")
         if kdir.profile.diff_flame_graph(v).exists():
             out.append(f"differential flame graph: {kdir.profile.diff_flame_graph(v)}")
-    rem = locate._read_json(kdir.remarks) or {}
+    rem = read_json_or_none(kdir.remarks) or {}
     facts = (rem.get("functions") or {}).get(f"{kernel.split('/')[-1]}_{v}")
     out.append("remarks: " + (remarks.brief(facts) or "none for this function") if rem.get("files")
                else f"remarks: {rem.get('why', 'none')}")
-    cnt = locate._read_json(kdir.counters(v)) or {}
+    cnt = read_json_or_none(kdir.counters(v)) or {}
     ps = cnt.get("perf_stat") or {}
     out.append("perf stat: " + (json.dumps(ps.get("counts")) + (f", IPC {ps.get('ipc')}" if ps.get("ipc") else "")
                                 if ps.get("counts") else ps.get("why", "not run")))
@@ -141,7 +142,7 @@ def main(argv=None) -> int:
         e = entries[v]
         b = None
         if base_kdir is not None:
-            brem = locate._read_json(KernelDir(base_kdir).remarks) or {}
+            brem = read_json_or_none(KernelDir(base_kdir).remarks) or {}
             bentry = bsrc.entry(kernel, v)
             b = {"asm": bentry.summary if bentry.found else None,
                  "remarks": (brem.get("functions") or {}).get(f"{kernel.split('/')[-1]}_{v}")}

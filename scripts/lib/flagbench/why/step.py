@@ -11,19 +11,11 @@ and returns {'seconds': ..., 'variants': {variant: short status}}.
 from __future__ import annotations
 
 import json
-import os
 import time
-from pathlib import Path
 
+from ..atomic import write_json
 from ..run.layout import KernelDir
 from . import callgrind, counters, profile, remarks
-
-
-def _write_json(path: Path, doc) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(json.dumps(doc, indent=1) + "\n")
-    os.replace(tmp, path)
 
 
 def kernel_why(build_dir, exe, kernel: str, variants: list, kernel_dir, size: str = "ref",
@@ -38,7 +30,7 @@ def kernel_why(build_dir, exe, kernel: str, variants: list, kernel_dir, size: st
     name = kernel.split("/")[-1]
     result = {"variants": {}}
     rem = remarks.collect(build_dir, [f"{name}_{v}" for v in variants], kernel=kernel)
-    _write_json(kdir.remarks, rem)
+    write_json(kdir.remarks, rem)
     result["remarks_files"] = rem.get("files", 0)
     for v in variants if with_profiles else []:
         base_folded = None
@@ -59,7 +51,7 @@ def kernel_why(build_dir, exe, kernel: str, variants: list, kernel_dir, size: st
                 symbols = [f"{name}_{v}"]
             cnt["callgrind"] = callgrind.instructions(str(exe), v, callgrind_size, 1, symbols or [f"{name}_{v}"],
                                                       emulator=emulator)
-        _write_json(kdir.counters(v), cnt)
+        write_json(kdir.counters(v), cnt)
         result["variants"][v] = doc.get("why") or f"{doc.get('samples', 0)} samples"
     result["seconds"] = round(time.perf_counter() - t0, 3)
     return result
