@@ -78,13 +78,10 @@ typedef struct {
 
 typedef enum { ROLE_PING, ROLE_PONG, ROLE_SOLO } role;
 
-static inline uint64_t mix64(uint64_t z)
+static inline uint64_t ping_word(uint32_t round, int w)
 {
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
+    return fb_mix64((uint64_t)round * 8 + (uint64_t)w);
 }
-static inline uint64_t ping_word(uint32_t round, int w) { return mix64((uint64_t)round * 8 + (uint64_t)w); }
 static inline uint64_t reply_word(uint64_t x) { return ~x * 3 + 1; }
 
 /* ---- the slow path: park on the futex ---------------------------------------- */

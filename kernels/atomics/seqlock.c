@@ -58,13 +58,6 @@
 #define RECORD_WORDS 8 /* [0] version, [1..6] data, [7] checksum of [0..6] */
 #define READS_PER_WRITE 64
 
-static inline uint64_t mix64(uint64_t z)
-{
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 static inline uint64_t record_sum(const uint64_t *r)
 {
     uint64_t h = 0x9e3779b97f4a7c15ull;
@@ -76,7 +69,7 @@ static inline uint64_t record_sum(const uint64_t *r)
 static inline void make_record(uint64_t version, uint64_t *r)
 {
     r[0] = version;
-    for (int i = 1; i < RECORD_WORDS - 1; i++) r[i] = mix64(version * RECORD_WORDS + (uint64_t)i);
+    for (int i = 1; i < RECORD_WORDS - 1; i++) r[i] = fb_mix64(version * RECORD_WORDS + (uint64_t)i);
     r[RECORD_WORDS - 1] = record_sum(r);
 }
 

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "isa.h"
 #include "rng.h"
@@ -104,6 +105,14 @@ int fb_main(const fb_kernel *k, int argc, char **argv);
 /* Aborts with a message naming the size when allocation fails. */
 void *fb_alloc(size_t bytes);                  /* 64-byte aligned, not zeroed */
 void *fb_calloc(size_t count, size_t size);    /* 64-byte aligned, zeroed */
+/* Plain malloc that aborts on failure: for kernels that time the system
+ * allocator itself (fb_alloc is posix_memalign, another path through it). */
+static inline void *fb_malloc(size_t bytes)
+{
+    void *p = malloc(bytes);
+    if (!p) abort();
+    return p;
+}
 /* For large inputs built in setup or prepare: asks the OS to make the pages
  * of [p, p+bytes) present and writable now, in one call (Linux 5.14+
  * MADV_POPULATE_WRITE), instead of taking one page fault per 4 KiB page at

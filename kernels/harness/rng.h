@@ -9,6 +9,15 @@ typedef struct fb_rng {
 } fb_rng;
 
 void fb_rng_seed(fb_rng *r, uint64_t seed);
+/* splitmix64's finalizer: a bijection on 64-bit integers that spreads every
+ * input bit over the output, so mix(seed-dependent base + i) gives a seeded
+ * value for item i with no generator state (kernels that fill in parallel). */
+static inline uint64_t fb_mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
 static inline uint64_t fb_rotl64(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 static inline uint64_t fb_rng_next(fb_rng *r)
 {

@@ -16,12 +16,7 @@
 void fb_rng_seed(fb_rng *r, uint64_t seed)
 {
     /* splitmix64 expands one seed into xoshiro's 256-bit state. */
-    for (int i = 0; i < 4; i++) {
-        uint64_t z = (seed += 0x9e3779b97f4a7c15ull);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-        r->s[i] = z ^ (z >> 31);
-    }
+    for (int i = 0; i < 4; i++) r->s[i] = fb_mix64(seed += 0x9e3779b97f4a7c15ull);
 }
 
 void *fb_alloc(size_t bytes)

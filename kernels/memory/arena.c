@@ -96,13 +96,6 @@ typedef struct {
         }                                                                                       \
     } while (0)
 
-static node *xmalloc_node(void)
-{
-    node *p = malloc(sizeof(node));
-    if (!p) abort();
-    return p;
-}
-
 #define FREE_MALLOC(x) free(x)
 #define FREE_POOL(x) mem_pool_free(pool, (x))
 #define FREE_NONE(x) ((void)(x))
@@ -113,7 +106,7 @@ FB_HOT void arena_malloc(state *st)
     uint64_t count = 0;
     for (size_t t = 0; t < st->trees; t++) {
         node *root;
-        BUILD_TREE(root, (int64_t)t + 1, st->depth, xmalloc_node());
+        BUILD_TREE(root, (int64_t)t + 1, st->depth, fb_malloc(sizeof(node)));
         WALK_TREE(root, check, count, FREE_MALLOC);
     }
     st->check_sum = check;

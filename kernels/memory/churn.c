@@ -64,14 +64,6 @@ static inline size_t bucket_of(const state *st, uint64_t key)
     return (size_t)(key >> (64 - st->bucket_bits));
 }
 
-/* The splitmix64 finalizer: a bijection on 64-bit integers. */
-static uint64_t mix64(uint64_t z)
-{
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 static inline uint64_t node_summary(const hnode *x)
 {
     return x->key + (uint64_t)x->len * 0x9e3779b97f4a7c15ull + x->data[0] +
@@ -118,14 +110,7 @@ static inline uint64_t node_summary(const hnode *x)
         st->count = count, st->sum = sum, st->freed = freed;                                    \
     } while (0)
 
-static hnode *xmalloc(size_t size)
-{
-    hnode *p = malloc(size);
-    if (!p) abort();
-    return p;
-}
-
-#define ALLOC_MALLOC(sz) xmalloc(sz)
+#define ALLOC_MALLOC(sz) fb_malloc(sz)
 #define FREE_MALLOC(x, sz) free(x)
 #define ALLOC_POOL(sz) ((void)(sz), (hnode *)mem_pool_alloc(&st->pool))
 #define FREE_POOL(x, sz) mem_pool_free(&st->pool, (x))
@@ -169,7 +154,7 @@ static void *setup(const fb_ctx *ctx)
             o->kind = OP_INSERT;
             /* A bijective mix of (salt + i): distinct for distinct i, and
              * spread evenly over the buckets. */
-            o->key = mix64(salt + i);
+            o->key = fb_mix64(salt + i);
             o->len = (uint16_t)(MIN_PAYLOAD + fb_rng_below(&rng, MAX_PAYLOAD - MIN_PAYLOAD + 1));
             o->target = 0;
             live[nlive++] = (uint32_t)i;

@@ -100,14 +100,7 @@ static inline uint64_t read_back(const uint64_t *w, size_t size)
         st->sum = sum;                                                                          \
     } while (0)
 
-static uint64_t *xmalloc(size_t size)
-{
-    uint64_t *p = malloc(size);
-    if (!p) abort();
-    return p;
-}
-
-#define ALLOC_MALLOC(sz) xmalloc(sz)
+#define ALLOC_MALLOC(sz) fb_malloc(sz)
 #define FREE_MALLOC(p, sz) free(p)
 #define ALLOC_SLAB(sz) ((uint64_t *)mem_slab_alloc(&st->slab, (sz)))
 #define FREE_SLAB(p, sz) mem_slab_free(&st->slab, (p), (sz))

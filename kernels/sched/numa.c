@@ -52,10 +52,7 @@
 
 static inline uint64_t value_at(uint64_t seed, size_t i)
 {
-    uint64_t z = seed * 0x9e3779b97f4a7c15ull + i;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
+    return fb_mix64(seed * 0x9e3779b97f4a7c15ull + i);
 }
 
 /* ---- the timed part: stream over one chunk ---------------------------------- */

@@ -6,22 +6,16 @@
 
 #include <stdint.h>
 
+#include "rng.h"
+
 /* A message's first word: the item id in the low 48 bits, the id of the
  * thread that handled it in the high 16. */
 #define ID_BITS 48
 #define ID_MASK ((UINT64_C(1) << ID_BITS) - 1)
 
-/* splitmix64's finaliser: a seeded payload for item i. */
-static inline uint64_t ch_mix(uint64_t z)
-{
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 static inline uint64_t ch_payload(uint64_t i, uint64_t seed)
 {
-    return ch_mix(i + seed * 0x9e3779b97f4a7c15ull);
+    return fb_mix64(i + seed * 0x9e3779b97f4a7c15ull);
 }
 
 /* The job: 1 to 8 rounds of mixing, chosen by the payload's top bits, so
@@ -30,7 +24,7 @@ static inline uint64_t ch_payload(uint64_t i, uint64_t seed)
 static inline uint64_t ch_work(uint64_t x)
 {
     unsigned rounds = 1 + (unsigned)(x >> 61);
-    for (unsigned r = 0; r < rounds; r++) x = ch_mix(x + r);
+    for (unsigned r = 0; r < rounds; r++) x = fb_mix64(x + r);
     return x;
 }
 

@@ -60,10 +60,7 @@ static inline void par_setup_done(pool *p, int threads, par_counters *c)
 /* A 64-bit hash of (seed, i): the splitmix64 finalizer of a mix of both. */
 static inline uint64_t par_input_hash(uint64_t seed, size_t i)
 {
-    uint64_t z = seed * 0x9e3779b97f4a7c15ull + (uint64_t)i * 0xbf58476d1ce4e5b9ull + 1;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
+    return fb_mix64(seed * 0x9e3779b97f4a7c15ull + (uint64_t)i * 0xbf58476d1ce4e5b9ull + 1);
 }
 
 #endif
