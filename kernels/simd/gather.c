@@ -124,7 +124,7 @@ __attribute__((target("avx512f"))) FB_HOT uint32_t gather_idx_int_avx512(const u
     }
     /* The tail as a masked gather: masked-off lanes load nothing. */
     for (; i < n; i += 16) {
-        __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
+        __mmask16 m = TAIL_MASK16(n - i);
         __m512i ii = _mm512_maskz_loadu_epi32(m, idx + i);
         s0 = _mm512_add_epi32(s0, _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, ii, t, 4));
     }
@@ -190,7 +190,7 @@ __attribute__((target("avx512f"))) FB_HOT float gather_idx_float_avx512(const fl
         s1 = _mm512_add_ps(s1, _mm512_i32gather_ps(i1, t, 4));
     }
     for (; i < n; i += 16) {
-        __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
+        __mmask16 m = TAIL_MASK16(n - i);
         __m512i ii = _mm512_maskz_loadu_epi32(m, idx + i);
         s0 = _mm512_add_ps(s0, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, ii, t, 4));
     }

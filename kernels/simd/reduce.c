@@ -142,7 +142,7 @@ __attribute__((target("avx512f"))) FB_HOT float reduce_avx512(const float *a, co
     }
     /* The tail, up to 63 elements, in masked 16-lane steps: no scalar loop. */
     for (; i < n; i += 16) {
-        __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
+        __mmask16 m = TAIL_MASK16(n - i);
         s0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i), s0);
     }
     return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));

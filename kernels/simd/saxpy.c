@@ -101,7 +101,7 @@ __attribute__((target("avx512f"))) FB_HOT void saxpy_avx512(float a, const float
         _mm512_storeu_ps(y + i + 16, y1);
     }
     for (; i < n; i += 16) {
-        __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
+        __mmask16 m = TAIL_MASK16(n - i);
         __m512 v = _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(m, x + i), _mm512_maskz_loadu_ps(m, y + i));
         _mm512_mask_storeu_ps(y + i, m, v);
     }

@@ -95,4 +95,10 @@ typedef uint64_t v4du __attribute__((vector_size(32)));
 #define VLOAD(dst, src) memcpy(&(dst), (src), sizeof(dst))
 #define VSTORE(dst, src) memcpy((dst), &(src), sizeof(src))
 
+/* The AVX-512 variants end with masked 16-lane steps instead of a scalar
+ * loop: the __mmask16 of the `left` elements still to do (all 16 past that).
+ * A macro, not an inline function: GCC 12 lays out those loops differently
+ * when the same expression comes through a function. */
+#define TAIL_MASK16(left) ((left) >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (left)) - 1))
+
 #endif
