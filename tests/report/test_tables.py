@@ -377,6 +377,21 @@ class Vocabulary(unittest.TestCase):
             p.comparison = saved
         self.assertIn(f"Called different: `{p.kernel}/{p.variant}` (`{p.a}` vs `{p.b}`", text)
 
+    def test_aa_statement_says_which_thresholds_the_aa_check_widened(self):
+        from flagbench.report import summary
+        quiet = " ".join(summary.aa_paragraph(self.a))
+        self.assertIn("no threshold of this run is widened", quiet)
+        kernel = self.a.aa_pairs[0].kernel
+        saved = dict(self.a.aa_noise)
+        try:
+            self.a.aa_noise[kernel] = 0.0488  # an A/A interval missing 1 by 5%
+            text = " ".join(summary.aa_paragraph(self.a))
+        finally:
+            self.a.aa_noise.clear()
+            self.a.aa_noise.update(saved)
+        self.assertIn(f"miss 1): `{kernel}` 5.0%.", text)
+        self.assertNotIn("no threshold of this run is widened", text)
+
     def test_code_styles(self):
         from flagbench.report.codestyle import style
         cases = {("simd/reduce", "scalar"): "scalar", ("simd/reduce", "autovec"): "autovec",

@@ -102,6 +102,18 @@ def cell_text(a: Analysis, kernel, variant, config) -> str:
     return fmt.verdict_cell(cell.vs_base, cell.same_as)
 
 
+def aa_terms_sentence(a: Analysis) -> str:
+    """Which kernels' thresholds the A/A check widened, and by how much: a
+    kernel's A/A term is how far its A/A intervals miss 1, so a large A/A
+    difference whose interval holds 1 widens nothing."""
+    terms = sorted(((k, a.extra_threshold(k)) for k in a.aa_noise), key=lambda kv: -kv[1])
+    terms = [(k, t) for k, t in terms if t > 0]
+    if not terms:
+        return "Every A/A interval holds 1, so no threshold of this run is widened by an A/A term."
+    return ("A/A terms added to the noise thresholds of their kernel (how far its A/A intervals "
+            "miss 1): " + ", ".join(f"`{k}` {fmt.pct(t)}" for k, t in terms) + ".")
+
+
 def aa_paragraph(a: Analysis) -> list:
     s = a.aa_summary()
     if not s["pairs"]:
@@ -109,7 +121,8 @@ def aa_paragraph(a: Analysis) -> list:
                 "duplicate of the baseline is timed separately), so its false-positive rate "
                 "is not measured.", ""]
     ci = s["wrong_rate_ci"]
-    worst = max(a.aa_pairs, key=lambda p: abs(p.comparison.ratio - 1))
+    # the same measure as largest_aa_difference, so the pair named is the one measured
+    worst = max(a.aa_pairs, key=lambda p: abs(math.log(p.comparison.ratio)))
     kinds = sorted({p.why for p in a.aa_pairs})
     out = [f"**A/A check:** {s['pairs']} pairs of identical code timed separately "
            f"({', '.join(kinds)}). The verdict rule called {s['wrong_by_verdict']} of them a "
@@ -117,7 +130,8 @@ def aa_paragraph(a: Analysis) -> list:
            f"each judged with a threshold computed without it; the interval alone would have "
            f"called {s['wrong_by_interval_alone']}. Largest A/A difference: "
            f"{fmt.pct(s['largest_aa_difference'])} "
-           f"(`{worst.kernel}/{worst.variant}`), so no change of that kernel smaller than that is called."]
+           f"(`{worst.kernel}/{worst.variant}`, interval {fmt.interval(worst.comparison.ci)}). "
+           + aa_terms_sentence(a)]
     called = [p for p in a.aa_pairs if p.comparison.verdict in (st.FASTER, st.SLOWER)]
     if called:
         out[-1] += (" Called different: " + "; ".join(
