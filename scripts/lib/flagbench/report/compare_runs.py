@@ -139,9 +139,10 @@ class RunComparison:
             out += ["Tool versions that differ: " + "; ".join(tools), ""]
         out += ["Each row: the median time per repetition on each side [95% interval], the ratio "
                 "A ÷ B (above 1: **B is faster**) with its 95% bootstrap interval, and a verdict "
-                f"({fmt.LEGEND}). A verdict needs the interval to exclude 1 and the change to exceed "
-                "the noise threshold (the largest of the noise floor, both cells' noise and both runs' "
-                "A/A differences for the kernel, plus the drift between the runs); see `docs/statistics.md`.", ""]
+                f"({fmt.LEGEND}). A verdict needs the whole interval outside the noise band (the largest "
+                "of the noise floor, both cells' noise and spread between layout seeds, and how far "
+                "either run's A/A intervals for the kernel miss 1, plus the drift between the runs); "
+                "see `docs/statistics.md`.", ""]
         out += self._drift_lines()
         if self.aa["pairs"]:
             ci = self.aa["wrong_rate_ci"]

@@ -133,7 +133,7 @@ def report(a: Analysis, docs: dict, svgs, plot_note: str | None, e=None, light: 
     body.append(f"<p>Each cell: speedup against <code>{html.escape(a.baseline)}</code> (baseline "
                 "median ÷ this median, above 1 is faster), its 95% bootstrap interval, a verdict and the "
                 f"noise threshold it was judged against ({html.escape(fmt.CELL_LEGEND)}). A verdict needs the "
-                "interval to exclude 1 and the change to exceed the threshold (hover a cell for the reason). "
+                "whole interval outside that threshold (hover a cell for the reason). "
                 "Green: faster, red: slower. <em>asm</em> and <em>diff</em> open the cell's normalized "
                 "assembly and its loop-by-loop comparison with the baseline. Click a header to sort.</p>")
     body.append(mdhtml.convert("\n".join(aa_paragraph(a))))

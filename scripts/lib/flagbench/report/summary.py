@@ -204,10 +204,11 @@ def markdown(a: Analysis, links: dict | None = None, images: dict | None = None)
     out = header(a, f"flagbench run {a.run_id}", links)
     out += [f"Each cell is the **speedup against the baseline** `{a.baseline}` (baseline median ÷ "
             "this median; above 1 is faster) with its 95% bootstrap interval, a verdict and the "
-            f"noise threshold it was judged against: {fmt.CELL_LEGEND}. A verdict needs the interval to "
-            "exclude 1 **and** the change to exceed the noise threshold (the largest of "
-            f"{fmt.pct(a.options.floor)}, either cell's process-to-process noise and the kernel's "
-            "A/A difference): see `docs/statistics.md` in the flagbench repository.",
+            f"noise threshold it was judged against: {fmt.CELL_LEGEND}. A verdict needs the **whole** "
+            "interval outside the noise band (the largest of "
+            f"{fmt.pct(a.options.floor)}, either cell's process-to-process noise and spread between "
+            "layout seeds, and how far the kernel's A/A intervals miss 1) and must survive the "
+            "false-discovery-rate control: see `docs/statistics.md` in the flagbench repository.",
             "The baseline column gives its median time per repetition and the interval of that median.",
             ""]
     out += aa_paragraph(a)
