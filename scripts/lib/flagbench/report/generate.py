@@ -50,9 +50,8 @@ def _clean(directory: Path, suffix: str, keep: set) -> None:
 
 
 def make_plots(a: Analysis, e: Effects) -> tuple:
-    """({name: svg}, note or None)."""
-    if not plots.available():
-        return {}, "Plots skipped: gnuplot not found (Debian: apt-get install gnuplot-nox)."
+    """({name: svg}, note or None).  The heatmap is drawn here in Python; the
+    effect and interaction plots need gnuplot."""
     svgs, errors, empty = {}, [], []
 
     def attempt(name, fn):
@@ -62,6 +61,20 @@ def make_plots(a: Analysis, e: Effects) -> tuple:
             # "Nothing to plot" is a fact about the run, not a failure.
             (empty if str(err).startswith("nothing to plot") else errors).append(f"{name}: {err}")
     attempt("heatmap", lambda: heatmap.svg(a))
+    notes = []
+    if plots.available():
+        _effect_plots(e, attempt)
+    else:
+        notes.append("Effect plots skipped: gnuplot not found (Debian: apt-get install gnuplot-nox).")
+    if errors:
+        notes.append("Some plots failed: " + "; ".join(errors))
+    if empty:
+        notes.append("Plots left out: " + "; ".join(empty))
+    return svgs, " ".join(notes) or None
+
+
+def _effect_plots(e: Effects, attempt) -> None:
+    """The gnuplot forest plots: every effect and interaction, and an overview."""
     if e.effects:
         attempt("effects-overview", lambda: plots.forest(
             "effect of each change, geometric mean over kernels", [(ef.label, ef.overall) for ef in e.effects]))
@@ -72,12 +85,6 @@ def make_plots(a: Analysis, e: Effects) -> tuple:
         items = [(k, c) for k, c in it.kernels.items()] + [("all kernels", it.overall)]
         attempt(f"interaction-{i}", lambda it=it, items=items: plots.forest(
             "interaction: " + it.label, items, "interaction (log scale; > 1: the changes help each other)"))
-    notes = []
-    if errors:
-        notes.append("Some plots failed: " + "; ".join(errors))
-    if empty:
-        notes.append("Plots left out: " + "; ".join(empty))
-    return svgs, " ".join(notes) or None
 
 
 def generate(run_dir: Path, out: Path | None = None, options: Options | None = None,
