@@ -181,5 +181,6 @@ def link_with_lto(args, command: list, marker: Path, why: str) -> int:
     marker.write_text(f"full-lto: {why}\n" if rc == 0 else f"failed: {why}\n")
     return rc
 
+
 if __name__ == "__main__":
     sys.exit(main())

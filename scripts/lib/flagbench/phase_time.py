@@ -83,11 +83,13 @@ def timing_jobs(ctx: Context, kernel: str) -> list:
         rec = ctx.build_record(cid)
         desc = read_json(kdir.describe) or {}
         default_reps = (desc.get("reps") or {}).get(ctx.plan.size, 10)
+        emulated = pc.arch != "x86_64" or bool(rec.get("bin_dir")
+                                               and builddir.emulator(Path(rec["bin_dir"]).parent))
         for variant, chk in checks.items():
             if chk.get("status") != "ok":
                 continue
             out = kdir.time(variant)
-            if pc.arch != "x86_64" or builddir.emulator(Path(rec["bin_dir"]).parent):
+            if emulated:
                 if not out.exists():
                     write_json(out, {"not_timed": EMULATED_NOTE})
                 continue

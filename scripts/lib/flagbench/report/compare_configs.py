@@ -26,11 +26,12 @@ def config_markdown(a: Analysis, ca: str, cb: str) -> tuple:
         if k not in kernels:
             kernels.append(k)
     out += fmt.md_table(["kernel/variant", ca, cb, f"{ca} ÷ {cb}"], rows) + [""]
-    krows = [[k, fmt.comparison(a.kernel_compare(k, ca, cb))] for k in kernels]
+    per_kernel = {k: a.kernel_compare(k, ca, cb) for k in kernels}
+    krows = [[k, fmt.comparison(c)] for k, c in per_kernel.items()]
     out += ["## Per kernel (geometric mean over variants)", ""] + fmt.md_table(["kernel", "ratio"], krows) + [""]
     doc = {"schema": SCHEMA, "run_id": a.run_id, "machine_id": a.machine_id, "a_config": ca, "b_config": cb,
            "ratio": "median(a) / median(b): above 1 when b is faster", "cells": cells,
-           "kernels": {k: fmt.comparison_json(a.kernel_compare(k, ca, cb)) for k in kernels}}
+           "kernels": {k: fmt.comparison_json(c) for k, c in per_kernel.items()}}
     return "\n".join(out), doc
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import random
+import statistics
 
 from . import statistics as st
 
@@ -27,25 +28,19 @@ def measure_drift(pairs: list, floor: float, seed: int, confidence: float = st.C
                        "drift not measured")
         return doc
     logs = [math.log(a.median / b.median) for a, b in pairs]
-    point = _median_of(logs)
+    point = statistics.median(logs)
     reps = min(len(a.replicates) for a, _ in pairs + [(b, None) for _, b in pairs])
     rng = random.Random(seed)
     dist = []
     for j in range(reps):
         draw = [pairs[rng.randrange(n)] for _ in range(n)]
-        dist.append(_median_of([math.log(a.replicates[j] / b.replicates[j]) for a, b in draw]))
+        dist.append(statistics.median([math.log(a.replicates[j] / b.replicates[j]) for a, b in draw]))
     lo, hi = st.percentile_interval(dist, confidence)
     ci = (math.exp(lo), math.exp(hi))
     ratio = math.exp(point)
     exceeds = abs(point) > math.log1p(floor) and not ci[0] <= 1 <= ci[1]
     doc.update(ratio=ratio, ci=list(ci), log_ratio=point, magnitude=math.expm1(abs(point)), exceeds=exceeds)
     return doc
-
-
-def _median_of(xs: list) -> float:
-    xs = sorted(xs)
-    m = len(xs) // 2
-    return xs[m] if len(xs) % 2 else (xs[m - 1] + xs[m]) / 2
 
 
 def drift_sentence(d: dict) -> str:

@@ -108,8 +108,7 @@ class RunComparison:
         pairs = [r for r in self.rows if self._identical(r["a"], r["b"])]
         wrong, wrong_drift, detail = 0, 0, []
         for r in pairs:
-            extra = max(self.A.a.aa_noise.get(r["kernel"], 0.0), self.B.a.aa_noise.get(r["kernel"], 0.0))
-            c = st.compare(r["a"].stats, r["b"].stats, self.floor, math.expm1(extra))
+            c = st.compare(r["a"].stats, r["b"].stats, self.floor, self._threshold_extra(r["kernel"]))
             wrong += c.verdict in (st.FASTER, st.SLOWER)
             wrong_drift += r["cmp"].verdict in (st.FASTER, st.SLOWER)
             detail.append({"kernel": r["kernel"], "variant": r["variant"], "config": r["config"],

@@ -6,11 +6,11 @@ from . import mdhtml, webui
 from .analysis import Analysis
 from .page import page, section_md, strip_header, tag
 from .reportpage import files_html
+from .summary import header
 
 
 def details(a: Analysis, docs: dict) -> str:
     """details.html: the long tables, kept off the first page so it opens fast."""
-    from .summary import header
     body = [mdhtml.convert("\n".join(header(a, f"flagbench run {a.run_id}: details"))),
             '<nav><a href="report.html">back to the report</a><a href="#every-cell">every cell</a>'
             '<a href="#effect-pairs">effects per pair</a><a href="#code">code</a><a href="#build">build</a></nav>',

@@ -12,6 +12,7 @@ import math
 from . import statistics as st
 from .analysis import Analysis
 from .plots import PlotError
+from .summary import not_timed_aa
 
 MARK_ASCII = {st.FASTER: "+", st.SLOWER: "-", st.SAME: "~", st.NO_DATA: ""}
 # log2 of the speedup -> colour, interpolated in RGB between these stops
@@ -36,7 +37,7 @@ def _cell(a: Analysis, k: str, v: str, c: str) -> tuple:
     cmp_ = cell.vs_base if cell else None
     if cmp_ is None or cmp_.ratio is None:
         label = (cell.status_text if cell else "missing")[:14]
-        if cell is not None and cell.status == "not timed" and a.is_duplicate(c):
+        if cell is not None and not_timed_aa(a, cell):
             label = "not sampled"    # the A/A duplicate times one variant per kernel
         return MISSING, label, True
     # Only a significant change gets a colour: "no significant difference"

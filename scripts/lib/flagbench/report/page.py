@@ -80,18 +80,15 @@ def page(title: str, body: list, shared: str | None = None) -> str:
     None inlines them (a page that travels alone).  The script is included
     only where the page has something for it."""
     text = "\n".join(body)
-    needs_js = 'class="t' in text or "filter" in text or "absreg-toggle" in text
+    tables = 'class="t' in text or "filter" in text
+    diffs = "absreg-toggle" in text
     if shared is None:
-        scripts = []
-        if 'class="t' in text or "filter" in text:
-            scripts.append(webui.SCRIPT)
-        if "absreg-toggle" in text:
-            scripts.append(diffview.SCRIPT)
-        style = f"<style>{CSS}{webui.CSS}{diffview.CSS}</style>"
+        scripts = ([webui.SCRIPT] if tables else []) + ([diffview.SCRIPT] if diffs else [])
+        style = f"<style>{assets()[ASSET_CSS]}</style>"
         js = "".join(f"<script>{s}</script>" for s in scripts)
     else:
         style = f'<link rel="stylesheet" href="{shared}{ASSET_CSS}">'
-        js = f'<script src="{shared}{ASSET_JS}"></script>' if needs_js else ""
+        js = f'<script src="{shared}{ASSET_JS}"></script>' if tables or diffs else ""
     return ("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<meta name=\"viewport\" content=\"width=device-width\"><title>{html.escape(title)}</title>"
             f"{style}</head><body>\n" + text + f"\n{js}</body></html>\n")

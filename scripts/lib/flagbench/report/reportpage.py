@@ -11,7 +11,7 @@ from .analysis import Analysis, Cell
 from .light import Light
 from .page import anchor, kernel_page, page, plot_img, section_md, tag, verdict_td
 from .reporttop import first_screen, glossary
-from .summary import clock_text
+from .summary import aa_paragraph, clock_text, header, not_timed_aa
 
 
 def _summary_table(a: Analysis, light: Light | None = None) -> str:
@@ -34,7 +34,6 @@ def _summary_table(a: Analysis, light: Light | None = None) -> str:
 
 
 def _summary_cell(a: Analysis, cell: Cell | None, is_base: bool, light: Light | None = None) -> str:
-    from .summary import not_timed_aa
     if cell is None:
         return '<td class="none">—</td>'
     sort = ""
@@ -109,7 +108,6 @@ def report(a: Analysis, docs: dict, svgs, plot_note: str | None, e=None, light: 
     interaction-<i>); e: the run's Effects (the transposed effects table);
     light: a published report's choice of assembly sections (the other cells
     get no asm link, or one to the baseline's section when they have its code)."""
-    from .summary import aa_paragraph, header
     head = header(a, f"flagbench run {a.run_id}")
     # The title, then the answer; the run's provenance table folds away below the title.
     body = [mdhtml.convert(head[0]),

@@ -100,7 +100,6 @@ class AsmDir(_Folder):
 class ProfileDir(_Folder):
     """profile/ of a kernel: what flagbench.why.profile writes per variant."""
 
-
     def summary(self, variant: str) -> Path:
         return self.path / f"{variant}.json"
 
@@ -117,11 +116,6 @@ class ProfileDir(_Folder):
 
 class KernelDir(_Folder):
     """configs/<id>/kernels/<family>_<name>/: one kernel under one configuration."""
-
-
-    @property
-    def name(self) -> str:
-        return self.path.name
 
     @property
     def describe(self) -> Path:
@@ -174,7 +168,6 @@ class KernelDir(_Folder):
 
 class ConfigDir(_Folder):
     """configs/<id>/: one configuration of a run."""
-
 
     @property
     def id(self) -> str:
@@ -235,7 +228,6 @@ class TablesDir(_Folder):
     PLOTS = "plots"
     ASM_PAGES = "asm"
 
-
     def file(self, name: str) -> Path:
         return self.path / name
 
@@ -247,11 +239,6 @@ class TablesDir(_Folder):
 
 class RunDir(_Folder):
     """results/raw/<run-id>/: one sweep run."""
-
-
-    @property
-    def name(self) -> str:
-        return self.path.name
 
     @property
     def plan(self) -> Path:

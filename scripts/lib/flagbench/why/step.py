@@ -10,10 +10,9 @@ and returns {'seconds': ..., 'variants': {variant: short status}}.
 """
 from __future__ import annotations
 
-import json
 import time
 
-from ..atomic import write_json
+from ..atomic import read_json_or_none, write_json
 from ..run.layout import KernelDir
 from . import callgrind, counters, profile, remarks
 
@@ -44,12 +43,8 @@ def kernel_why(build_dir, exe, kernel: str, variants: list, kernel_dir, size: st
                                                                   str(size), "--reps", str(doc.get("reps") or 1)])
                if not emulator else {"supported": False, "why": "perf stat of an emulated binary counts qemu"}}
         if with_callgrind:
-            symbols = []
-            try:
-                symbols = json.loads(kdir.asm.summary(v).read_text()).get("symbols") or []
-            except (OSError, ValueError):
-                symbols = [f"{name}_{v}"]
-            cnt["callgrind"] = callgrind.instructions(str(exe), v, callgrind_size, 1, symbols or [f"{name}_{v}"],
+            symbols = (read_json_or_none(kdir.asm.summary(v)) or {}).get("symbols") or [f"{name}_{v}"]
+            cnt["callgrind"] = callgrind.instructions(str(exe), v, callgrind_size, 1, symbols,
                                                       emulator=emulator)
         write_json(kdir.counters(v), cnt)
         result["variants"][v] = doc.get("why") or f"{doc.get('samples', 0)} samples"
