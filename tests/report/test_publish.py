@@ -100,6 +100,30 @@ class Publish(unittest.TestCase):
             self.assertIn("scripts/asm.sh --annotate", text)
             self.assertIn("scripts/asmdiff.sh --side-by-side", text)
 
+    def test_per_cell_tables_list_the_kept_cells_and_the_data_every_cell(self):
+        summary = json.loads((self.run_dir / "tables" / "summary.json").read_text())
+        cells = [(f"{c['kernel']}/{c['variant']}", c["config"]) for c in summary["cells"]]
+        called = {(f"{c['kernel']}/{c['variant']}", c["config"]) for c in summary["cells"]
+                  if (c.get("vs_baseline") or {}).get("verdict") in ("faster", "slower")}
+        self.assertTrue(called)
+
+        md = (self.dest / "summary.md").read_text()
+        listed = {tuple(c.strip() for c in l.strip("|").split("|")[:2])
+                  for l in md.split("## Every cell", 1)[1].splitlines()
+                  if l.startswith("| ") and not l.startswith("| kernel/variant")}
+        self.assertLess(len(listed), len(cells))
+        self.assertTrue(called <= listed, called - listed)
+        self.assertIn("the baseline cells they are compared with", md)
+        self.assertIn(f"lists {len(listed)} of its {len(cells)} cells", md)
+        self.assertIn("(summary.csv.gz)", md)
+        code = (self.dest / "code.md").read_text()
+        self.assertIn("(code.csv.gz)", code)
+        self.assertIn("the baseline cells they are compared with", (self.dest / "details.html").read_text())
+        # the data files still hold every cell, and the run's own tables are whole
+        with gzip.open(self.dest / "summary.csv.gz", "rt") as f:
+            self.assertEqual(sum(1 for _ in f) - 1, len(cells))
+        self.assertNotIn("This published run lists", (self.run_dir / "tables" / "summary.md").read_text())
+
     def test_links_resolve_inside_the_folder(self):
         for page in [self.dest / "report.html", self.dest / "details.html",
                      *sorted((self.dest / "asm").glob("*.html"))]:

@@ -40,7 +40,9 @@ def _n(x, digits=3):
     return str(x)
 
 
-def code_markdown(a: Analysis, rows: list, links: dict | None = None) -> str:
+def code_markdown(a: Analysis, rows: list, links: dict | None = None, keep=None) -> str:
+    """keep: a published run's choice of cells (light.Light): the table lists
+    only their rows, and says where the others are."""
     out = header(a, f"flagbench run {a.run_id}: code", links)
     ghz = f"{a.mhz / 1000:.3f} GHz" if a.mhz else "unknown"
     have_model = hotcode.asm_model is not None
@@ -59,6 +61,10 @@ def code_markdown(a: Analysis, rows: list, links: dict | None = None) -> str:
     if not any(r["found"] is not None for r in rows):
         out += ["**No assembly analysis in this run** (`--no-asm`, or the step did not run): "
                 "only the measurement is shown.", ""]
+    if keep is not None:
+        total = len(rows)
+        rows = [r for r in rows if keep(a.cell(r["kernel"], r["variant"], r["config"]))]
+        out += [keep.rows_note(len(rows), total, "code.csv"), ""]
     headers = ["kernel/variant", "configuration", "bytes", "insns", "width", "fma", "spills/reloads",
                "loops", "mca cpu", "rthroughput", "items/iter", "pred. cyc/item", "meas. cyc/item",
                "meas./pred.", "note"]

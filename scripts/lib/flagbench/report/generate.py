@@ -87,6 +87,19 @@ def _effect_plots(e: Effects, attempt) -> None:
             "interaction: " + it.label, items, "interaction (log scale; > 1: the changes help each other)"))
 
 
+def markdown_docs(a: Analysis, e: Effects, plot_names, code_rows: list, build_rows: list,
+                  keep=None) -> dict:
+    """summary, effects, code and build as Markdown.  plot_names: the plots
+    drawn (the documents show the ones they refer to); keep: a published run's
+    choice of cells (light.Light), the only ones the per-cell tables list."""
+    sum_images = {"speedup heatmap": T.plot("heatmap")} if "heatmap" in plot_names else {}
+    eff_images = {"effects": T.plot("effects-overview")} if "effects-overview" in plot_names else {}
+    return {"summary": summary.markdown(a, LINKS, sum_images, keep),
+            "effects": effecttables.markdown(a, e, LINKS, eff_images),
+            "code": codetables.code_markdown(a, code_rows, LINKS, keep),
+            "build": codetables.build_markdown(a, build_rows, LINKS)}
+
+
 def generate(run_dir: Path, out: Path | None = None, options: Options | None = None,
              want_plots: bool = True, want_html: bool = True) -> dict:
     run = results.load(run_dir)
@@ -105,14 +118,9 @@ def generate(run_dir: Path, out: Path | None = None, options: Options | None = N
         put(T.plot(name), svg)
         plot_files.add(out / T.plot(name))
     _clean(out / T.PLOTS, ".svg", plot_files)
-    sum_images = {"speedup heatmap": T.plot("heatmap")} if "heatmap" in svgs else {}
-    eff_images = {"effects": T.plot("effects-overview")} if "effects-overview" in svgs else {}
-    docs = {"summary": summary.markdown(a, LINKS, sum_images),
-            "effects": effecttables.markdown(a, e, LINKS, eff_images)}
     code_rows = hotcode.rows(a)
     build_rows = codetables.build_rows(a)
-    docs["code"] = codetables.code_markdown(a, code_rows, LINKS)
-    docs["build"] = codetables.build_markdown(a, build_rows, LINKS)
+    docs = markdown_docs(a, e, svgs, code_rows, build_rows)
     put(T.SUMMARY.md, docs["summary"])
     put(T.SUMMARY.csv, summary.csv_text(a))
     put(T.SUMMARY.json, summary.json_text(a))

@@ -1,5 +1,6 @@
 """What a light publish (scripts/publish.sh without --full-asm) keeps of the
-assembly pages, and what it tells the reader about the cells it leaves out."""
+assembly pages and the per-cell tables, and what it tells the reader about
+the cells it leaves out."""
 from __future__ import annotations
 
 from . import statistics as st
@@ -64,6 +65,13 @@ class Light:
         return self._own(cell) or any(c.same_as == cell.config and self._own(c) for c in others)
 
     __call__ = keep
+
+    def rows_note(self, shown: int, total: int, data_file: str) -> str:
+        """The sentence above a per-cell table that lists only the kept cells."""
+        return (f"This published run lists {shown} of its {total} cells here: those that have a verdict"
+                + (" or whose code differs from the baseline's" if self.changed else "")
+                + ", and the baseline cells they are compared with (as its assembly pages do). "
+                f"Every cell is in [{data_file}]({data_file}).")
 
     def note(self) -> str:
         return ("This is a published run: the assembly pages hold the cells that have a verdict"

@@ -3,12 +3,13 @@ files) into results/<NAME>/ with a README, ready to commit and link.
 
 A publish is small (docs/reading-a-report.md, "Publishing"): every table,
 plot and page, but the data files (CSV, JSON, the LNT export) gzipped, the
-pages sharing one style sheet and script, and the assembly pages holding only
-the cells that have a verdict (--asm changed: or whose code differs from the
-baseline's), with the baseline they are compared with, and without flame
-graphs (light.py).  The other cells keep their anchors: a cell with the
-baseline's code links to it, any other says how to reproduce it (--full-asm
-keeps every cell and the flame graphs)."""
+pages sharing one style sheet and script, and the assembly pages and per-cell
+tables holding only the cells that have a verdict (--asm changed: or whose
+code differs from the baseline's), with the baseline they are compared with,
+and without flame graphs (light.py); the data files keep every cell.  The
+other cells keep their anchors: a cell with the baseline's code links to it,
+any other says how to reproduce it (--full-asm keeps every cell and the flame
+graphs)."""
 from __future__ import annotations
 
 import argparse
@@ -23,11 +24,10 @@ from pathlib import Path
 from .. import results
 from ..atomic import read_json, write_text
 from ..why import runstep
-from . import asmpage, fmt, page, reportpage, summary
+from . import asmpage, codetables, detailspage, fmt, generate, hotcode, page, reportpage, summary
 from .light import Light
 from .analysis import Analysis
 from .effects import Effects
-from .generate import generate
 
 from ..paths import ROOT
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -51,6 +51,20 @@ def gzip_copy(src: Path, dest: Path) -> None:
         shutil.copyfileobj(f, z)
 
 
+def pages(a: Analysis, e: Effects, note, tables: Path, light: Light | None) -> dict:
+    """File name -> text of the published pages: the run's own, or with light,
+    the per-cell tables cut to the cells it keeps and the report's asm links
+    to those (the others go, or point to the baseline's section)."""
+    if light is None:
+        return {f: (tables / f).read_text() for f in PAGES}
+    plots = {p.stem for p in (tables / "plots").glob("*.svg")}
+    docs = generate.markdown_docs(a, e, plots, hotcode.rows(a), codetables.build_rows(a), keep=light)
+    out = {f"{name}.md": text for name, text in docs.items()}
+    out["report.html"] = reportpage.report(a, docs, plots, note, e, light)
+    out["details.html"] = detailspage.details(a, docs)
+    return {f: out[f] for f in PAGES}
+
+
 class PublishError(Exception):
     pass
 
@@ -72,12 +86,14 @@ def readme(a: Analysis, name: str, files: list, light: Light | None = None) -> s
             "- [summary.md](summary.md): speedup of every configuration against the baseline, with "
             "intervals, verdicts and status; best configuration per kernel",
             "- [effects.md](effects.md): the effect of each axis change, and interactions",
-            "- [code.md](code.md): hot-function size, instructions, vector width, llvm-mca beside the measurement",
+            "- [code.md](code.md): hot-function size, instructions, vector width, llvm-mca beside the measurement"
+            + ("" if light is None else " (summary.md's Every cell and code.md list the cells the assembly "
+               "pages keep; the data files hold every cell)"),
             "- [build.md](build.md): build time and binary size per configuration",
             "- [report.html](report.html): which flags for which kind of code, how sure, all of it with "
             "plots and, per cell, its assembly, loop-by-loop comparison with the baseline and llvm-mca "
             "view (download the folder and open it locally; it needs no network); "
-            "[details.html](details.html): every cell, the code and build tables; `report.css`, "
+            "[details.html](details.html): the per-cell, code and build tables; `report.css`, "
             "`report.js`: the style and the sorting/filtering script the pages share",
             "- `plots/`: the plots the report shows, as SVG",
             "- `asm/`: assembly pages, one per kernel" + (
@@ -125,7 +141,7 @@ def publish(run_dir: Path, name: str, results_dir: Path, force: bool = False, re
         runstep.main([str(run_dir)])
     tables = run_dir / "tables"
     if regenerate:
-        res = generate(run_dir)
+        res = generate.generate(run_dir)
         a, e, note = res["analysis"], res["effects"], res["plot_note"]
     missing = [f for f in TABLE_FILES if not (tables / f).exists()]
     if missing:
@@ -138,15 +154,7 @@ def publish(run_dir: Path, name: str, results_dir: Path, force: bool = False, re
     tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=results_dir))
     try:
         files = []
-        docs = {}
-        for f in PAGES:
-            text = (tables / f).read_text()
-            if f.endswith(".md"):
-                docs[f[:-3]] = text
-            elif f == "report.html" and light is not None:
-                # the asm links of the cells left out go, or point to the baseline's section
-                plots = {p.stem for p in (tables / "plots").glob("*.svg")}
-                text = reportpage.report(a, docs, plots, note, e, light)
+        for f, text in pages(a, e, note, tables, light).items():
             (tmp / f).write_text(relink(text))
             files.append(f)
         for f in DATA:
@@ -206,12 +214,13 @@ def parse_args(argv):
                    help="skip the why step (profiles, remarks and counters of every verdict, docs/why.md) "
                         "that a run gets once, before its first publish")
     p.add_argument("--asm", choices=("verdicts", "changed"), default="verdicts",
-                   help="which cells keep their assembly section: 'verdicts' (default), the cells called "
+                   help="which cells keep their assembly section and their rows in the per-cell tables "
+                        "(summary.md's Every cell, code.md, details.html): 'verdicts' (default), the cells called "
                         "faster or slower; 'changed', those and every cell whose code differs from the "
                         "baseline's (several times larger); either with the baseline cells they are "
                         "compared with. The README says how to reproduce the others")
     p.add_argument("--full-asm", action="store_true",
-                   help="keep every cell's assembly section, and the flame graphs of the why step")
+                   help="keep every cell's assembly section and table rows, and the flame graphs of the why step")
     return p.parse_args(argv)
 
 

@@ -200,7 +200,9 @@ def best_rows(a: Analysis) -> list:
     return rows
 
 
-def markdown(a: Analysis, links: dict | None = None, images: dict | None = None) -> str:
+def markdown(a: Analysis, links: dict | None = None, images: dict | None = None, keep=None) -> str:
+    """keep: a published run's choice of cells (light.Light); the "Every cell"
+    table then lists only those, and says where the others are."""
     out = header(a, f"flagbench run {a.run_id}", links)
     out += [f"Each cell is the **speedup against the baseline** `{a.baseline}` (baseline median ÷ "
             "this median; above 1 is faster) with its 95% bootstrap interval, a verdict and the "
@@ -233,17 +235,22 @@ def markdown(a: Analysis, links: dict | None = None, images: dict | None = None)
                          "not significantly slower than the best"], best_rows(a)) + [""]
     out += why_cells.markdown_section(a)
     out += problems(a)
-    out += ["## Every cell", "", "<details><summary>median, interval, samples and noise of every "
-            "cell</summary>", ""]
+    rows = detail_rows(a, keep)
+    out += ["## Every cell", ""]
+    if keep is not None:
+        out += [keep.rows_note(len(rows), sum(1 for _ in a.ordered_cells()), "summary.csv"), ""]
+    out += ["<details><summary>median, interval, samples and noise of every cell</summary>", ""]
     out += fmt.md_table(["kernel/variant", "configuration", "status", "n", "median [95% interval]",
-                         "noise", "min", "max", "stopped by"], detail_rows(a))
+                         "noise", "min", "max", "stopped by"], rows)
     out += ["", "</details>", ""]
     return "\n".join(out)
 
 
-def detail_rows(a: Analysis) -> list:
+def detail_rows(a: Analysis, keep=None) -> list:
     rows = []
     for cell in a.ordered_cells():
+        if keep is not None and not keep(cell):
+            continue
         s = cell.stats if cell.samples else None
         rows.append([f"{cell.kernel}/{cell.variant}", cell.config, cell.status_text, s.n if s else "",
                      fmt.ns_with_interval(s.median, s.ci) if s else "",
