@@ -20,10 +20,11 @@ from ..run.layout import RunDir
 from ..run.plan import Plan
 
 # Used only when no earlier run at the plan's size exists.  Taken from the
-# published quick run (results/2026-11-25-quick-epyc: 6 configurations x 47
-# kernels on 2 cores, 55 s build+check+asm, 349 s timing at --time-per-kernel 8).
-DEFAULT_BUILD_CHECK_S = 0.2
-DEFAULT_TIME_S = 1.25
+# published quick run (results/2026-12-03-quick-epyc: 6 configurations x 47
+# kernels on 2 cores from a fresh clone, 397 s build+check+asm, 521 s timing
+# at --time-per-kernel 8 --min-samples 10).
+DEFAULT_BUILD_CHECK_S = 1.7
+DEFAULT_TIME_S = 1.85
 NODE_COUNTS = (1, 2, 4, 8, 16, 32, 64)
 
 
