@@ -120,6 +120,11 @@ class VerdictsEndToEnd(unittest.TestCase):
         self.assertGreater(base["layout_spread"], 0.05)          # the seeds found the sensitivity
         for config in (f"{BASE}.p16", f"{BASE}.p48", f"{BASE}.aa"):
             self.assertEqual(self.verdict("vfix/landing", config), "no significant difference", config)
+        # The summary names the widest spreads, and does not call the spread placement alone.
+        text = (self.run_dir / "tables/summary.md").read_text()
+        widest = text.split("**Widest spread between layout seeds**", 1)[1].split("\n", 1)[0]
+        self.assertIn("`vfix/landing/run`", widest)
+        self.assertIn("process noise", widest)
 
     def test_layout_seeds_move_code_but_not_instructions(self):
         doc = self.kernel_file(BASE, "vfix/landing", "asm", "run.json")

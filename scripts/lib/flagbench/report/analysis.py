@@ -218,7 +218,7 @@ class Analysis:
 
     def layout_sensitive(self, top: int = 5) -> list:
         """(kernel, variant, config, spread) of the cells whose per-seed medians
-        differ most: where the code lands matters most."""
+        differ most (placement and each seed's process noise together)."""
         rows = [(c.stats.layout, c.kernel, c.variant, c.config) for c in self.cells.values()
                 if c.stats is not None and c.stats.layout is not None and c.samples]
         return [(k, v, cfg, sp) for sp, k, v, cfg in sorted(rows, reverse=True)[:top]]

@@ -161,14 +161,17 @@ def fdr_paragraph(a: Analysis) -> list:
 
 
 def layout_paragraph(a: Analysis) -> list:
-    """The cells where the code's placement moved the time most (spread between layout seeds)."""
+    """The cells whose per-seed medians differ most.  The spread also holds
+    each seed's process noise, so it is not called placement alone."""
     top = a.layout_sensitive(5)
     if not top:
         return []
     items = "; ".join(f"`{k}/{v}` under `{c}` ({fmt.pct(math.expm1(sp))})" for k, v, c, sp in top)
-    return [f"**Most layout-sensitive cells** (spread between the per-seed medians, where the same "
-            f"code was linked at other addresses): {items}. A change of these cells smaller than "
-            f"that spread is never called.", ""]
+    return [f"**Widest spread between layout seeds** (the per-seed medians of the same code linked "
+            f"at other addresses): {items}. The spread holds placement and each seed's own process "
+            f"noise, which for threaded kernels on few CPUs can be most of it "
+            f"(docs/statistics.md, Layout spread). A change of these cells smaller than that spread "
+            f"is never called.", ""]
 
 
 def problems(a: Analysis) -> list:
