@@ -66,18 +66,20 @@ class Light:
 
     __call__ = keep
 
+    @property
+    def kept(self) -> str:
+        """Which cells are kept, in words."""
+        return ("that have a verdict" + (" or whose code differs from the baseline's" if self.changed else "")
+                + ", and the baseline cells they are compared with")
+
     def rows_note(self, shown: int, total: int, data_file: str) -> str:
         """The sentence above a per-cell table that lists only the kept cells."""
-        return (f"This published run lists {shown} of its {total} cells here: those that have a verdict"
-                + (" or whose code differs from the baseline's" if self.changed else "")
-                + ", and the baseline cells they are compared with (as its assembly pages do). "
-                f"Every cell is in [{data_file}]({data_file}).")
+        return (f"This published run lists {shown} of its {total} cells here: those {self.kept} "
+                f"(as its assembly pages do). Every cell is in [{data_file}]({data_file}).")
 
     def note(self) -> str:
-        return ("This is a published run: the assembly pages hold the cells that have a verdict"
-                + (" or whose code differs from the baseline's" if self.changed else "")
-                + ", and the baseline cells they are compared with; a cell with the baseline's code "
-                "links to the baseline's section. The others are left out: " + REPRODUCE
+        return (f"This is a published run: the assembly pages hold the cells {self.kept}; a cell with "
+                "the baseline's code links to the baseline's section. The others are left out: " + REPRODUCE
                 + " The flame graphs are left out too: scripts/profile.sh CONFIG KERNEL/VARIANT draws them "
                 "from the rerun's build.")
 
