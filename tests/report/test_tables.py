@@ -394,6 +394,16 @@ class Vocabulary(unittest.TestCase):
         self.assertIn(f"miss 1): `{kernel}` 5.0%.", text)
         self.assertNotIn("no threshold of this run is widened", text)
 
+    def test_glossary_names_the_runs_noise_floor(self):
+        from flagbench import results
+        from flagbench.report.analysis import Analysis, Options
+        from flagbench.report.reporttop import glossary
+        self.assertIn("the largest of the 1% floor", glossary(self.a))
+        wider = Analysis(results.load(self.run_dir), Options(floor=0.025, replicates=200))
+        text = glossary(wider)
+        self.assertIn("the largest of the 2.5% floor", text)
+        self.assertNotIn("1% floor", text)
+
     def test_code_styles(self):
         from flagbench.report.codestyle import style
         cases = {("simd/reduce", "scalar"): "scalar", ("simd/reduce", "autovec"): "autovec",

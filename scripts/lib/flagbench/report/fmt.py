@@ -23,14 +23,15 @@ def fmt_ns(ns: float | None) -> str:
 
 
 # One vocabulary for every table, plot and page of a run's report (compare.sh
-# keeps LEGEND and comparison() above).
+# keeps LEGEND and comparison() above).  "{floor}": the run's noise floor
+# (symbols() fills it in; report.sh --noise-floor changes it).
 SAME_CODE = "= same code"
 SYMBOLS = [
     ("▲", "faster: the whole 95% interval lies above the noise band, and the call survives the run's "
           "false-discovery-rate control"),
     ("▼", "slower: likewise, below the band"),
     ("≈", "no significant difference: the interval includes 1, lies inside the band, or reaches into it"),
-    ("(±N%)", "the cell's noise band: the largest of the 1% floor, either side's process-to-process "
+    ("(±N%)", "the cell's noise band: the largest of the {floor} floor, either side's process-to-process "
               "noise and spread between layout seeds, and how far the kernel's A/A intervals miss 1; "
               "nothing smaller is called"),
     ("·", "no verdict: too few samples, or a side has no timing (the reason follows)"),
@@ -42,8 +43,14 @@ SYMBOLS = [
 CELL_LEGEND = ("▲ faster, ▼ slower, ≈ no significant difference, (±N%) the noise threshold the verdict "
                "was judged against, · no verdict; = same code: identical instructions, timed once")
 
+
+def symbols(floor: float) -> list:
+    """SYMBOLS with the run's noise floor written in."""
+    return [(sym, text.replace("{floor}", f"{floor * 100:g}%")) for sym, text in SYMBOLS]
+
+
 __all__ = ["fmt_ns", "ratio", "interval", "comparison", "md_escape", "md_table", "csv_text",
-           "rnd", "json_text", "pct", "MARK", "LEGEND", "SAME_CODE", "SYMBOLS", "CELL_LEGEND",
+           "rnd", "json_text", "pct", "MARK", "LEGEND", "SAME_CODE", "SYMBOLS", "symbols", "CELL_LEGEND",
            "threshold", "verdict_cell", "is_same_code"]
 
 

@@ -77,7 +77,7 @@ def glossary(a: Analysis) -> str:
         rows.append(f"<tr><td><code>{h(c['id'])}</code></td><td>{h(role)}</td>"
                     f"<td>{h(str((c.get('axes') or {}).get('compiler', '')))}</td>"
                     f"<td><code>{h(compile_.strip())}</code></td><td><code>{h(link)}</code></td></tr>")
-    syms = "".join(f"<tr><td><strong>{h(sym)}</strong></td><td>{h(text)}</td></tr>" for sym, text in fmt.SYMBOLS)
+    syms = "".join(f"<tr><td><strong>{h(sym)}</strong></td><td>{h(text)}</td></tr>" for sym, text in fmt.symbols(a.options.floor))
     styles = "".join(f"<li>{h(line.strip())}</li>" for line in codestyle.__doc__.split("\n")
                      if line.startswith("  ") and not line.strip().startswith("style "))
     return ('<details class="glossary" open><summary><strong>Glossary</strong>: configurations, symbols, '
