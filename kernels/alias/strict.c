@@ -163,12 +163,8 @@ static const fb_kernel kernel = {
     .unit = "elements",
     .sizes = {1003, 12000, 16000},
     .reps = {1, 200, 3000},
-    .setup = setup,
-    .check = check,
-    .checksum = checksum,
-    .teardown = teardown,
-    .variants = variants,
-    .variant_count = FB_COUNT(variants),
+    FB_HOOKS(setup, NULL, check, checksum, NULL, NULL, teardown),
+    FB_VARIANTS(variants),
 };
 
 FB_KERNEL_MAIN(kernel)

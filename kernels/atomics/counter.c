@@ -272,17 +272,11 @@ static const fb_kernel kernel = {
     .name = "counter",
     .summary = "shared counter: fetch_add orderings, CAS loop, sharded per-thread slots",
     .unit = "increments",
+    .concurrent = true,
     .sizes = {100003, 600001, 1600000},
     .reps = {1, 10, 5},
-    .concurrent = true,
-    .setup = setup,
-    .prepare = prepare,
-    .check = check,
-    .checksum = checksum,
-    .report = report,
-    .teardown = teardown,
-    .variants = variants,
-    .variant_count = FB_COUNT(variants),
+    FB_HOOKS(setup, prepare, check, checksum, NULL, report, teardown),
+    FB_VARIANTS(variants),
 };
 
 FB_KERNEL_MAIN(kernel)

@@ -382,18 +382,11 @@ static const fb_kernel kernel = {
     .name = "message_passing",
     .summary = "flag + payload ping-pong: relaxed word, release/acquire, seq_cst, fences",
     .unit = "round trips",
+    .concurrent = true,
     .sizes = {2003, 30001, 100000},
     .reps = {1, 5, 5},
-    .concurrent = true,
-    .setup = setup,
-    .prepare = prepare,
-    .check = check,
-    .checksum = checksum,
-    .items = items,
-    .report = report,
-    .teardown = teardown,
-    .variants = variants,
-    .variant_count = FB_COUNT(variants),
+    FB_HOOKS(setup, prepare, check, checksum, items, report, teardown),
+    FB_VARIANTS(variants),
 };
 
 FB_KERNEL_MAIN(kernel)

@@ -364,18 +364,11 @@ static const fb_kernel kernel = {
     .name = "seqlock",
     .summary = "read-mostly multi-word record: seqlock vs pthread rwlock vs mutex",
     .unit = "operations",
+    .concurrent = true,
     .sizes = {20003, 60001, 300000},
     .reps = {1, 5, 5},
-    .concurrent = true,
-    .setup = setup,
-    .prepare = prepare,
-    .check = check,
-    .checksum = checksum,
-    .items = items,
-    .report = report,
-    .teardown = teardown,
-    .variants = variants,
-    .variant_count = FB_COUNT(variants),
+    FB_HOOKS(setup, prepare, check, checksum, items, report, teardown),
+    FB_VARIANTS(variants),
 };
 
 FB_KERNEL_MAIN(kernel)

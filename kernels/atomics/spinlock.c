@@ -453,18 +453,11 @@ static const fb_kernel kernel = {
     .name = "spinlock",
     .summary = "TAS, TTAS+backoff, ticket and MCS spin locks vs pthread_mutex, also oversubscribed",
     .unit = "acquisitions",
+    .concurrent = true,
     .sizes = {20003, 60001, 150000},
     .reps = {1, 5, 5},
-    .concurrent = true,
-    .setup = setup,
-    .prepare = prepare,
-    .check = check,
-    .checksum = checksum,
-    .items = items,
-    .report = report,
-    .teardown = teardown,
-    .variants = variants,
-    .variant_count = FB_COUNT(variants),
+    FB_HOOKS(setup, prepare, check, checksum, items, report, teardown),
+    FB_VARIANTS(variants),
 };
 
 FB_KERNEL_MAIN(kernel)

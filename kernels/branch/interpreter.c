@@ -510,13 +510,8 @@ static const fb_kernel kernel = {
     .unit = "inputs",
     .sizes = {1003, 150001, 400000},
     .reps = {1, 3, 5},
-    .setup = setup,
-    .check = check,
-    .checksum = checksum,
-    .report = report,
-    .teardown = teardown,
-    .variants = variants,
-    .variant_count = FB_COUNT(variants),
+    FB_HOOKS(setup, NULL, check, checksum, NULL, report, teardown),
+    FB_VARIANTS(variants),
 };
 
 FB_KERNEL_MAIN(kernel)

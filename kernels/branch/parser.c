@@ -259,14 +259,8 @@ static const fb_kernel kernel = {
     .unit = "bytes",
     .sizes = {1003, 300007, 1048576},
     .reps = {1, 3, 10},
-    .setup = setup,
-    .check = check,
-    .checksum = checksum,
-    .items = items,
-    .report = report,
-    .teardown = teardown,
-    .variants = variants,
-    .variant_count = FB_COUNT(variants),
+    FB_HOOKS(setup, NULL, check, checksum, items, report, teardown),
+    FB_VARIANTS(variants),
 };
 
 FB_KERNEL_MAIN(kernel)

@@ -212,14 +212,8 @@ static const fb_kernel kernel = {
     .unit = "elements",
     .sizes = {37, 1000, 1536},
     .reps = {1, 5, 10},
-    .setup = setup,
-    .prepare = prepare,
-    .check = check,
-    .checksum = checksum,
-    .items = items,
-    .teardown = teardown,
-    .variants = variants,
-    .variant_count = FB_COUNT(variants),
+    FB_HOOKS(setup, prepare, check, checksum, items, NULL, teardown),
+    FB_VARIANTS(variants),
 };
 
 FB_KERNEL_MAIN(kernel)

@@ -70,28 +70,12 @@ static void report(void *p, const fb_variant *v, fb_json *out)
     fb_json_num(out, "fairness_min_max", hi > 0 ? lo / hi : 1.0);
 }
 
-static const fb_variant variants[] = {
-    {"mutex", run_mutex, 0, "mutex + condition variable channels (bounded, 256)"},
-    {"array", run_array, 0, "lock-free bounded array channels (crossbeam array flavour, 256)"},
-    {"list", run_list, 0, "lock-free unbounded block-list channels (crossbeam list flavour)"},
-};
-
 static const fb_kernel kernel = {
     .family = "channels",
     .name = "fan",
     .summary = "fan-out to per-worker channels, fan-in over one shared channel",
     .unit = "items",
-    .sizes = {3001, 30011, 80000},
-    .reps = {1, 5, 5},
-    .concurrent = true,
-    .setup = setup,
-    .prepare = flow_prepare,
-    .check = flow_check,
-    .checksum = flow_checksum,
-    .report = report,
-    .teardown = flow_teardown,
-    .variants = variants,
-    .variant_count = FB_COUNT(variants),
+    FLOW_KERNEL_FIELDS,
 };
 
 FB_KERNEL_MAIN(kernel)

@@ -146,17 +146,8 @@ static const fb_kernel kernel = {
     .family = "dispatch",
     .name = "ifunc",
     .summary = "runtime dispatch by a GNU ifunc resolver",
-    .unit = "bytes",
-    .sizes = {1003, 60013, 262144},
-    .reps = {1, 50, 1500},
-    .setup = setup,
-    .prepare = count_prepare,
-    .check = check,
-    .checksum = count_checksum,
-    .report = report,
-    .teardown = count_teardown,
-    .variants = variants,
-    .variant_count = FB_COUNT(variants),
+    COUNT_KERNEL_FIELDS,
+    FB_VARIANTS(variants),
 };
 
 FB_KERNEL_MAIN(kernel)

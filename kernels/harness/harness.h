@@ -95,6 +95,14 @@ typedef struct fb_kernel {
 } fb_kernel;
 
 #define FB_COUNT(a) (sizeof(a) / sizeof((a)[0]))
+/* A descriptor's hooks, all seven in the order of the fields above (the
+ * optional ones, prepare, items and report, may be NULL), and its variant
+ * table with its count.  Each hook has its own function type, so a hook in
+ * the wrong place draws an incompatible-pointer diagnostic. */
+#define FB_HOOKS(setup_, prepare_, check_, checksum_, items_, report_, teardown_)                \
+    .setup = (setup_), .prepare = (prepare_), .check = (check_), .checksum = (checksum_),          \
+    .items = (items_), .report = (report_), .teardown = (teardown_)
+#define FB_VARIANTS(v) .variants = (v), .variant_count = FB_COUNT(v)
 
 int fb_main(const fb_kernel *k, int argc, char **argv);
 #define FB_KERNEL_MAIN(k)                                                                       \

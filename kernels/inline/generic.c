@@ -377,13 +377,8 @@ static const fb_kernel kernel = {
     .unit = "elements",
     .sizes = {1003, 40009, 32768},
     .reps = {1, 20, 80},
-    .setup = setup,
-    .check = check,
-    .checksum = checksum,
-    .items = items,
-    .teardown = teardown,
-    .variants = variants,
-    .variant_count = FB_COUNT(variants),
+    FB_HOOKS(setup, NULL, check, checksum, items, NULL, teardown),
+    FB_VARIANTS(variants),
 };
 
 FB_KERNEL_MAIN(kernel)

@@ -230,14 +230,8 @@ static const fb_kernel kernel = {
     .unit = "elements",
     .sizes = {1003, 20000, 3000000},
     .reps = {1, 50, 8},
-    .setup = setup,
-    .prepare = prepare,
-    .check = check,
-    .checksum = checksum,
-    .report = report,
-    .teardown = teardown,
-    .variants = variants,
-    .variant_count = FB_COUNT(variants),
+    FB_HOOKS(setup, prepare, check, checksum, NULL, report, teardown),
+    FB_VARIANTS(variants),
 };
 
 FB_KERNEL_MAIN(kernel)

@@ -396,14 +396,8 @@ static const fb_kernel kernel = {
     .unit = "particles",
     .sizes = {1003, 20000, 3000000},
     .reps = {1, 50, 5},
-    .setup = setup,
-    .prepare = prepare,
-    .check = check,
-    .checksum = checksum,
-    .report = report,
-    .teardown = teardown,
-    .variants = variants,
-    .variant_count = FB_COUNT(variants),
+    FB_HOOKS(setup, prepare, check, checksum, NULL, report, teardown),
+    FB_VARIANTS(variants),
 };
 
 FB_KERNEL_MAIN(kernel)

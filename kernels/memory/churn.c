@@ -242,14 +242,8 @@ static const fb_kernel kernel = {
     .unit = "operations",
     .sizes = {1003, 100000, 120000},
     .reps = {1, 5, 8},
-    .setup = setup,
-    .check = check,
-    .checksum = checksum,
-    .items = items,
-    .report = report,
-    .teardown = teardown,
-    .variants = variants,
-    .variant_count = FB_COUNT(variants),
+    FB_HOOKS(setup, NULL, check, checksum, items, report, teardown),
+    FB_VARIANTS(variants),
 };
 
 FB_KERNEL_MAIN(kernel)

@@ -455,15 +455,8 @@ static const fb_kernel kernel = {
     .unit = "bytes",
     .sizes = {(4 << 20) + 1003, 64 << 20, 96 << 20},
     .reps = {1, 3, 5},
-    .setup = setup,
-    .prepare = prepare,
-    .check = check,
-    .checksum = checksum,
-    .items = items,
-    .report = report,
-    .teardown = teardown,
-    .variants = variants,
-    .variant_count = FB_COUNT(variants),
+    FB_HOOKS(setup, prepare, check, checksum, items, report, teardown),
+    FB_VARIANTS(variants),
 };
 
 FB_KERNEL_MAIN(kernel)

@@ -193,13 +193,8 @@ static const fb_kernel kernel = {
     .unit = "objects",
     .sizes = {1003, 150000, 250000},
     .reps = {1, 5, 8},
-    .setup = setup,
-    .check = check,
-    .checksum = checksum,
-    .report = report,
-    .teardown = teardown,
-    .variants = variants,
-    .variant_count = FB_COUNT(variants),
+    FB_HOOKS(setup, NULL, check, checksum, NULL, report, teardown),
+    FB_VARIANTS(variants),
 };
 
 FB_KERNEL_MAIN(kernel)

@@ -185,12 +185,8 @@ static const fb_kernel kernel = {
     .unit = "calls",
     .sizes = {1003, 100000, 150000},
     .reps = {1, 5, 8},
-    .setup = setup,
-    .check = check,
-    .checksum = checksum,
-    .teardown = teardown,
-    .variants = variants,
-    .variant_count = FB_COUNT(variants),
+    FB_HOOKS(setup, NULL, check, checksum, NULL, NULL, teardown),
+    FB_VARIANTS(variants),
 };
 
 FB_KERNEL_MAIN(kernel)

@@ -200,17 +200,11 @@ static const fb_kernel kernel = {
     .name = "fine_grained",
     .summary = "saxpy over a few thousand floats: parallel overhead exceeds the work",
     .unit = "elements",
+    .concurrent = true,
     .sizes = {1003, 2001, 1024},
     .reps = {1, 1000, 3000},
-    .concurrent = true,
-    .setup = setup,
-    .prepare = prepare,
-    .check = check,
-    .checksum = checksum,
-    .report = report,
-    .teardown = teardown,
-    .variants = variants,
-    .variant_count = FB_COUNT(variants),
+    FB_HOOKS(setup, prepare, check, checksum, NULL, report, teardown),
+    FB_VARIANTS(variants),
 };
 
 FB_KERNEL_MAIN(kernel)

@@ -180,17 +180,11 @@ static const fb_kernel kernel = {
     .name = "latency",
     .summary = "round-trip time of one tiny parallel call: pool vs OpenMP vs thread-per-call",
     .unit = "calls",
+    .concurrent = true,
     .sizes = {13, 50, 100},
     .reps = {1, 20, 20},
-    .concurrent = true,
-    .setup = setup,
-    .prepare = prepare,
-    .check = check,
-    .checksum = checksum,
-    .report = report,
-    .teardown = teardown,
-    .variants = variants,
-    .variant_count = FB_COUNT(variants),
+    FB_HOOKS(setup, prepare, check, checksum, NULL, report, teardown),
+    FB_VARIANTS(variants),
 };
 
 FB_KERNEL_MAIN(kernel)

@@ -246,17 +246,11 @@ static const fb_kernel kernel = {
     .name = "mandelbrot",
     .summary = "imbalanced loop over Mandelbrot rows: static vs dynamic vs work stealing",
     .unit = "rows",
+    .concurrent = true,
     .sizes = {37, 110, 150},
     .reps = {1, 5, 5},
-    .concurrent = true,
-    .setup = setup,
-    .prepare = prepare,
-    .check = check,
-    .checksum = checksum,
-    .report = report,
-    .teardown = teardown,
-    .variants = variants,
-    .variant_count = FB_COUNT(variants),
+    FB_HOOKS(setup, prepare, check, checksum, NULL, report, teardown),
+    FB_VARIANTS(variants),
 };
 
 FB_KERNEL_MAIN(kernel)

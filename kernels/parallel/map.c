@@ -228,17 +228,11 @@ static const fb_kernel kernel = {
     .name = "map",
     .summary = "embarrassingly parallel float map (degree-8 polynomial), coarse pieces",
     .unit = "elements",
+    .concurrent = true,
     .sizes = {10007, 500009, 2097152},
     .reps = {1, 10, 10},
-    .concurrent = true,
-    .setup = setup,
-    .prepare = prepare,
-    .check = check,
-    .checksum = checksum,
-    .report = report,
-    .teardown = teardown,
-    .variants = variants,
-    .variant_count = FB_COUNT(variants),
+    FB_HOOKS(setup, prepare, check, checksum, NULL, report, teardown),
+    FB_VARIANTS(variants),
 };
 
 FB_KERNEL_MAIN(kernel)

@@ -303,16 +303,11 @@ static const fb_kernel kernel = {
     .name = "map_reduce",
     .summary = "parallel map+reduce (sum of a hash) at coarse and fine task sizes",
     .unit = "elements",
+    .concurrent = true,
     .sizes = {10007, 300007, 1048576},
     .reps = {1, 10, 10},
-    .concurrent = true,
-    .setup = setup,
-    .check = check,
-    .checksum = checksum,
-    .report = report,
-    .teardown = teardown,
-    .variants = variants,
-    .variant_count = FB_COUNT(variants),
+    FB_HOOKS(setup, NULL, check, checksum, NULL, report, teardown),
+    FB_VARIANTS(variants),
 };
 
 FB_KERNEL_MAIN(kernel)

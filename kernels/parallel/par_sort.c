@@ -376,17 +376,11 @@ static const fb_kernel kernel = {
     .name = "par_sort",
     .summary = "fork-join parallel merge sort (parallel merge) vs serial merge sort vs qsort",
     .unit = "keys",
+    .concurrent = true,
     .sizes = {5003, 50021, 131072},
     .reps = {1, 5, 5},
-    .concurrent = true,
-    .setup = setup,
-    .prepare = prepare,
-    .check = check,
-    .checksum = checksum,
-    .report = report,
-    .teardown = teardown,
-    .variants = variants,
-    .variant_count = FB_COUNT(variants),
+    FB_HOOKS(setup, prepare, check, checksum, NULL, report, teardown),
+    FB_VARIANTS(variants),
 };
 
 FB_KERNEL_MAIN(kernel)

@@ -449,17 +449,11 @@ static const fb_kernel kernel = {
     .name = "mpmc",
     .summary = "MPMC queues (Vyukov, Michael-Scott+HP, segmented, mutex, ck) at 1p1c/2p2c/oversubscribed",
     .unit = "items",
+    .concurrent = true,
     .sizes = {5003, 60001, 150000},
     .reps = {1, 5, 5},
-    .concurrent = true,
-    .setup = setup,
-    .prepare = prepare,
-    .check = check,
-    .checksum = checksum,
-    .report = report,
-    .teardown = teardown,
-    .variants = variants,
-    .variant_count = FB_COUNT(variants),
+    FB_HOOKS(setup, prepare, check, checksum, NULL, report, teardown),
+    FB_VARIANTS(variants),
 };
 
 FB_KERNEL_MAIN(kernel)

@@ -444,17 +444,11 @@ static const fb_kernel kernel = {
     .name = "spsc",
     .summary = "bounded SPSC ring: Lamport, cached indices, mutex+condvar, ck_ring",
     .unit = "items",
+    .concurrent = true,
     .sizes = {10007, 150001, 250000},
     .reps = {1, 5, 5},
-    .concurrent = true,
-    .setup = setup,
-    .prepare = prepare,
-    .check = check,
-    .checksum = checksum,
-    .report = report,
-    .teardown = teardown,
-    .variants = variants,
-    .variant_count = FB_COUNT(variants),
+    FB_HOOKS(setup, prepare, check, checksum, NULL, report, teardown),
+    FB_VARIANTS(variants),
 };
 
 FB_KERNEL_MAIN(kernel)

@@ -232,17 +232,11 @@ static const fb_kernel kernel = {
     .name = "false_sharing",
     .summary = "per-thread counters: packed in one cache line vs padded vs alignas(64) vs local",
     .unit = "increments",
+    .concurrent = true,
     .sizes = {100003, 1000003, 4000000},
     .reps = {1, 5, 5},
-    .concurrent = true,
-    .setup = setup,
-    .prepare = prepare,
-    .check = check,
-    .checksum = checksum,
-    .report = report,
-    .teardown = teardown,
-    .variants = variants,
-    .variant_count = FB_COUNT(variants),
+    FB_HOOKS(setup, prepare, check, checksum, NULL, report, teardown),
+    FB_VARIANTS(variants),
 };
 
 FB_KERNEL_MAIN(kernel)

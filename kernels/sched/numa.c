@@ -281,17 +281,11 @@ static const fb_kernel kernel = {
     .name = "numa",
     .summary = "first-touch NUMA placement: parallel vs serial initialisation, libnuma binding",
     .unit = "elements",
+    .concurrent = true,
     .sizes = {100003, 2000003, 12000000},
     .reps = {1, 5, 10},
-    .concurrent = true,
-    .setup = setup,
-    .prepare = prepare,
-    .check = check,
-    .checksum = checksum,
-    .report = report,
-    .teardown = teardown,
-    .variants = variants,
-    .variant_count = FB_COUNT(variants),
+    FB_HOOKS(setup, prepare, check, checksum, NULL, report, teardown),
+    FB_VARIANTS(variants),
 };
 
 FB_KERNEL_MAIN(kernel)

@@ -303,18 +303,11 @@ static const fb_kernel kernel = {
     .name = "pinning",
     .summary = "bulk-synchronous rounds with a barrier: pinned vs unpinned vs oversubscribed threads",
     .unit = "element-rounds",
+    .concurrent = true,
     .sizes = {10007, 65537, 131072},
     .reps = {1, 5, 5},
-    .concurrent = true,
-    .setup = setup,
-    .prepare = prepare,
-    .check = check,
-    .checksum = checksum,
-    .items = items,
-    .report = report,
-    .teardown = teardown,
-    .variants = variants,
-    .variant_count = FB_COUNT(variants),
+    FB_HOOKS(setup, prepare, check, checksum, items, report, teardown),
+    FB_VARIANTS(variants),
 };
 
 FB_KERNEL_MAIN(kernel)

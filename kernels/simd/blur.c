@@ -386,14 +386,8 @@ static const fb_kernel kernel = {
     .unit = "pixels",
     .sizes = {13 * WIDTH, 97 * WIDTH, 256 * WIDTH},
     .reps = {1, 5, 60},
-    .setup = setup,
-    .prepare = prepare,
-    .check = check,
-    .checksum = checksum,
-    .items = items,
-    .teardown = teardown,
-    .variants = variants,
-    .variant_count = FB_COUNT(variants),
+    FB_HOOKS(setup, prepare, check, checksum, items, NULL, teardown),
+    FB_VARIANTS(variants),
 };
 
 FB_KERNEL_MAIN(kernel)

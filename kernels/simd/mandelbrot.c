@@ -337,15 +337,8 @@ static const fb_kernel kernel = {
     .unit = "pixels",
     .sizes = {23, 101, 160},
     .reps = {1, 3, 10},
-    .setup = setup,
-    .prepare = prepare,
-    .check = check,
-    .checksum = checksum,
-    .report = report,
-    .items = items,
-    .teardown = teardown,
-    .variants = variants,
-    .variant_count = FB_COUNT(variants),
+    FB_HOOKS(setup, prepare, check, checksum, items, report, teardown),
+    FB_VARIANTS(variants),
 };
 
 FB_KERNEL_MAIN(kernel)

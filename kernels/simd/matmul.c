@@ -378,14 +378,8 @@ static const fb_kernel kernel = {
     .unit = "multiply-adds",
     .sizes = {37, 100, 192},
     .reps = {1, 3, 8},
-    .setup = setup,
-    .prepare = prepare,
-    .check = check,
-    .checksum = checksum,
-    .items = items,
-    .teardown = teardown,
-    .variants = variants,
-    .variant_count = FB_COUNT(variants),
+    FB_HOOKS(setup, prepare, check, checksum, items, NULL, teardown),
+    FB_VARIANTS(variants),
 };
 
 FB_KERNEL_MAIN(kernel)

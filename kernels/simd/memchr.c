@@ -467,14 +467,8 @@ static const fb_kernel kernel = {
     .unit = "bytes",
     .sizes = {1003, 100003, 262144},
     .reps = {1, 50, 800},
-    .setup = setup,
-    .prepare = prepare,
-    .check = check,
-    .checksum = checksum,
-    .report = report,
-    .teardown = teardown,
-    .variants = variants,
-    .variant_count = FB_COUNT(variants),
+    FB_HOOKS(setup, prepare, check, checksum, NULL, report, teardown),
+    FB_VARIANTS(variants),
 };
 
 FB_KERNEL_MAIN(kernel)

@@ -303,13 +303,8 @@ static const fb_kernel kernel = {
     .unit = "elements",
     .sizes = {1003, 100003, 32768},
     .reps = {1, 20, 4000},
-    .setup = setup,
-    .check = check,
-    .checksum = checksum,
-    .report = report,
-    .teardown = teardown,
-    .variants = variants,
-    .variant_count = FB_COUNT(variants),
+    FB_HOOKS(setup, NULL, check, checksum, NULL, report, teardown),
+    FB_VARIANTS(variants),
 };
 
 FB_KERNEL_MAIN(kernel)

@@ -57,8 +57,8 @@ static const fb_variant variants[] = {
 static const fb_kernel kernel = {
     .family = "test", .name = "escape", .summary = "proves fb_use_u64 keeps dead work alive",
     .unit = "steps", .sizes = {1000, 100000, 10000000}, .reps = {1, 3, 5},
-    .setup = setup, .check = check, .checksum = checksum, .teardown = teardown,
-    .variants = variants, .variant_count = FB_COUNT(variants),
+    FB_HOOKS(setup, NULL, check, checksum, NULL, NULL, teardown),
+    FB_VARIANTS(variants),
 };
 
 FB_KERNEL_MAIN(kernel)

@@ -47,13 +47,8 @@ static const fb_kernel kernel = {
     .unit = "calls",
     .sizes = {1, 1, 1},
     .reps = {1, 1, 1},
-    .setup = setup,
-    .check = check,
-    .checksum = checksum,
-    .report = report,
-    .teardown = teardown,
-    .variants = variants,
-    .variant_count = FB_COUNT(variants),
+    FB_HOOKS(setup, NULL, check, checksum, NULL, report, teardown),
+    FB_VARIANTS(variants),
 };
 
 const fb_isa fb_build_isa_bits = FB_BUILD_ISA_HERE;

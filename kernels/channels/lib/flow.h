@@ -150,9 +150,8 @@ FLOW_INLINE void flow_run(ch_flow *f, chan_kind k, team_fn fn)
 }
 
 /* The hot function <kernel>_<variant> and its timed wrapper run_<variant>
- * for each channel kind (the variant is the kind): a kernel says
- * FLOW_VARIANTS(its name, its FLOW_* flags) and lists run_mutex, run_array
- * and run_list in its variants. */
+ * for each channel kind (the variant is the kind), and the table `variants`
+ * of all three: a kernel says FLOW_VARIANTS(its name, its FLOW_* flags). */
 #define FLOW_VARIANT(kernel, variant, kind, how)                                               \
     FB_HOT void kernel##_##variant(void *arg, int idx, int nt)                                 \
     {                                                                                          \
@@ -163,7 +162,19 @@ FLOW_INLINE void flow_run(ch_flow *f, chan_kind k, team_fn fn)
 #define FLOW_VARIANTS(kernel, how)                                                             \
     FLOW_VARIANT(kernel, mutex, CH_MUTEX, how)                                                 \
     FLOW_VARIANT(kernel, array, CH_ARRAY, how)                                                 \
-    FLOW_VARIANT(kernel, list, CH_LIST, how)
+    FLOW_VARIANT(kernel, list, CH_LIST, how)                                                   \
+    static const fb_variant variants[] = {                                                     \
+        {"mutex", run_mutex, 0, "mutex + condition variable channels (bounded, 256)"},         \
+        {"array", run_array, 0, "lock-free bounded array channels (crossbeam array flavour, 256)"}, \
+        {"list", run_list, 0, "lock-free unbounded block-list channels (crossbeam list flavour)"}, \
+    };
+
+/* The descriptor fields every channels kernel shares: sizes, repetitions and
+ * the flow hooks (setup and report are each kernel's own). */
+#define FLOW_KERNEL_FIELDS                                                                     \
+    .concurrent = true, .sizes = {3001, 30011, 80000}, .reps = {1, 5, 5},                      \
+    FB_HOOKS(setup, flow_prepare, flow_check, flow_checksum, NULL, report, flow_teardown),     \
+    FB_VARIANTS(variants)
 
 /* ---- the harness callbacks (lib/flow.c) ---------------------------------- */
 /* setup: a flow of ctx->n messages through `workers` workers. */

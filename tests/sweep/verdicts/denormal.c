@@ -63,7 +63,7 @@ static const fb_variant variants[] = {{"scale", denormal_scale, 0, "y = x / 3 on
 static const fb_kernel kernel = {
     .family = "vfix", .name = "denormal", .summary = "FP environment at start-up (sweep test)",
     .unit = "elements", .sizes = {1000, 4096, 8192}, .reps = {2, 20, 100},
-    .setup = setup, .check = check, .checksum = checksum, .teardown = teardown,
-    .variants = variants, .variant_count = FB_COUNT(variants),
+    FB_HOOKS(setup, NULL, check, checksum, NULL, NULL, teardown),
+    FB_VARIANTS(variants),
 };
 FB_KERNEL_MAIN(kernel)

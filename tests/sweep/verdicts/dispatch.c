@@ -62,7 +62,7 @@ static const fb_variant variants[] = {{"run", dispatch_run, 0, "calls the target
 static const fb_kernel kernel = {
     .family = "vfix", .name = "dispatch", .summary = "dispatch target change only (sweep test)",
     .unit = "elements", .sizes = {1000, 50000, 200000}, .reps = {2, 5, 10},
-    .setup = setup, .check = check, .checksum = checksum, .report = report, .teardown = teardown,
-    .variants = variants, .variant_count = FB_COUNT(variants),
+    FB_HOOKS(setup, NULL, check, checksum, NULL, report, teardown),
+    FB_VARIANTS(variants),
 };
 FB_KERNEL_MAIN(kernel)

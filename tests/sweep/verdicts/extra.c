@@ -47,7 +47,7 @@ static const fb_variant variants[] = {{"chain", extra_chain, 0, "n dependent mul
 static const fb_kernel kernel = {
     .family = "vfix", .name = "extra", .summary = "3% extra work, low noise (sweep test)",
     .unit = "elements", .sizes = {1000, 100000, 1000000}, .reps = {2, 5, 10},
-    .setup = setup, .check = check, .checksum = checksum, .teardown = teardown,
-    .variants = variants, .variant_count = FB_COUNT(variants),
+    FB_HOOKS(setup, NULL, check, checksum, NULL, NULL, teardown),
+    FB_VARIANTS(variants),
 };
 FB_KERNEL_MAIN(kernel)

@@ -48,7 +48,7 @@ static const fb_variant variants[] = {{"run", landing_run, 0, "work grows with t
 static const fb_kernel kernel = {
     .family = "vfix", .name = "landing", .summary = "layout-sensitive by construction (sweep test)",
     .unit = "elements", .sizes = {1000, 100000, 400000}, .reps = {2, 5, 10},
-    .setup = setup, .check = check, .checksum = checksum, .teardown = teardown,
-    .variants = variants, .variant_count = FB_COUNT(variants),
+    FB_HOOKS(setup, NULL, check, checksum, NULL, NULL, teardown),
+    FB_VARIANTS(variants),
 };
 FB_KERNEL_MAIN(kernel)

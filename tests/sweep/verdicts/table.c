@@ -66,7 +66,7 @@ static const fb_variant variants[] = {{"lookup", table_lookup, 0, "chain length 
 static const fb_kernel kernel = {
     .family = "vfix", .name = "table", .summary = "constant-table change only (sweep test)",
     .unit = "elements", .sizes = {1000, 20000, 60000}, .reps = {2, 5, 10},
-    .setup = setup, .check = check, .checksum = checksum, .teardown = teardown,
-    .variants = variants, .variant_count = FB_COUNT(variants),
+    FB_HOOKS(setup, NULL, check, checksum, NULL, NULL, teardown),
+    FB_VARIANTS(variants),
 };
 FB_KERNEL_MAIN(kernel)
