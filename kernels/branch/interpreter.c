@@ -469,17 +469,10 @@ static bool check(void *p, const fb_variant *v, char *why, size_t len)
         snprintf(why, len, "the VM trapped (code %d)", st->out.trap);
         return false;
     }
-    if (st->out.result == want) return true;
-    snprintf(why, len, "result %016llx, reference %016llx", (unsigned long long)st->out.result,
-             (unsigned long long)want);
-    return false;
+    return fb_check_u64("result", st->out.result, want, why, len);
 }
 
-static uint64_t checksum(void *p)
-{
-    state *st = p;
-    return fb_hash_bytes(&st->out.result, sizeof st->out.result, FB_HASH_INIT);
-}
+static uint64_t checksum(void *p) { return fb_hash_u64(((state *)p)->out.result); }
 
 static void report(void *p, const fb_variant *v, fb_json *out)
 {

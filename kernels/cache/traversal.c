@@ -181,7 +181,7 @@ static uint64_t checksum(void *p)
 {
     state *st = p;
     if (st->transposed) return fb_hash_bytes(st->b, st->n * st->n * sizeof(uint32_t), FB_HASH_INIT);
-    return fb_hash_bytes(&st->sum, sizeof st->sum, FB_HASH_INIT);
+    return fb_hash_u64(st->sum);
 }
 
 static double items(void *p)

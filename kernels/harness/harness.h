@@ -139,6 +139,12 @@ void *fb_calloc_prefaulted(size_t count, size_t size);
  * words, so x86-64 and aarch64 agree), FNV-1a for the tail. */
 uint64_t fb_hash_bytes(const void *p, size_t len, uint64_t h);
 #define FB_HASH_INIT 0xcbf29ce484222325ull
+/* The checksum of a result that is one 64-bit word: fb_hash_bytes of its
+ * 8 bytes from FB_HASH_INIT. */
+static inline uint64_t fb_hash_u64(uint64_t v) { return fb_hash_bytes(&v, sizeof v, FB_HASH_INIT); }
+/* The check of a result that is one 64-bit word: true when got == want,
+ * otherwise false with "<what> <got>, reference <want>" (hex) in why. */
+bool fb_check_u64(const char *what, uint64_t got, uint64_t want, char *why, size_t len);
 /* Relative error test used by float checks: |got-want| <= tol*max(1,|want|). */
 bool fb_close(double got, double want, double tol);
 /* Nanoseconds from CLOCK_MONOTONIC. */

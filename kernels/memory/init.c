@@ -367,10 +367,7 @@ static bool check(void *p, const fb_variant *v, char *why, size_t len)
             acc += val;
             i = next_index(val, t, words);
         }
-        if (st->probe == (acc ^ i)) return true;
-        snprintf(why, len, "chain result %016llx, reference %016llx", (unsigned long long)st->probe,
-                 (unsigned long long)(acc ^ i));
-        return false;
+        return fb_check_u64("chain result", st->probe, acc ^ i, why, len);
     }
     size_t words = (m == M_WARM ? st->n : st->fresh) / 8;
     uint64_t want = expected_probe(words, st->base);
@@ -392,11 +389,7 @@ static bool check(void *p, const fb_variant *v, char *why, size_t len)
     return true;
 }
 
-static uint64_t checksum(void *p)
-{
-    state *st = p;
-    return fb_hash_bytes(&st->probe, sizeof st->probe, FB_HASH_INIT);
-}
+static uint64_t checksum(void *p) { return fb_hash_u64(((state *)p)->probe); }
 
 static double items(void *p)
 {

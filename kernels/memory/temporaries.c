@@ -152,17 +152,10 @@ static bool check(void *p, const fb_variant *v, char *why, size_t len)
             if (count[b] > count[best]) best = b;
         h = h * 31 + best;
     }
-    if (h == st->hash) return true;
-    snprintf(why, len, "hash %016llx, reference %016llx", (unsigned long long)st->hash,
-             (unsigned long long)h);
-    return false;
+    return fb_check_u64("hash", st->hash, h, why, len);
 }
 
-static uint64_t checksum(void *p)
-{
-    state *st = p;
-    return fb_hash_bytes(&st->hash, sizeof st->hash, FB_HASH_INIT);
-}
+static uint64_t checksum(void *p) { return fb_hash_u64(((state *)p)->hash); }
 
 static void teardown(void *p)
 {

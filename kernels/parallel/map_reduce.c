@@ -256,17 +256,10 @@ static bool check(void *p, const fb_variant *v, char *why, size_t len)
         st->reference = s;
         st->have_reference = true;
     }
-    if (st->sum == st->reference) return true;
-    snprintf(why, len, "sum %016llx, reference %016llx", (unsigned long long)st->sum,
-             (unsigned long long)st->reference);
-    return false;
+    return fb_check_u64("sum", st->sum, st->reference, why, len);
 }
 
-static uint64_t checksum(void *p)
-{
-    state *st = p;
-    return fb_hash_bytes(&st->sum, sizeof st->sum, FB_HASH_INIT);
-}
+static uint64_t checksum(void *p) { return fb_hash_u64(((state *)p)->sum); }
 
 static void report(void *p, const fb_variant *v, fb_json *out)
 {
