@@ -99,8 +99,8 @@ typedef struct fb_kernel {
  * optional ones, prepare, items and report, may be NULL), and its variant
  * table with its count.  Each hook has its own function type, so a hook in
  * the wrong place draws an incompatible-pointer diagnostic. */
-#define FB_HOOKS(setup_, prepare_, check_, checksum_, items_, report_, teardown_)                \
-    .setup = (setup_), .prepare = (prepare_), .check = (check_), .checksum = (checksum_),          \
+#define FB_HOOKS(setup_, prepare_, check_, checksum_, items_, report_, teardown_)              \
+    .setup = (setup_), .prepare = (prepare_), .check = (check_), .checksum = (checksum_),      \
     .items = (items_), .report = (report_), .teardown = (teardown_)
 #define FB_VARIANTS(v) .variants = (v), .variant_count = FB_COUNT(v)
 

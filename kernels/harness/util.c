@@ -99,7 +99,8 @@ uint64_t fb_hash_bytes(const void *p, size_t len, uint64_t h)
 bool fb_check_u64(const char *what, uint64_t got, uint64_t want, char *why, size_t len)
 {
     if (got == want) return true;
-    snprintf(why, len, "%s %016llx, reference %016llx", what, (unsigned long long)got, (unsigned long long)want);
+    snprintf(why, len, "%s %016llx, reference %016llx", what, (unsigned long long)got,
+             (unsigned long long)want);
     return false;
 }
 

@@ -314,7 +314,7 @@ static inline void count_teardown(void *p)
  * unit, sizes and repetitions, and its hooks (setup, check and report are
  * each kernel's own, around count_setup/count_check/count_report_path). */
 #define COUNT_KERNEL_FIELDS                                                                    \
-    .unit = "bytes", .sizes = {1003, 60013, 262144}, .reps = {1, 50, 1500},                  \
+    .unit = "bytes", .sizes = {1003, 60013, 262144}, .reps = {1, 50, 1500},                    \
     FB_HOOKS(setup, count_prepare, check, count_checksum, NULL, report, count_teardown)
 
 /* The path a variant used, in its JSON line: as "dispatched" for a variant
