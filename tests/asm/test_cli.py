@@ -86,6 +86,70 @@ class AnalyzeTest(unittest.TestCase):
                     self.assertIn(key, r)
 
 
+
+def without_timings(doc):
+    """A summary without the fields that hold seconds."""
+    if isinstance(doc, dict):
+        return {k: without_timings(v) for k, v in doc.items() if k not in ("seconds", "seconds_for_run")}
+    if isinstance(doc, list):
+        return [without_timings(x) for x in doc]
+    return doc
+
+
+@unittest.skipUnless(asmtest.GCC, "gcc not installed")
+class BatchTest(unittest.TestCase):
+    """--batch: several binaries in one process, llvm-mca once per CPU for all."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.bins = [asmtest.build("dot.c", asmtest.GCC, "-O2", name="dot-O2-gcc"),
+                    asmtest.build("dot.c", asmtest.GCC, "-O2", "-DALT", name="dot-alt-gcc")]
+        cls.out = Path(asmtest.tmpdir())
+        cls.mca = ["--mca-cpus", "znver4"] if asmtest.MCA else ["--no-mca"]
+        jobs = [{"binary": b, "kernel": "fx/dot", "variants": ["plain", "twice", "missing"],
+                 "out": str(cls.out / f"batch{i}")} for i, b in enumerate(cls.bins)]
+        jobs.append({"binary": str(cls.out / "nope"), "kernel": "fx/gone", "variants": ["plain"],
+                     "out": str(cls.out / "batch-gone")})
+        (cls.out / "jobs.json").write_text(json.dumps(jobs))
+        cls.proc = run(*asmtest.ANALYZE, "--batch", cls.out / "jobs.json", "--arch", "x86_64",
+                       "--target-cpu", "x86-64", *cls.mca)
+        for i, b in enumerate(cls.bins):
+            p = analyze(b, cls.out / f"alone{i}", *cls.mca)
+            assert p.returncode == 0, p.stderr
+
+    def test_same_summaries_and_texts_as_one_binary_per_process(self):
+        for i in range(len(self.bins)):
+            for v in ("plain", "twice", "missing"):
+                alone = json.loads((self.out / f"alone{i}" / f"{v}.json").read_text())
+                batch = json.loads((self.out / f"batch{i}" / f"{v}.json").read_text())
+                self.assertEqual(without_timings(batch), without_timings(alone), (i, v))
+            for v in ("plain", "twice"):
+                self.assertEqual((self.out / f"batch{i}" / f"{v}.s").read_text(),
+                                 (self.out / f"alone{i}" / f"{v}.s").read_text())
+        if asmtest.MCA:
+            self.assertTrue(json.loads((self.out / "batch0" / "plain.json").read_text())["mca"]["loops"])
+
+    def test_reports_each_binary_and_a_bad_one_costs_only_itself(self):
+        self.assertEqual(self.proc.returncode, 1, self.proc.stderr)
+        said = json.loads(self.proc.stdout.strip().splitlines()[-1])
+        self.assertEqual([e["kernel"] for e in said], ["fx/dot", "fx/dot", "fx/gone"])
+        self.assertEqual([e["error"] for e in said[:2]], [None, None])
+        self.assertIn("cannot read", said[2]["error"])
+        gone = json.loads((self.out / "batch-gone" / "plain.json").read_text())
+        self.assertFalse(gone["found"])
+
+    def test_usage_errors_are_named(self):
+        bad = self.out / "bad.json"
+        bad.write_text('[{"binary": "x"}]')
+        for args, want in ((["--batch", self.out / "jobs.json", "--binary", self.bins[0]],
+                            "--batch replaces --binary"),
+                           (["--batch", bad], "--batch " + str(bad)),
+                           (["--binary", self.bins[0], "--kernel", "fx/dot"], "--variants, --out (or --batch)")):
+            p = run(*asmtest.ANALYZE, *args, "--no-mca")
+            self.assertEqual(p.returncode, 2, p.stderr)
+            self.assertIn(want, p.stderr)
+
+
 def make_run(root, configs, build_dir=None):
     """A results run: configs/<id>/ with build.json and kernels/fx_dot/asm/ from analyze.py."""
     for cid, binary in configs.items():

@@ -247,6 +247,9 @@ class LayoutSeedTest(unittest.TestCase):
             self.assertEqual(a["code_hash"], self.doc(v)["code_hash"])
             self.assertNotIn("layout_error", b)
         self.assertIn("impl_b", self.doc("dispatch")["reachable"])
+        # both seeds' binaries in one disassembler run
+        self.assertIn("2 layout seeds in", self.proc.stderr)
+        self.assertIn("(1 objdump runs)", self.proc.stderr)
 
     def test_loops_are_placed(self):
         lay = self.doc("sum")["layout"]

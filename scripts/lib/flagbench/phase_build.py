@@ -1,18 +1,20 @@
 """The sweep's first phase: build every configuration, then per kernel its
---describe and --check and its assembly + llvm-mca analysis.  The A/A
-duplicate takes all of this from the configuration it duplicates."""
+--describe and --check, then the configuration's assembly + llvm-mca analysis
+in a few batches.  The A/A duplicate takes all of this from the configuration
+it duplicates."""
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 import shutil
 import subprocess
+import threading
 from pathlib import Path
 
 from . import asm_step, build, builddir, check, kernels as kernels_mod, procs, seeds as layout_seeds
 from .atomic import read_json, write_json, write_json_if_changed, write_text, write_text_if_changed
 from .paths import ROOT
 from .progress import Progress
-from .run.layout import KernelDir
 from .run.plan import PlannedConfig
 from .sweep_context import Context
 
@@ -23,8 +25,9 @@ MCA_CPUS = {"x86_64": ["host", "skylake", "icelake-server", "znver3", "znver4", 
 def run(ctx: Context) -> None:
     """One pool of --jobs workers: every build (single-threaded Ninja, the
     longest first), then, as each build finishes, one task per kernel for its
-    check and analysis.  The queue keeps every CPU busy to the end, which one
-    worker per configuration did not (the LTO build ran alone at the end)."""
+    check, and when its checks are done, its analysis batches.  The queue keeps
+    every CPU busy to the end, which one worker per configuration did not (the
+    LTO build ran alone at the end)."""
     configs = sorted((c for c in ctx.plan.configs if not c.aa_of), key=_build_cost, reverse=True)
     total = len(configs) * (1 + len(ctx.plan.kernels))
     ctx.progress = Progress("build+check+asm", total)
@@ -72,7 +75,8 @@ def _binary_sizes(bin_dir: Path, kernels: list) -> dict:
 
 
 def build_config(ctx: Context, pc: PlannedConfig) -> list:
-    """Builds one configuration; returns its kernels' (check + analysis) tasks."""
+    """Builds one configuration; returns its kernels' check tasks.  The last
+    check to finish returns the configuration's analysis tasks."""
     cid = pc.id
     cdir = ctx.run.config(cid)
     write_json_if_changed(cdir.config, pc.to_json())
@@ -92,21 +96,34 @@ def build_config(ctx: Context, pc: PlannedConfig) -> list:
     if not cdir.sizes.exists():
         write_json(cdir.sizes, _binary_sizes(bin_dir, kernels))
     emulator = builddir.emulator(bin_dir.parent)
-    tasks = []
+    built = []
     for k in kernels:
         if k in rec.get("kernels_failed", {}):
             ctx.progress.step(f"{cid} {k}: build failed")
-            continue
+        else:
+            built.append(k)
+    left = _Countdown(len(built))
 
-        def task(k=k):
-            check_and_analyze(ctx, pc, k, bin_dir / kernels_mod.binary_name(k), emulator)
-            ctx.progress.step(f"{cid} {k}")
-        tasks.append(task)
-    return tasks
+    def check_task(k):
+        check_kernel(ctx, pc, k, bin_dir / kernels_mod.binary_name(k), emulator)
+        return analysis_tasks(ctx, pc, bin_dir, built) if left.one_done() else None
+    return [functools.partial(check_task, k) for k in built]
 
 
-def check_and_analyze(ctx: Context, pc: PlannedConfig, kernel: str, exe: Path, emulator: list) -> None:
-    """--describe and --check of one kernel binary, then its analysis."""
+class _Countdown:
+    """Counts finished tasks across the pool's threads; one_done() is True for the last."""
+
+    def __init__(self, n: int):
+        self.left, self.lock = n, threading.Lock()
+
+    def one_done(self) -> bool:
+        with self.lock:
+            self.left -= 1
+            return self.left == 0
+
+
+def check_kernel(ctx: Context, pc: PlannedConfig, kernel: str, exe: Path, emulator: list) -> None:
+    """--describe and --check of one kernel binary."""
     kdir = ctx.run.kernel(pc.id, kernel)
     desc = read_json(kdir.describe)
     if desc is None and not kdir.unsupported.exists():
@@ -124,30 +141,62 @@ def check_and_analyze(ctx: Context, pc: PlannedConfig, kernel: str, exe: Path, e
             return
     if desc is None:
         return
-    variants = [v["name"] for v in desc["variants"]]
     if not (ctx.args.resume and kdir.check.exists()):
+        variants = [v["name"] for v in desc["variants"]]
         write_json(kdir.check, check.check_kernel(exe, variants, emulator, ctx.plan.size))
-    analyze(ctx, pc, kernel, exe, variants, kdir)
 
 
-def analyze(ctx: Context, pc: PlannedConfig, kernel: str, exe: Path, variants: list,
-            kdir: KernelDir) -> None:
-    """The kernel's assembly and llvm-mca analysis (flagbench.asm.analyze)."""
+def analysis_tasks(ctx: Context, pc: PlannedConfig, bin_dir: Path, kernels: list) -> list:
+    """The configuration's assembly analysis in a few batches: a batch is one
+    process and one llvm-mca run per CPU model for all its kernels (on a VM, a
+    process start costs more than most kernels' analysis), and there are enough
+    batches, two per worker, to keep the workers busy to the end of the phase."""
+    count = max(1, min(len(kernels), 2 * ctx.args.jobs))
+    size = -(-len(kernels) // count)
+
+    def task(chunk):
+        wanted = [b for b in (_analysis_input(ctx, pc, k, bin_dir / kernels_mod.binary_name(k))
+                              for k in chunk) if b is not None]
+        if wanted:
+            analyze(ctx, pc, wanted)
+        for k in chunk:
+            ctx.progress.step(f"{pc.id} {k}")
+    return [functools.partial(task, kernels[i:i + size]) for i in range(0, len(kernels), size)]
+
+
+def _analysis_input(ctx: Context, pc: PlannedConfig, kernel: str, exe: Path,
+                    variants: list | None = None) -> asm_step.Binary | None:
+    """What the analysis of one kernel binary needs; None when there is nothing to do."""
     if ctx.args.no_asm:
-        return
+        return None
+    kdir = ctx.run.kernel(pc.id, kernel)
+    if variants is None:
+        desc = read_json(kdir.describe)
+        if desc is None:
+            return None
+        variants = [v["name"] for v in desc["variants"]]
     if ctx.args.resume and all(kdir.asm.summary(v).exists() for v in variants):
-        return
-    mca = [] if ctx.args.no_mca else (ctx.args.mca_cpus.split(",") if ctx.args.mca_cpus
-                                      else MCA_CPUS.get(pc.arch, []))
+        return None
     checks = read_json(kdir.check) or {}
     roots = {v: [s for s in ((c.get("line") or {}).get("dispatch") or "").split(",") if s]
              for v, c in checks.items()}
     seeds = {s: layout_seeds.binary(exe.parent, s, exe.name) for s in pc.build_seeds if s != 0}
-    err = asm_step.analyze(exe, kernel, variants, pc.arch, pc.axes["march"], mca, kdir.asm.path,
-                           ctx.mca_cache, roots=roots,
-                           layout_binaries={s: p for s, p in seeds.items() if p.exists()})
-    if err:
-        write_json(kdir.asm.error, {"error": err})
+    return asm_step.Binary(exe, kernel, variants, kdir.asm.path, roots,
+                           {s: p for s, p in seeds.items() if p.exists()})
+
+
+def analyze(ctx: Context, pc: PlannedConfig, binaries: list) -> None:
+    """The assembly and llvm-mca analysis of some of a configuration's kernel
+    binaries (flagbench.asm.analyze); a kernel's failure goes to its asm/error.json."""
+    mca = [] if ctx.args.no_mca else (ctx.args.mca_cpus.split(",") if ctx.args.mca_cpus
+                                      else MCA_CPUS.get(pc.arch, []))
+    errors = asm_step.analyze(binaries, pc.arch, pc.axes["march"], mca, ctx.mca_cache)
+    for kernel, err in errors.items():
+        kdir = ctx.run.kernel(pc.id, kernel)
+        if err:
+            write_json(kdir.asm.error, {"error": err})
+        elif kdir.asm.error.exists():
+            kdir.asm.error.unlink()
 
 
 def finish_unsupported(ctx: Context) -> None:
@@ -157,6 +206,7 @@ def finish_unsupported(ctx: Context) -> None:
         rec = ctx.build_record(pc.id)
         if not rec.get("bin_dir"):
             continue
+        wanted = []
         for k in ctx.plan.kernels:
             kdir = ctx.run.kernel(pc.id, k)
             marker = read_json(kdir.unsupported)
@@ -172,7 +222,11 @@ def finish_unsupported(ctx: Context) -> None:
                 write_json(kdir.check, {"*": {"status": "unsupported", "exit": 3, "why": marker["why"]}})
                 continue
             write_json(kdir.check, check.unsupported_build(variants, 3, marker["why"]))
-            analyze(ctx, pc, k, Path(rec["bin_dir"]) / kernels_mod.binary_name(k), variants, kdir)
+            b = _analysis_input(ctx, pc, k, Path(rec["bin_dir"]) / kernels_mod.binary_name(k), variants)
+            if b is not None:
+                wanted.append(b)
+        if wanted:
+            analyze(ctx, pc, wanted)
 
 
 def copy_aa(ctx: Context, pc: PlannedConfig) -> None:

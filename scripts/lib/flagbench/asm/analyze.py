@@ -1,21 +1,24 @@
 #!/usr/bin/env python3
 """Captures, normalizes, summarizes and (optionally) runs llvm-mca on every variant of one
-kernel binary: what the sweep runs once per kernel binary and configuration.
+kernel binary, or of several (--batch: what the sweep runs, a few batches per configuration).
 
 Writes, per variant, OUT/<variant>.s (the normalized assembly of the hot function)
 and OUT/<variant>.json (symbols, summary counts, code_hash over the code reachable
 from the hot function, data_hash, libraries, loops, llvm-mca results, and with
 --layout-binary the addresses per layout seed); both atomically.  A variant
-whose symbol is missing gets "found": false and a "why", never an exception.  The binary is read and
-disassembled once, whatever the number of variants; llvm-mca runs once per
-CPU for the whole binary, every innermost loop of every variant a region of
-its own (FLAGBENCH_MCA_CACHE: a directory of results to reuse).
+whose symbol is missing gets "found": false and a "why", never an exception.
+Each binary is read and disassembled once, whatever the number of variants;
+llvm-mca runs once per CPU for all binaries of the run, every innermost loop of
+every variant a region of its own (FLAGBENCH_MCA_CACHE: a directory of results
+to reuse).
 """
 import argparse
 import json
 import os
 import sys
 import time
+import traceback
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import disasm, elf as elfmod, libraries as libmod, loops as loopmod, mca as mcamod
@@ -96,18 +99,31 @@ def not_found(base, why):
     return out
 
 
-def analyze_variant(binary, kernel, variant, args):
+@dataclass
+class Job:
+    """One kernel binary to analyse: the command line's, or one entry of --batch."""
+    binary: str
+    kernel: str
+    variants: list
+    out: AsmDir
+    roots: dict = field(default_factory=dict)           # variant -> extra root symbols
+    layout_binary: dict = field(default_factory=dict)   # seed -> its binary
+    libraries: list = field(default_factory=list)
+
+
+def analyze_variant(binary, job, variant, skip_reason):
     """(doc without llvm-mca, normalized text, (fn, loops) or None, closure or None)."""
+    kernel = job.kernel
     name = kernel.split("/")[-1]
     function = f"{name}_{variant}"
     base = {"kernel": kernel, "variant": variant, "function": function,
-            "binary": os.path.abspath(args.binary), "arch": binary.arch, "syntax": binary.syntax,
+            "binary": os.path.abspath(job.binary), "arch": binary.arch, "syntax": binary.syntax,
             "objdump": binary.objdump}
     got, why = capture(binary, function)
     if got is None:
         return not_found(base, why), None, None, None
     fn, lps, summ = got
-    roots = args.roots.get(variant, [])
+    roots = job.roots.get(variant, [])
     cl = reach_of(binary).closure(fn, roots)
     out = dict(base, found=True, symbols=fn.symbols)
     if fn.clones_not_shown:
@@ -122,47 +138,48 @@ def analyze_variant(binary, kernel, variant, args):
     out["data_hash"] = cl.data_hash
     out["data"] = cl.data
     out["data_refs"] = reachmod.DATA_METHOD[binary.arch]
-    out["libraries"] = args.libraries
+    out["libraries"] = job.libraries
     out["loop_details"] = loop_details(fn, lps)
-    out["mca"] = {"skipped": args.mca_skip_reason, "loops": []}
+    out["mca"] = {"skipped": skip_reason, "loops": []}
     return out, fn.text, (fn, lps), cl
 
 
-def add_mca(docs, captured, arch, args, tool, cpus):
-    """llvm-mca for every captured variant at once: one run per CPU per binary."""
+def add_mca(docs, captured, arch, target_cpu, jobs, tool, cpus):
+    """llvm-mca for every captured variant of every binary at once: one run per CPU.
+    docs and captured are keyed alike (by (job, variant))."""
     t0 = time.perf_counter()
-    batch = mcamod.analyze_functions(tool, [(v, fn, lps) for v, (fn, lps) in captured.items()],
-                                     arch, cpus, jobs=args.jobs, cache=mcamod.RegionCache.from_env())
+    batch = mcamod.analyze_functions(tool, [(k, fn, lps) for k, (fn, lps) in captured.items()],
+                                     arch, cpus, jobs=jobs, cache=mcamod.RegionCache.from_env())
     seconds = round(time.perf_counter() - t0, 3)
-    for v, (results, models) in batch.items():
-        details = docs[v]["loop_details"]
+    for k, (results, models) in batch.items():
+        details = docs[k]["loop_details"]
         index_of = {tuple(d["lines"]): d["index"] for d in details}
         for r in results:
             r["index"] = index_of.get(tuple(r["lines"]), r["index"])
             r["items_per_iteration"] = details[r["index"] - 1]["items_per_iteration"]
-        docs[v]["mca"] = {
+        docs[k]["mca"] = {
             "version": tool.version, "tool": tool.path, "iterations": mcamod.ITERATIONS,
-            "target_cpu": args.target_cpu,
-            "mcpu": cpus[args.target_cpu].get("mcpu"),
-            "cpus": {k: {"mcpu": c.get("mcpu"), "mattr": c.get("mattr") or [],
-                         "sched_model": models.get(k, ""),
-                         "note": "; ".join(filter(None, [c.get("note", ""), mcamod.model_note(
-                             tool, c.get("mcpu"), models.get(k, ""))]))}
-                     for k, c in cpus.items()},
+            "target_cpu": target_cpu,
+            "mcpu": cpus[target_cpu].get("mcpu"),
+            "cpus": {c: {"mcpu": cpu.get("mcpu"), "mattr": cpu.get("mattr") or [],
+                         "sched_model": models.get(c, ""),
+                         "note": "; ".join(filter(None, [cpu.get("note", ""), mcamod.model_note(
+                             tool, cpu.get("mcpu"), models.get(c, ""))]))}
+                     for c, cpu in cpus.items()},
             "loops": results,
-            "seconds_for_binary": seconds,
+            "seconds_for_run": seconds,
         }
 
 
-def add_layout(docs, binary, closures, args):
+def add_layout(docs, binary, closures, job, args):
     """docs[v]["layout"] = {seed: record}: the main binary as seed 0 (unless a seed 0 is
-    given), then each --layout-binary."""
+    given), then each layout binary."""
     t0 = time.perf_counter()
     per_seed = {}
-    if "0" not in args.layout_binary:
-        per_seed["0"] = {v: layoutmod.describe(args.binary, fn, lps, cl) for v, (fn, lps, cl) in closures.items()}
-    for seed, path in args.layout_binary.items():
-        per_seed[seed] = layoutmod.seed_layout(path, binary, closures, args.roots, reach_of, args.objdump)
+    if "0" not in job.layout_binary:
+        per_seed["0"] = {v: layoutmod.describe(job.binary, fn, lps, cl) for v, (fn, lps, cl) in closures.items()}
+    per_seed.update(layoutmod.seed_layouts(job.layout_binary, binary, closures, job.roots, reach_of,
+                                           args.objdump))
     runs = sum(r.pop("_objdump_runs", 0) for r in per_seed.values())
     seconds = round(time.perf_counter() - t0, 3)
     for v in closures:
@@ -171,7 +188,7 @@ def add_layout(docs, binary, closures, args):
         docs[v]["layout_errors"] = errors
     bad = sorted({s for v in closures for s in docs[v]["layout_errors"]})
     if bad or not args.quiet:  # a seed that changed code is an error: said even with --quiet
-        print(f"analyze: {args.kernel}: {len(args.layout_binary)} layout seeds in {seconds:.2f} s "
+        print(f"analyze: {job.kernel}: {len(job.layout_binary)} layout seeds in {seconds:.2f} s "
               f"({runs} objdump runs)" + (f"; code differs in seeds {', '.join(bad)}" if bad else ""),
               file=sys.stderr)
 
@@ -193,20 +210,135 @@ def parse_pairs(values, what, split_list):
     return out
 
 
+def analyze_binary(job, args, mca_for):
+    """Docs and normalized texts of one kernel binary's variants, llvm-mca still to add:
+    (docs, captured, arch, binary, error or None).  mca_for(arch)[2]: why no llvm-mca."""
+    try:
+        binary = disasm.Binary(job.binary, objdump=args.objdump, syntax=args.syntax)
+    except (elfmod.ElfError, disasm.DisasmError) as e:
+        print(f"analyze: {e}", file=sys.stderr)
+        return {v: not_found({"kernel": job.kernel, "variant": v}, str(e)) for v in job.variants}, {}, None, None, str(e)
+    if args.arch and args.arch != binary.arch:
+        print(f"analyze: --arch {args.arch} but {job.binary} is {binary.arch}; using {binary.arch}",
+              file=sys.stderr)
+    skip_reason = mca_for(binary.arch)[2]
+    error = None
+    job.libraries = libmod.libraries(binary.elf)
+    docs, captured, closures = {}, {}, {}
+    for v in job.variants:
+        t1 = time.perf_counter()
+        try:
+            doc, text, got, cl = analyze_variant(binary, job, v, skip_reason)
+        except disasm.DisasmError as e:
+            doc, text, got, cl = not_found({"kernel": job.kernel, "variant": v}, str(e)), None, None, None
+            error = error or f"{v}: {e}"
+        docs[v] = doc
+        if got is not None:
+            captured[v] = got
+            closures[v] = (got[0], got[1], cl)
+        if text is not None:
+            write_atomic(job.out.text(v), text)
+        elif job.out.text(v).exists():
+            job.out.text(v).unlink()
+        doc["seconds"] = round(time.perf_counter() - t1, 3)
+        if not args.quiet:
+            what = (f"{doc['instructions']} insns, {doc['vector_width']}, {doc['loops']} loops"
+                    if doc.get("found") else "not found: " + doc.get("why", ""))
+            print(f"analyze: {job.kernel}/{v}: {what}", file=sys.stderr)
+    if job.layout_binary and closures:
+        add_layout(docs, binary, closures, job, args)
+    return docs, captured, binary.arch, binary, error
+
+
+def run_jobs(jobs, args):
+    """Every job's variants, then llvm-mca once per CPU and architecture for all of
+    them (a process start costs more than a loop's analysis), then the summaries.
+    Returns each job's error (None where it had none)."""
+    tools = {}
+
+    def mca_for(arch):
+        """(llvm-mca Tool or None, {cpu key: model}, why not, target CPU) for an architecture."""
+        if arch not in tools:
+            target = args.target_cpu or ("x86-64" if arch == "x86_64" else "armv8-a")
+            tools[arch] = (None, {}, "not requested (--no-mca)", target)
+            if not args.no_mca:
+                try:
+                    tool = mcamod.Tool(args.mca)
+                    others = args.mca_cpus.split(",") if args.mca_cpus else mcamod.DEFAULT_CPUS[arch]
+                    tools[arch] = (tool, resolve_cpus(tool, arch, target, [c for c in others if c]), "",
+                                   target)
+                except mcamod.McaError as e:
+                    tools[arch] = (None, {}, str(e), target)
+                    print(f"analyze: {e}; continuing without llvm-mca", file=sys.stderr)
+        return tools[arch]
+
+    errors, done, by_arch = [], [], {}
+    for i, job in enumerate(jobs):
+        t0 = time.perf_counter()
+        job.out.path.mkdir(parents=True, exist_ok=True)
+        try:
+            docs, captured, arch, binary, err = analyze_binary(job, args, mca_for)
+        except Exception as e:  # one binary's failure must not cost the batch its others
+            traceback.print_exc()
+            why = f"analysis failed: {type(e).__name__}: {e}"
+            print(f"analyze: {job.kernel}: {why}", file=sys.stderr)
+            docs, captured, arch, binary, err = ({v: not_found({"kernel": job.kernel, "variant": v}, why)
+                                                  for v in job.variants}, {}, None, None, why)
+        errors.append(err)
+        done.append((job, docs, binary, time.perf_counter() - t0))
+        if captured:
+            by_arch.setdefault(arch, {}).update({(i, v): got for v, got in captured.items()})
+    all_docs = {(i, v): doc for i, (_job, docs, _b, _s) in enumerate(done) for v, doc in docs.items()}
+    for arch, captured in by_arch.items():
+        tool, cpus, _why, target = mca_for(arch)
+        if tool is not None:
+            add_mca(all_docs, captured, arch, target, args.jobs, tool, cpus)
+    for job, docs, binary, seconds in done:
+        if args.trip_counts and binary is not None:
+            from . import model
+            foreign = binary.arch != os.uname().machine
+            model.add_trip_counts(job.binary, binary, docs, emulator=["(foreign)"] if foreign else None)
+        for v, doc in docs.items():
+            write_atomic(job.out.summary(v), json.dumps(doc, indent=1) + "\n")
+        if not args.quiet:
+            print(f"analyze: {job.kernel}: {len(job.variants)} variants in {seconds:.2f} s "
+                  "(llvm-mca apart)", file=sys.stderr)
+    return errors
+
+
+def read_batch(path):
+    """--batch FILE: a JSON list of {"binary", "kernel", "variants": [...], "out",
+    "roots": {variant: [symbols]}, "layout_binaries": {seed: path}}."""
+    try:
+        with open(path) as f:
+            entries = json.load(f)
+        return [Job(e["binary"], e["kernel"], list(e["variants"]), AsmDir(e["out"]),
+                    {k: list(v) for k, v in (e.get("roots") or {}).items()},
+                    {str(k): v for k, v in (e.get("layout_binaries") or {}).items()})
+                for e in entries]
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise ValueError(f"--batch {path}: {type(e).__name__}: {e}") from None
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(
         description="Capture normalized assembly, summary counts and llvm-mca results for the "
-                    "variants of one kernel binary (writes OUT/<variant>.s and OUT/<variant>.json).")
-    ap.add_argument("--binary", required=True, help="the linked kernel binary")
-    ap.add_argument("--kernel", required=True, help="FAMILY/NAME, e.g. simd/reduce")
-    ap.add_argument("--variants", required=True, help="comma-separated variant names")
+                    "variants of one kernel binary, or of several with --batch (writes "
+                    "OUT/<variant>.s and OUT/<variant>.json).")
+    ap.add_argument("--binary", help="the linked kernel binary")
+    ap.add_argument("--kernel", help="FAMILY/NAME, e.g. simd/reduce")
+    ap.add_argument("--variants", help="comma-separated variant names")
+    ap.add_argument("--out", help="output directory")
+    ap.add_argument("--batch", metavar="FILE",
+                    help="instead of --binary/--kernel/--variants/--out/--roots/--layout-binary: a JSON "
+                         "list of {binary, kernel, variants, out, roots, layout_binaries}, analysed in one "
+                         "process with one llvm-mca run per CPU for all of them")
     ap.add_argument("--arch", choices=["x86_64", "aarch64"], help="checked against the binary")
     ap.add_argument("--target-cpu", default=None,
                     help="the configuration's march (x86-64, x86-64-v3, native, znver4, armv8-a, ...)")
     ap.add_argument("--mca-cpus", default=None,
                     help="comma-separated CPUs besides the target ('host' = this machine); "
                          "default: " + "; ".join(f"{a}: {','.join(c)}" for a, c in mcamod.DEFAULT_CPUS.items()))
-    ap.add_argument("--out", required=True, help="output directory")
     ap.add_argument("--objdump", help="disassembler (default llvm-objdump-19, llvm-objdump, objdump)")
     ap.add_argument("--mca", help="llvm-mca binary (default llvm-mca-19, then llvm-mca)")
     ap.add_argument("--syntax", choices=["att", "intel"], default="att")
@@ -223,77 +355,29 @@ def main(argv=None):
     ap.add_argument("--quiet", action="store_true", help="no per-variant line on stderr")
     args = ap.parse_args(argv)
     try:
-        args.roots = parse_pairs(args.roots, "--roots", True)
-        args.layout_binary = parse_pairs(args.layout_binary, "--layout-binary", False)
+        if args.batch:
+            if args.binary or args.kernel or args.variants or args.out or args.roots or args.layout_binary:
+                raise ValueError("--batch replaces --binary, --kernel, --variants, --out, --roots and "
+                                 "--layout-binary")
+            jobs = read_batch(args.batch)
+        else:
+            missing = [o for o in ("binary", "kernel", "variants", "out") if not getattr(args, o)]
+            if missing:
+                raise ValueError("the following arguments are required: " +
+                                 ", ".join("--" + o for o in missing) + " (or --batch)")
+            jobs = [Job(args.binary, args.kernel, [v for v in args.variants.split(",") if v],
+                        AsmDir(args.out), parse_pairs(args.roots, "--roots", True),
+                        parse_pairs(args.layout_binary, "--layout-binary", False))]
     except ValueError as e:
         ap.error(str(e))
-    for seed, path in args.layout_binary.items():
-        if not os.path.isfile(path):
-            ap.error(f"--layout-binary {seed}={path}: no such file")
-    t0 = time.perf_counter()
-    variants = [v for v in args.variants.split(",") if v]
-    out = AsmDir(args.out)     # a run's asm/ folder, or any other
-    out.path.mkdir(parents=True, exist_ok=True)
-    try:
-        binary = disasm.Binary(args.binary, objdump=args.objdump, syntax=args.syntax)
-    except (elfmod.ElfError, disasm.DisasmError) as e:
-        print(f"analyze: {e}", file=sys.stderr)
-        for v in variants:
-            doc = not_found({"kernel": args.kernel, "variant": v}, str(e))
-            write_atomic(out.summary(v), json.dumps(doc, indent=1) + "\n")
-        return 1
-    if args.arch and args.arch != binary.arch:
-        print(f"analyze: --arch {args.arch} but {args.binary} is {binary.arch}; using {binary.arch}",
-              file=sys.stderr)
-    arch = binary.arch
-    args.target_cpu = args.target_cpu or ("x86-64" if arch == "x86_64" else "armv8-a")
-    tool, cpus = None, {}
-    args.mca_skip_reason = "not requested (--no-mca)"
-    if not args.no_mca:
-        try:
-            tool = mcamod.Tool(args.mca)
-            others = args.mca_cpus.split(",") if args.mca_cpus else mcamod.DEFAULT_CPUS[arch]
-            cpus = resolve_cpus(tool, arch, args.target_cpu, [c for c in others if c])
-        except mcamod.McaError as e:
-            tool, args.mca_skip_reason = None, str(e)
-            print(f"analyze: {e}; continuing without llvm-mca", file=sys.stderr)
-    status = 0
-    args.libraries = libmod.libraries(binary.elf)
-    docs, captured, closures = {}, {}, {}
-    for v in variants:
-        t1 = time.perf_counter()
-        try:
-            doc, text, got, cl = analyze_variant(binary, args.kernel, v, args)
-        except disasm.DisasmError as e:
-            doc, text, got, cl = not_found({"kernel": args.kernel, "variant": v}, str(e)), None, None, None
-            status = 1
-        docs[v] = doc
-        if got is not None:
-            captured[v] = got
-            closures[v] = (got[0], got[1], cl)
-        if text is not None:
-            write_atomic(out.text(v), text)
-        elif out.text(v).exists():
-            out.text(v).unlink()
-        doc["seconds"] = round(time.perf_counter() - t1, 3)
-        if not args.quiet:
-            what = (f"{doc['instructions']} insns, {doc['vector_width']}, {doc['loops']} loops"
-                    if doc.get("found") else "not found: " + doc.get("why", ""))
-            print(f"analyze: {args.kernel}/{v}: {what}", file=sys.stderr)
-    if args.layout_binary and closures:
-        add_layout(docs, binary, closures, args)
-    if tool is not None and captured:
-        add_mca(docs, captured, arch, args, tool, cpus)
-    if args.trip_counts:
-        from . import model
-        foreign = binary.arch != os.uname().machine
-        model.add_trip_counts(args.binary, binary, docs, emulator=["(foreign)"] if foreign else None)
-    for v, doc in docs.items():
-        write_atomic(out.summary(v), json.dumps(doc, indent=1) + "\n")
-    if not args.quiet:
-        print(f"analyze: {args.kernel}: {len(variants)} variants in {time.perf_counter() - t0:.2f} s",
-              file=sys.stderr)
-    return status
+    for job in jobs:
+        for seed, path in job.layout_binary.items():
+            if not os.path.isfile(path):
+                ap.error(f"{job.kernel}: layout binary {seed}={path}: no such file")
+    errors = run_jobs(jobs, args)
+    if args.batch:  # the sweep reads which kernels failed, and why
+        print(json.dumps([{"kernel": j.kernel, "error": e} for j, e in zip(jobs, errors)]))
+    return 1 if any(errors) else 0
 
 
 if __name__ == "__main__":

@@ -97,6 +97,63 @@ def is_llvm_objdump(path):
 LINE_RE = re.compile(r"^\s*([0-9a-f]+):\s*(.*)$")
 
 
+def run_objdump(objdump, arch, syntax, extra, paths):
+    """{path: (addresses, instruction texts)} from one disassembler run over
+    several files (a process start costs more than a few functions' disassembly)."""
+    cmd = [objdump, "-d", "--no-show-raw-insn"] + extra
+    if is_llvm_objdump(objdump):
+        cmd.append("--print-imm-hex")
+    if syntax == "intel" and arch == "x86_64":
+        cmd += ["-M", "intel"]
+    cmd += list(paths)
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    except OSError as e:
+        raise DisasmError(f"cannot run {objdump}: {e.strerror}") from None
+    if p.returncode != 0:
+        msg = (p.stderr.strip().splitlines() or ["no message"])[-1]
+        raise DisasmError(f"{os.path.basename(objdump)} failed on {' '.join(paths)}: {msg}")
+    headers = {f"{path}:": path for path in paths}
+    out = {path: ([], []) for path in paths}
+    addrs, texts = out[paths[0]]
+    for line in p.stdout.splitlines():
+        m = LINE_RE.match(line)
+        if m and m.group(2):
+            addrs.append(int(m.group(1), 16))
+            texts.append(m.group(2))
+        elif len(paths) > 1 and "file format" in line:  # "<path>:\tfile format elf64-x86-64"
+            path = headers.get(line[:line.rindex("file format")].strip())
+            if path is None:
+                raise DisasmError(f"{os.path.basename(objdump)}: unexpected file header {line!r}")
+            addrs, texts = out[path]
+    for path, (addrs, texts) in out.items():
+        if any(a > b for a, b in zip(addrs, addrs[1:])):
+            order = sorted(range(len(addrs)), key=addrs.__getitem__)
+            out[path] = ([addrs[i] for i in order], [texts[i] for i in order])
+    return out
+
+
+def prefetch_together(wanted):
+    """Partial disassembly of several binaries: wanted is [(Binary, function symbols)].
+    Binaries that share a disassembler and syntax (a configuration's layout seeds)
+    are disassembled in one run, asking each for the union of the names."""
+    groups = {}
+    for b, symbols in wanted:
+        if b._covered is None:
+            b.disassemble()
+            continue
+        todo = b._todo(symbols)
+        if todo:
+            groups.setdefault((b.objdump, b.arch, b.syntax), []).append((b, todo))
+    for (objdump, arch, syntax), members in groups.items():
+        names = sorted({n for _b, todo in members for n in todo})
+        paths = list(dict.fromkeys(b.path for b, _todo in members))
+        got = run_objdump(objdump, arch, syntax, ["--disassemble-symbols=" + ",".join(names)], paths)
+        for i, (b, _todo) in enumerate(members):
+            b.objdump_runs += i == 0  # one run, counted once
+            b._add(*got[b.path], set(names))
+
+
 @dataclass
 class Lookup:
     """A variant's symbols: parts[0] is the function, then its split pieces."""
@@ -165,45 +222,23 @@ class Binary:
 
     def prefetch(self, symbols):
         """Partial mode: disassembles the function symbols not done yet, in one run."""
-        if self._covered is None:
-            return self.disassemble()
-        todo = sorted({s.name for s in symbols if s.addr not in self._covered})
-        if not todo:
-            return
-        addrs, texts = self._run_objdump(["--disassemble-symbols=" + ",".join(todo)])
+        prefetch_together([(self, symbols)])
+
+    def _todo(self, symbols):
+        """Names of the function symbols still to disassemble (partial mode)."""
+        return sorted({s.name for s in symbols if s.addr not in self._covered})
+
+    def _add(self, addrs, texts, names):
+        """Merges a partial disassembly of the function symbols `names`."""
         merged = dict(zip(self._addrs or [], self._texts or []))
         merged.update(zip(addrs, texts))
         self._addrs = sorted(merged)
         self._texts = [merged[a] for a in self._addrs]
-        names = set(todo)
         self._covered.update(s.addr for s in self.functions if s.name in names)
 
     def _run_objdump(self, extra):
-        cmd = [self.objdump, "-d", "--no-show-raw-insn"] + extra
-        if is_llvm_objdump(self.objdump):
-            cmd.append("--print-imm-hex")
-        if self.syntax == "intel" and self.arch == "x86_64":
-            cmd += ["-M", "intel"]
-        cmd.append(self.path)
         self.objdump_runs += 1
-        try:
-            p = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-        except OSError as e:
-            raise DisasmError(f"cannot run {self.objdump}: {e.strerror}") from None
-        if p.returncode != 0:
-            msg = (p.stderr.strip().splitlines() or ["no message"])[-1]
-            raise DisasmError(f"{os.path.basename(self.objdump)} failed on {self.path}: {msg}")
-        addrs, texts = [], []
-        for line in p.stdout.splitlines():
-            m = LINE_RE.match(line)
-            if m and m.group(2):
-                addrs.append(int(m.group(1), 16))
-                texts.append(m.group(2))
-        if any(a > b for a, b in zip(addrs, addrs[1:])):
-            order = sorted(range(len(addrs)), key=addrs.__getitem__)
-            addrs = [addrs[i] for i in order]
-            texts = [texts[i] for i in order]
-        return addrs, texts
+        return run_objdump(self.objdump, self.arch, self.syntax, extra, [self.path])[self.path]
 
     def extent(self, sym):
         """[start, end) of a function symbol; a zero size runs to the next function."""

@@ -11,7 +11,7 @@ is a `layout_note` only (jump tables hold text-relative offsets, so a seed may
 legitimately change them).
 
 Cheap by construction: a seed's binary is read once and only the functions of
-the main binary's closures are disassembled (one llvm-objdump run per seed).
+the main binary's closures are disassembled, all seeds in one llvm-objdump run.
 """
 import os
 
@@ -57,25 +57,42 @@ def _first_difference(main, seed):
     return "roots"
 
 
-def seed_layout(path, main_binary, captured, roots, reach_of, objdump=None):
-    """{variant: record} for one seed's binary.  captured: {variant: (fn, lps, closure)}
-    of the main binary; roots: {variant: [extra root names]}."""
+def seed_layouts(paths, main_binary, captured, roots, reach_of, objdump=None):
+    """{seed: {variant: record}} for the seeds' binaries {seed: path}.  captured:
+    {variant: (fn, lps, closure)} of the main binary; roots: {variant: [extra root
+    names]}.  The seeds' hot functions are disassembled in one objdump run."""
+    out, opened = {}, {}
+    for seed, path in paths.items():
+        try:
+            opened[seed] = disasm.Binary(path, objdump=objdump or main_binary.objdump,
+                                         syntax=main_binary.syntax, partial=True)
+        except (OSError, disasm.DisasmError, elfmod.ElfError) as e:
+            out[seed] = _failed(path, captured, f"cannot read the seed's binary: {e}")
+    wanted = {n for fn, _, cl in captured.values() for f in cl.functions for n in f.symbols}
     try:
-        b = disasm.Binary(path, objdump=objdump or main_binary.objdump, syntax=main_binary.syntax,
-                          partial=True)
-    except (OSError, disasm.DisasmError, elfmod.ElfError) as e:
-        return {v: {"binary": os.path.abspath(path), "layout_error": f"cannot read the seed's binary: {e}"}
-                for v in captured}
+        disasm.prefetch_together([(b, [s for s in b.functions if s.name in wanted])
+                                  for b in opened.values()])
+    except disasm.DisasmError as e:
+        out.update({seed: _failed(b.path, captured, str(e)) for seed, b in opened.items()})
+        opened = {}
+    for seed, b in opened.items():
+        out[seed] = _seed_records(b, main_binary, captured, roots, reach_of)
+        out[seed]["_objdump_runs"] = b.objdump_runs
+    return {seed: out[seed] for seed in paths}
+
+
+def _failed(path, captured, why):
+    return {v: {"binary": os.path.abspath(path), "layout_error": why} for v in captured}
+
+
+def _seed_records(b, main_binary, captured, roots, reach_of):
+    """{variant: record} for one seed's binary, its hot functions disassembled."""
+    path = b.path
     by_name = {}
     for s in b.functions:
         by_name.setdefault(s.name, []).append(s)
     for syms in by_name.values():
         syms.sort(key=lambda s: s.addr)
-    wanted = {n for fn, _, cl in captured.values() for f in cl.functions for n in f.symbols}
-    try:
-        b.prefetch([s for n in wanted for s in by_name.get(n, [])])
-    except disasm.DisasmError as e:
-        return {v: {"binary": os.path.abspath(path), "layout_error": str(e)} for v in captured}
     out = {}
     for v, (fn, _lps, cl) in captured.items():
         parts, missing = [], []
@@ -104,5 +121,4 @@ def seed_layout(path, main_binary, captured, roots, reach_of, objdump=None):
         elif scl.data_hash != cl.data_hash:
             rec["layout_note"] = f"data_hash {scl.data_hash} differs from the main binary's {cl.data_hash}"
         out[v] = rec
-    out["_objdump_runs"] = b.objdump_runs
     return out

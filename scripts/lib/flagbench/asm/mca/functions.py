@@ -49,8 +49,9 @@ def analyze_functions(tool, items, arch, cpus, jobs=1, cache=None):
                     entry.setdefault(k, None)
                 entry.setdefault("pressure", [])
                 prepared[f][3][n - 1]["per_cpu"][cpu_key] = entry
-            for key, _fn, _inner, _results in prepared:
-                out[key][1][cpu_key] = model
+            for key, _fn, inner, _results in prepared:
+                if inner:  # the model its loops were analysed with (none without loops)
+                    out[key][1][cpu_key] = model
     for cpu_key, cpu in cpus.items():
         if not cpu.get("mcpu"):
             for _key, _fn, _inner, results in prepared:
