@@ -19,11 +19,12 @@ from ..run import layout
 from ..run.layout import RunDir
 from ..run.plan import Plan
 
-# Used only when no earlier run at the plan's size exists.  Taken from the
-# published quick run (results/2026-12-03-quick-epyc: 6 configurations x 47
-# kernels on 2 cores from a fresh clone, 397 s build+check+asm, 521 s timing
-# at --time-per-kernel 8 --min-samples 10).
-DEFAULT_BUILD_CHECK_S = 1.7
+# Used only when no earlier run at the plan's size exists.  Build+check+asm:
+# a default sweep from a fresh clone on 2 cores with the analysis in batches
+# (2026-12-03, 252 s for 5 built configurations x 47 kernels).  Timing: the
+# published quick run (results/2026-12-03-quick-epyc: 521 s for 6 configurations
+# x 47 kernels at --time-per-kernel 8 --min-samples 10).
+DEFAULT_BUILD_CHECK_S = 1.1
 DEFAULT_TIME_S = 1.85
 NODE_COUNTS = (1, 2, 4, 8, 16, 32, 64)
 
