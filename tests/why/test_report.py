@@ -92,7 +92,7 @@ class ReportWithWhyData(unittest.TestCase):
     def test_asm_page_has_annotated_listing_remarks_and_flame_graphs(self):
         page = (self.tables / "asm" / "simd_reduce.html").read_text()
         self.assertIn("left: percent of all samples on each line", page)
-        self.assertIn(" 60.00% ", page)
+        self.assertIn(" 60.00%\t", page)
         self.assertIn("Compiler remarks for <code>reduce_vecext</code>: vectorized 256-bit; inlined hsum", page)
         self.assertIn("<summary>flame graph</summary>", page)
         self.assertIn("<summary>differential flame graph against the baseline</summary>", page)

@@ -14,7 +14,10 @@ BAR = 10   # characters of the bar for 100% of the samples
 
 
 def annotated(text: str, asm: dict | None, profile: dict | None) -> str:
-    """The listing with a '% samples' column and loop markers (plain text, escaped by the caller)."""
+    """The listing with a '% samples' column and loop markers (plain text, escaped by the caller).
+    The column ends in a tab, not spaces: with tab stops every 8 columns (HTML's
+    and terminals' default) it reads the same, and most lines have no samples,
+    so a published page is some 7 bytes a line lighter."""
     lines = text.rstrip("\n").split("\n")
     pct = {int(k): v for k, v in ((profile or {}).get("line_percent") or {}).items()}
     shares = {lp["index"]: lp for lp in (profile or {}).get("loops") or []}
@@ -31,13 +34,13 @@ def annotated(text: str, asm: dict | None, profile: dict | None) -> str:
     out = []
     for i, line in enumerate(lines, 1):
         for m in before.get(i, []):
-            out.append(" " * 8 + m)
+            out.append("\t" + m)
         p = pct.get(i)
-        col = f"{p:6.2f}% " if p else " " * 8
+        col = f"{p:6.2f}%\t" if p else "\t"
         bar = "#" * max(1, round(BAR * p / 100)) if p and p >= 0.5 else ""
         out.append(f"{col}{line}" + (f"    {bar}" if bar else ""))
         for m in after.get(i, []):
-            out.append(" " * 8 + m)
+            out.append("\t" + m)
     return "\n".join(out) + "\n"
 
 
