@@ -9,7 +9,8 @@ from pathlib import Path
 
 from . import paths, procs
 
-ANALYZE_TIMEOUT = 900   # per kernel of a batch
+# A backstop only: llvm-mca and objdump runs have their own timeouts.
+TIMEOUT_S, PER_KERNEL_S = 600, 60
 
 
 @dataclass
@@ -58,4 +59,4 @@ def _run(batch_file, arch, march, mca_cpus, mca_cache, count):
     env = paths.module_env()
     if mca_cache:
         env["FLAGBENCH_MCA_CACHE"] = str(mca_cache)
-    return procs.run(cmd, timeout=ANALYZE_TIMEOUT * max(1, count), env=env)
+    return procs.run(cmd, timeout=TIMEOUT_S + PER_KERNEL_S * count, env=env)
