@@ -46,7 +46,8 @@ class AsmStepTest(unittest.TestCase):
         self.assertTrue((self.out / "retry" / "dot" / "twice.json").exists())
 
     def test_a_single_kernel_that_dies_says_how(self):
-        with mock.patch.object(asm_step, "_run", lambda *a: subprocess.CompletedProcess([], -9, "", "x\nlast words")):
+        died = subprocess.CompletedProcess([], -9, "", "x\nlast words")
+        with mock.patch.object(asm_step, "_run", lambda *a: died):
             got = asm_step.analyze(self.binaries("dead")[:1], "x86_64", "x86-64", [])
         self.assertIn("last words", got["fx/dot"])
 

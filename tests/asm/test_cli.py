@@ -144,7 +144,8 @@ class BatchTest(unittest.TestCase):
         for args, want in ((["--batch", self.out / "jobs.json", "--binary", self.bins[0]],
                             "--batch replaces --binary"),
                            (["--batch", bad], "--batch " + str(bad)),
-                           (["--binary", self.bins[0], "--kernel", "fx/dot"], "--variants, --out (or --batch)")):
+                           (["--binary", self.bins[0], "--kernel", "fx/dot"],
+                            "--variants, --out (or --batch)")):
             p = run(*asmtest.ANALYZE, *args, "--no-mca")
             self.assertEqual(p.returncode, 2, p.stderr)
             self.assertIn(want, p.stderr)

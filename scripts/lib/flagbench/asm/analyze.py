@@ -217,7 +217,8 @@ def analyze_binary(job, args, mca_for):
         binary = disasm.Binary(job.binary, objdump=args.objdump, syntax=args.syntax)
     except (elfmod.ElfError, disasm.DisasmError) as e:
         print(f"analyze: {e}", file=sys.stderr)
-        return {v: not_found({"kernel": job.kernel, "variant": v}, str(e)) for v in job.variants}, {}, None, None, str(e)
+        docs = {v: not_found({"kernel": job.kernel, "variant": v}, str(e)) for v in job.variants}
+        return docs, {}, None, None, str(e)
     if args.arch and args.arch != binary.arch:
         print(f"analyze: --arch {args.arch} but {job.binary} is {binary.arch}; using {binary.arch}",
               file=sys.stderr)
