@@ -12,10 +12,15 @@ def fmt_duration(seconds: float) -> str:
 
 
 class Progress:
-    ETA_AFTER = 0.25    # share of the steps done before an ETA is shown
+    """Steps counted as done/total; the ETA extrapolates the work done, where a
+    step may weigh more than one unit of work (a build against a kernel's
+    check), so that steps of unequal length do not mislead it."""
 
-    def __init__(self, phase: str, total: int, stream=sys.stderr):
+    ETA_AFTER = 0.25    # share of the work done before an ETA is shown
+
+    def __init__(self, phase: str, total: int, stream=sys.stderr, total_work: float | None = None):
         self.phase, self.total, self.done = phase, total, 0
+        self.total_work, self.work = (total if total_work is None else total_work), 0.0
         self.stream = stream
         self.tty = stream.isatty()
         self.start = time.monotonic()
@@ -23,9 +28,11 @@ class Progress:
         self.lock = threading.Lock()
         self.current = ""
 
-    def step(self, what: str = "", count: int = 1) -> None:
+    def step(self, what: str = "", count: int = 1, work: float | None = None) -> None:
+        """count steps done, weighing `work` units (default: one a step)."""
         with self.lock:
             self.done += count
+            self.work += count if work is None else work
             self.current = what
             self._print()
 
@@ -44,9 +51,9 @@ class Progress:
         eta = "?"
         # No ETA from the first steps: they are the slowest (builds come
         # first, the longest first), and extrapolating them overstates the
-        # rest many times over.
-        if self.total * self.ETA_AFTER <= self.done < self.total:
-            eta = fmt_duration(elapsed / self.done * (self.total - self.done))
+        # rest, even weighed.
+        if self.total_work * self.ETA_AFTER <= self.work and self.done < self.total:
+            eta = fmt_duration(elapsed / self.work * max(0.0, self.total_work - self.work))
         elif self.done >= self.total:
             eta = "0:00"
         line = (f"[{self.phase}] {self.done}/{self.total}  elapsed {fmt_duration(elapsed)}  "
