@@ -13,7 +13,7 @@ from pathlib import Path
 from . import builddir, kernels as kernels_mod, procs, seeds as layout_seeds, timing
 from .asm import identity as asm_identity
 from .atomic import read_json, write_json
-from .progress import Progress, fmt_duration
+from .progress import Progress
 from .sweep_context import Context
 
 EMULATED_NOTE = "built for another architecture and run under qemu: timings are not meaningful"
@@ -47,10 +47,11 @@ def run(ctx: Context) -> None:
         if jobs:
             work.append((k, jobs))
     total = sum(len(j) for _, j in work)
-    print(f"sweep: timing {total} cells of {len(work)} kernels, {policy.min_samples} to "
-          f"{policy.max_samples} processes each across {ctx.plan.seeds} layout seeds; "
-          f"budget {fmt_duration(len(work) * policy.time_per_kernel)} "
-          f"({policy.time_per_kernel:g} s per kernel, more where the minimum needs it)", file=sys.stderr)
+    # Not an ETA: the minimum alone usually takes longer than the budget.
+    print(f"sweep: timing {total} cells of {len(work)} kernels: at least {total * policy.min_samples} "
+          f"processes ({policy.min_samples} a cell, across {ctx.plan.seeds} layout seeds), then up to "
+          f"{policy.max_samples} a cell for comparisons still undecided while their kernel has been timed "
+          f"less than {policy.time_per_kernel:g} s", file=sys.stderr)
     ctx.progress = Progress("time", total * policy.min_samples)
     for k, jobs in work:
         rng = random.Random(f"{ctx.plan.timing_seed}:{k}")
