@@ -50,7 +50,7 @@ class Estimate(unittest.TestCase):
                 "durations": [{"build_check_asm_s": 16.0, "total_s": 52.0}]}))
             bc, tm, source = estimate.rates(Path(tmp), "ref")
             self.assertAlmostEqual(bc, 2.0)
-            self.assertAlmostEqual(tm, 3.0)
+            self.assertAlmostEqual(tm, 3.0 / 5)     # per timed unit and --min-samples
             self.assertIn("old-run", source)
             self.assertEqual(estimate.rates(Path(tmp), "test")[:2],
                              (estimate.DEFAULT_BUILD_CHECK_S, estimate.DEFAULT_TIME_S))
@@ -59,6 +59,7 @@ class Estimate(unittest.TestCase):
         costs = estimate.per_config(plan, 2.0, 3.0, True)
         self.assertEqual(costs, {"b": 3 * (2 + 3), "p": 3 * (4 + 3), "b.aa": 3 * 3, "arm": 3 * 2})
         self.assertEqual(estimate.per_config(plan, 2.0, 3.0, False)["b.aa"], 0)
+        self.assertEqual(estimate.per_config(plan, 2.0, 0.5, True, min_samples=4)["b"], 3 * (2 + 2))
 
     def test_wall_time_is_the_largest_shard(self):
         self.assertAlmostEqual(estimate.wall_for(470, 47, 4), 470 * 12 / 47)

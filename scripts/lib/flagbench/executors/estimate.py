@@ -19,13 +19,15 @@ from ..run import layout
 from ..run.layout import RunDir
 from ..run.plan import Plan
 
-# Used only when no earlier run at the plan's size exists.  Build+check+asm:
-# a default sweep from a fresh clone on 2 cores with the analysis in batches
-# (2026-12-03, 252 s for 5 built configurations x 47 kernels).  Timing: the
-# published quick run (results/2026-12-03-quick-epyc: 521 s for 6 configurations
-# x 47 kernels at --time-per-kernel 8 --min-samples 10).
+# Used only when no earlier run at the plan's size exists; from default sweeps
+# from a fresh clone on 2 cores (2026-12-03).  Build+check+asm: 245-252 s for 5
+# built configurations x 47 kernels.  Timing scales with --min-samples (the
+# processes every cell gets; the time budget rarely binds): 220 s for 6 timed
+# configurations x 47 kernels at --min-samples 4, 0.195 s per configuration x
+# kernel x sample, and 521 s at --min-samples 10 for the published quick run
+# (results/2026-12-03-quick-epyc), 0.185.
 DEFAULT_BUILD_CHECK_S = 1.1
-DEFAULT_TIME_S = 1.85
+DEFAULT_TIME_S = 0.19   # per timed configuration x kernel x --min-samples
 NODE_COUNTS = (1, 2, 4, 8, 16, 32, 64)
 
 
@@ -54,6 +56,7 @@ def _run_rates(run: Path) -> dict | None:
     weights = _weights(plan)
     build_units = sum(b for b, _ in weights.values())
     timed_units = sum(t for _, t in weights.values())
+    samples = (manifest.get("options") or {}).get("min_samples") or 1
     bc = tm = ck_build = ck_time = 0.0
     for part in parts:
         durs = part.get("durations") or []
@@ -63,7 +66,7 @@ def _run_rates(run: Path) -> dict | None:
         bc += sum(d.get("build_check_asm_s", 0) for d in durs)
         tm += sum(d.get("total_s", 0) - d.get("build_check_asm_s", 0) for d in durs)
         ck_build += build_units * k
-        ck_time += timed_units * k
+        ck_time += timed_units * k * samples
     if not ck_build:
         return None
     opts = manifest.get("options") or {}
@@ -89,12 +92,13 @@ def earlier_runs(root: Path, size: str) -> list:
 
 
 def rates(root: Path, size: str) -> tuple:
-    """(build+check+asm s per build unit, timing s per timed unit, source text)."""
+    """(build+check+asm s per build unit, timing s per timed unit and minimum
+    sample, source text)."""
     runs = earlier_runs(root, size)
     if not runs:
         return DEFAULT_BUILD_CHECK_S, DEFAULT_TIME_S, (
             f"no earlier run at size {size}: defaults of {DEFAULT_BUILD_CHECK_S} s build+check+asm and "
-            f"{DEFAULT_TIME_S} s timing per configuration x kernel")
+            f"{DEFAULT_TIME_S} s timing per configuration x kernel x --min-samples")
     bc = sum(r["build_check"] for r in runs) / sum(r["build_units"] for r in runs)
     tm = sum(r["time"] for r in runs) / max(1, sum(r["time_units"] for r in runs))
     names = "; ".join(f"{r['run'].name} ({r['cpu']}, --time-per-kernel {r['time_per_kernel']}, "
@@ -102,8 +106,9 @@ def rates(root: Path, size: str) -> tuple:
     return bc, tm, f"from {len(runs)} earlier run(s) at size {size}: {names}"
 
 
-def per_config(plan: Plan, bc: float, tm: float, timing: bool) -> dict:
-    k = len(plan.kernels)
+def per_config(plan: Plan, bc: float, tm: float, timing: bool, min_samples: int = 1) -> dict:
+    """Seconds per configuration: tm is per timed unit and minimum sample."""
+    k, tm = len(plan.kernels), tm * min_samples
     return {cid: k * (b * bc + (t * tm if timing else 0.0)) for cid, (b, t) in _weights(plan).items()}
 
 
@@ -120,12 +125,13 @@ def _hm(seconds: float) -> str:
 
 def text(plan: Plan, a, root: Path) -> str:
     bc, tm, source = rates(root, plan.size)
-    costs = per_config(plan, bc, tm, not a.no_time)
+    costs = per_config(plan, bc, tm, not a.no_time, a.min_samples)
     total = sum(costs.values())
     k = len(plan.kernels)
     lines = ["", f"estimated machine-time ({source}):",
              f"  rates: {bc:.2f} s build+check+asm per configuration x kernel (a PGO build counts twice, "
-             f"an A/A duplicate not at all), {tm:.2f} s timing per timed configuration x kernel"]
+             f"an A/A duplicate not at all), {tm * a.min_samples:.2f} s timing per timed configuration x "
+             f"kernel ({tm:.3f} s x --min-samples {a.min_samples})"]
     groups: dict = {}
     for cid, s in costs.items():
         groups.setdefault(round(s, 1), []).append(cid)
