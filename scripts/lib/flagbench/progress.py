@@ -52,7 +52,7 @@ class Progress:
         # No ETA from the first steps: they are the slowest (builds come
         # first, the longest first), and extrapolating them overstates the
         # rest, even weighed.
-        if self.total_work * self.ETA_AFTER <= self.work and self.done < self.total:
+        if 0 < self.work and self.total_work * self.ETA_AFTER <= self.work and self.done < self.total:
             eta = fmt_duration(elapsed / self.work * max(0.0, self.total_work - self.work))
         elif self.done >= self.total:
             eta = "0:00"
