@@ -157,9 +157,10 @@ def check_kernel(ctx: Context, pc: PlannedConfig, kernel: str, exe: Path, emulat
 
 def analysis_tasks(ctx: Context, pc: PlannedConfig, bin_dir: Path, kernels: list) -> list:
     """The configuration's assembly analysis in a few batches: a batch is one
-    process and one llvm-mca run per CPU model for all its kernels (on a VM, a
-    process start costs more than most kernels' analysis), and there are enough
-    batches, two per worker, to keep the workers busy to the end of the phase."""
+    process and one llvm-mca run per CPU model for all its kernels (starting
+    llvm-mca, which relocates libLLVM, can cost more than a kernel's analysis),
+    and there are enough batches, two per worker, to keep the workers busy to
+    the end of the phase."""
     count = max(1, min(len(kernels), 2 * ctx.args.jobs))
     size = -(-len(kernels) // count)
 
