@@ -43,14 +43,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct {
-    uint8_t flag;
-    uint64_t key;
-    uint8_t kind;
-    uint32_t count;
-    uint8_t state;
-    uint64_t value;
+/* The declaration order: padded and packed differ only in the packing. */
+#define REC_FIELDS_AS_DECLARED \
+    uint8_t flag;              \
+    uint64_t key;              \
+    uint8_t kind;              \
+    uint32_t count;            \
+    uint8_t state;             \
+    uint64_t value;            \
     uint16_t weight;
+
+typedef struct {
+    REC_FIELDS_AS_DECLARED
 } rec_padded;
 
 typedef struct {
@@ -62,13 +66,7 @@ typedef struct {
 } rec_reordered;
 
 typedef struct __attribute__((packed)) {
-    uint8_t flag;
-    uint64_t key;
-    uint8_t kind;
-    uint32_t count;
-    uint8_t state;
-    uint64_t value;
-    uint16_t weight;
+    REC_FIELDS_AS_DECLARED
 } rec_packed;
 
 _Static_assert(sizeof(rec_packed) == 25, "packed record is 25 bytes");

@@ -38,26 +38,19 @@ typedef struct chan_msg {
     uint64_t a, b;
 } chan_msg;
 
-typedef struct chan_mutex chan_mutex;
-chan_mutex *chan_mutex_new(size_t capacity, int senders);
-void chan_mutex_send(chan_mutex *c, chan_msg m);
-bool chan_mutex_recv(chan_mutex *c, chan_msg *m);
-void chan_mutex_sender_done(chan_mutex *c);
-void chan_mutex_free(chan_mutex *c);
+/* Every flavour has the same five operations: T_new, T_send, T_recv,
+ * T_sender_done and T_free (chan_list_new ignores the capacity: it is unbounded). */
+#define CHAN_DECLARE(T)                             \
+    typedef struct T T;                             \
+    T *T##_new(size_t capacity, int senders);       \
+    void T##_send(T *c, chan_msg m);                \
+    bool T##_recv(T *c, chan_msg *m);               \
+    void T##_sender_done(T *c);                     \
+    void T##_free(T *c);
 
-typedef struct chan_array chan_array;
-chan_array *chan_array_new(size_t capacity, int senders);
-void chan_array_send(chan_array *c, chan_msg m);
-bool chan_array_recv(chan_array *c, chan_msg *m);
-void chan_array_sender_done(chan_array *c);
-void chan_array_free(chan_array *c);
-
-typedef struct chan_list chan_list;
-chan_list *chan_list_new(size_t capacity_ignored, int senders);
-void chan_list_send(chan_list *c, chan_msg m);
-bool chan_list_recv(chan_list *c, chan_msg *m);
-void chan_list_sender_done(chan_list *c);
-void chan_list_free(chan_list *c);
+CHAN_DECLARE(chan_mutex)
+CHAN_DECLARE(chan_array)
+CHAN_DECLARE(chan_list)
 
 typedef enum chan_kind { CH_MUTEX, CH_ARRAY, CH_LIST } chan_kind;
 
