@@ -27,7 +27,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 LIB = HERE.parents[1] / "scripts" / "lib"
 sys.path.insert(0, str(LIB))
-from flagbench.phase_build import MCA_CPUS  # noqa: E402
+from flagbench import asm_step, check, phase_build  # noqa: E402
+from flagbench.atomic import read_json  # noqa: E402
+from flagbench.run.layout import RunDir  # noqa: E402
 
 TOOLS = ("llvm-mca-19", "llvm-objdump-19")
 
@@ -45,50 +47,46 @@ def counting_path(out: Path) -> tuple:
     return shim, log
 
 
-def jobs_of(run: Path, out: Path) -> dict:
-    """{config id: (config, [batch entries])} for the run's kernels."""
+def jobs_of(run: RunDir, out: Path) -> dict:
+    """{config id: (config, [asm_step.Binary])} for the run's kernels, as the sweep makes them."""
     found = {}
-    for cdir in sorted((run / "configs").iterdir()):
-        cfg = json.loads((cdir / "config.json").read_text())
+    for cid in run.config_ids():
+        cdir = run.config(cid)
+        cfg = read_json(cdir.config)
         if cfg.get("aa_of"):
             continue
-        bin_dir = Path(json.loads((cdir / "build.json").read_text())["bin_dir"])
-        entries = []
-        for kd in sorted((cdir / "kernels").iterdir()):
-            desc = json.loads((kd / "describe.json").read_text())
-            checks = json.loads((kd / "check.json").read_text())
-            roots = {v: [s for s in ((c.get("line") or {}).get("dispatch") or "").split(",") if s]
-                     for v, c in checks.items()}
-            seeds = {str(s): str(bin_dir.parent / f"bin-seed{s}" / kd.name) for s in cfg["seeds"] if s}
-            entries.append({"binary": str(bin_dir / kd.name), "kernel": desc["kernel"],
-                            "variants": [v["name"] for v in desc["variants"]],
-                            "out": str(out / cdir.name / kd.name),
-                            "roots": {v: r for v, r in roots.items() if r},
-                            "layout_binaries": {s: p for s, p in seeds.items() if Path(p).exists()}})
-        found[cdir.name] = (cfg, entries)
+        bin_dir = Path(read_json(cdir.build_record)["bin_dir"])
+        binaries = []
+        for kdir in cdir.kernel_dirs():
+            desc = read_json(kdir.describe)
+            exe = bin_dir / kdir.name
+            binaries.append(asm_step.Binary(exe, desc["kernel"], [v["name"] for v in desc["variants"]],
+                                            out / cid / kdir.name, check.dispatch_roots(read_json(kdir.check)),
+                                            phase_build.layout_binaries(exe, cfg["seeds"])))
+        found[cid] = (cfg, binaries)
     return found
 
 
 def commands(found: dict, out: Path, mode: str, jobs: int) -> list:
     base = [sys.executable, "-m", "flagbench.asm.analyze", "--quiet",
-            "--mca-cpus", ",".join(MCA_CPUS["x86_64"])]
+            "--mca-cpus", ",".join(phase_build.MCA_CPUS["x86_64"])]
     cmds = []
-    for cid, (cfg, entries) in found.items():
+    for cid, (cfg, binaries) in found.items():
         common = base + ["--arch", cfg["arch"], "--target-cpu", cfg["axes"]["march"]]
-        if mode == "batch":  # as phase_build.analysis_tasks splits them
-            size = -(-len(entries) // max(1, min(len(entries), 2 * jobs)))
-            for i in range(0, len(entries), size):
+        if mode == "batch":
+            for i, batch in enumerate(phase_build.batches(binaries, jobs)):
                 f = out / f"batch-{cid}-{i}.json"
-                f.write_text(json.dumps(entries[i:i + size]))
+                f.write_text(json.dumps([b.batch_entry() for b in batch]))
                 cmds.append(common + ["--batch", str(f)])
             continue
-        for e in entries:
-            cmd = common + ["--binary", e["binary"], "--kernel", e["kernel"],
-                            "--variants", ",".join(e["variants"]), "--out", e["out"]]
-            for v, r in e["roots"].items():
-                cmd += ["--roots", f"{v}={','.join(r)}"]
-            for s, p in e["layout_binaries"].items():
-                cmd += ["--layout-binary", f"{s}={p}"]
+        for b in binaries:
+            cmd = common + ["--binary", str(b.exe), "--kernel", b.kernel,
+                            "--variants", ",".join(b.variants), "--out", str(b.out_dir)]
+            for variant, symbols in b.roots.items():
+                if symbols:
+                    cmd += ["--roots", f"{variant}={','.join(symbols)}"]
+            for seed, path in sorted(b.layout_binaries.items()):
+                cmd += ["--layout-binary", f"{seed}={path}"]
             cmds.append(cmd)
     return cmds
 
@@ -139,12 +137,13 @@ def main() -> int:
     ap.add_argument("--mode", choices=["per-kernel", "batch"], default="batch")
     ap.add_argument("--compare", type=Path, metavar="DIR", help="another run of this script to compare with")
     a = ap.parse_args()
-    if not (a.run_dir / "configs").is_dir():
-        ap.error(f"{a.run_dir}: not a run directory (no configs/)")
+    run = RunDir(a.run_dir)
+    if not run.is_run():
+        ap.error(f"{a.run_dir}: not a run directory")
     shutil.rmtree(a.out, ignore_errors=True)
     a.out.mkdir(parents=True)
     shim, log = counting_path(a.out)
-    cmds = commands(jobs_of(a.run_dir, a.out), a.out, a.mode, a.jobs)
+    cmds = commands(jobs_of(run, a.out), a.out, a.mode, a.jobs)
     env = dict(os.environ, PYTHONPATH=str(LIB), PATH=f"{shim}{os.pathsep}{os.environ['PATH']}",
                FLAGBENCH_MCA_CACHE=str(a.out / "mca-cache"))
     t0, c0 = time.monotonic(), os.times()

@@ -23,6 +23,12 @@ class Binary:
     roots: dict = field(default_factory=dict)            # variant -> symbols it dispatched to at run time
     layout_binaries: dict = field(default_factory=dict)  # seed -> the binary linked for that layout seed
 
+    def batch_entry(self) -> dict:
+        """This binary's entry in analyze --batch's JSON list."""
+        return {"binary": str(self.exe), "kernel": self.kernel, "variants": self.variants,
+                "out": str(self.out_dir), "roots": {v: s for v, s in self.roots.items() if s},
+                "layout_binaries": {str(k): str(p) for k, p in sorted(self.layout_binaries.items())}}
+
 
 def analyze(binaries: list, arch: str, march: str, mca_cpus: list, mca_cache: Path | None = None) -> dict:
     """Writes asm/<variant>.s and .json under each binary's out_dir; returns
@@ -31,13 +37,9 @@ def analyze(binaries: list, arch: str, march: str, mca_cpus: list, mca_cache: Pa
     shared by the configurations of a sweep (identical loops recur across them).
     A batch whose process dies without its report is analysed again one binary
     per process, so a binary that kills the analysis costs only itself."""
-    jobs = [{"binary": str(b.exe), "kernel": b.kernel, "variants": b.variants, "out": str(b.out_dir),
-             "roots": {v: s for v, s in b.roots.items() if s},
-             "layout_binaries": {str(k): str(p) for k, p in sorted(b.layout_binaries.items())}}
-            for b in binaries]
     with tempfile.TemporaryDirectory(prefix="flagbench-asm-") as tmp:
         batch_file = Path(tmp) / "batch.json"
-        batch_file.write_text(json.dumps(jobs))
+        batch_file.write_text(json.dumps([b.batch_entry() for b in binaries]))
         r = _run(batch_file, arch, march, mca_cpus, mca_cache, len(binaries))
     try:
         said = {e["kernel"]: e["error"] for e in json.loads(r.stdout.strip().splitlines()[-1])}

@@ -79,3 +79,10 @@ def check_kernel(exe: Path, variants: list, emulator: list, size: str) -> dict:
 
 def unsupported_build(variants: list, code: int, stderr_hint: str) -> dict:
     return {v: {"status": "unsupported", "exit": code, "why": stderr_hint} for v in variants}
+
+
+def dispatch_roots(checks: dict) -> dict:
+    """{variant: [symbols]} that each variant reported dispatching to at run time
+    (its check line's "dispatch"), from a kernel's check record."""
+    return {v: [s for s in ((c.get("line") or {}).get("dispatch") or "").split(",") if s]
+            for v, c in checks.items()}

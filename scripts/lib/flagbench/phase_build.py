@@ -161,9 +161,6 @@ def analysis_tasks(ctx: Context, pc: PlannedConfig, bin_dir: Path, kernels: list
     llvm-mca, which relocates libLLVM, can cost more than a kernel's analysis),
     and there are enough batches, two per worker, to keep the workers busy to
     the end of the phase."""
-    count = max(1, min(len(kernels), 2 * ctx.args.jobs))
-    size = -(-len(kernels) // count)
-
     def task(chunk):
         wanted = [b for b in (_analysis_input(ctx, pc, k, bin_dir / kernels_mod.binary_name(k))
                               for k in chunk) if b is not None]
@@ -171,7 +168,13 @@ def analysis_tasks(ctx: Context, pc: PlannedConfig, bin_dir: Path, kernels: list
             analyze(ctx, pc, wanted)
         for k in chunk:
             ctx.progress.step(f"{pc.id} {k}")
-    return [functools.partial(task, kernels[i:i + size]) for i in range(0, len(kernels), size)]
+    return [functools.partial(task, chunk) for chunk in batches(kernels, ctx.args.jobs)]
+
+
+def batches(items: list, jobs: int) -> list:
+    """items in two batches per worker, as even as they go, in order."""
+    size = max(1, -(-len(items) // max(1, min(len(items), 2 * jobs))))
+    return [items[i:i + size] for i in range(0, len(items), size)]
 
 
 def _analysis_input(ctx: Context, pc: PlannedConfig, kernel: str, exe: Path,
@@ -187,12 +190,15 @@ def _analysis_input(ctx: Context, pc: PlannedConfig, kernel: str, exe: Path,
         variants = [v["name"] for v in desc["variants"]]
     if ctx.args.resume and all(kdir.asm.summary(v).exists() for v in variants):
         return None
-    checks = read_json(kdir.check) or {}
-    roots = {v: [s for s in ((c.get("line") or {}).get("dispatch") or "").split(",") if s]
-             for v, c in checks.items()}
-    seeds = {s: layout_seeds.binary(exe.parent, s, exe.name) for s in pc.build_seeds if s != 0}
-    return asm_step.Binary(exe, kernel, variants, kdir.asm.path, roots,
-                           {s: p for s, p in seeds.items() if p.exists()})
+    return asm_step.Binary(exe, kernel, variants, kdir.asm.path,
+                           check.dispatch_roots(read_json(kdir.check) or {}),
+                           layout_binaries(exe, pc.build_seeds))
+
+
+def layout_binaries(exe: Path, seeds: list) -> dict:
+    """{seed: binary} of the layout seeds (not 0, the main binary) linked beside exe."""
+    found = {s: layout_seeds.binary(exe.parent, s, exe.name) for s in seeds if s != 0}
+    return {s: p for s, p in found.items() if p.exists()}
 
 
 def analyze(ctx: Context, pc: PlannedConfig, binaries: list) -> None:

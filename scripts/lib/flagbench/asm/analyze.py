@@ -111,6 +111,11 @@ class Job:
     libraries: list = field(default_factory=list)
 
 
+def none_found(job, why):
+    """Every variant of a binary that could not be analysed, not found with the reason."""
+    return {v: not_found({"kernel": job.kernel, "variant": v}, why) for v in job.variants}
+
+
 def analyze_variant(binary, job, variant, skip_reason):
     """(doc without llvm-mca, normalized text, (fn, loops) or None, closure or None)."""
     kernel = job.kernel
@@ -217,8 +222,7 @@ def analyze_binary(job, args, mca_for):
         binary = disasm.Binary(job.binary, objdump=args.objdump, syntax=args.syntax)
     except (elfmod.ElfError, disasm.DisasmError) as e:
         print(f"analyze: {e}", file=sys.stderr)
-        docs = {v: not_found({"kernel": job.kernel, "variant": v}, str(e)) for v in job.variants}
-        return docs, {}, None, None, str(e)
+        return none_found(job, str(e)), {}, None, None, str(e)
     if args.arch and args.arch != binary.arch:
         print(f"analyze: --arch {args.arch} but {job.binary} is {binary.arch}; using {binary.arch}",
               file=sys.stderr)
@@ -283,8 +287,7 @@ def run_jobs(jobs, args):
             traceback.print_exc()
             why = f"analysis failed: {type(e).__name__}: {e}"
             print(f"analyze: {job.kernel}: {why}", file=sys.stderr)
-            docs, captured, arch, binary, err = ({v: not_found({"kernel": job.kernel, "variant": v}, why)
-                                                  for v in job.variants}, {}, None, None, why)
+            docs, captured, arch, binary, err = none_found(job, why), {}, None, None, why
         errors.append(err)
         done.append((job, docs, binary, time.perf_counter() - t0))
         if captured:

@@ -56,7 +56,8 @@ def _run_rates(run: Path) -> dict | None:
     weights = _weights(plan)
     build_units = sum(b for b, _ in weights.values())
     timed_units = sum(t for _, t in weights.values())
-    samples = (manifest.get("options") or {}).get("min_samples") or 1
+    opts = manifest.get("options") or {}
+    samples = opts.get("min_samples") or 1
     bc = tm = ck_build = ck_time = 0.0
     for part in parts:
         durs = part.get("durations") or []
@@ -69,7 +70,6 @@ def _run_rates(run: Path) -> dict | None:
         ck_time += timed_units * k * samples
     if not ck_build:
         return None
-    opts = manifest.get("options") or {}
     return {"run": run, "size": plan.size, "build_check": bc, "time": tm,
             "build_units": ck_build, "time_units": ck_time,
             "cpu": ((manifest.get("machine") or {}).get("cpu") or {}).get("model"),
