@@ -171,8 +171,7 @@ static void run_multi_restrict(void *p)
 static void *setup(const fb_ctx *ctx)
 {
     state *st = fb_calloc(1, sizeof *st);
-    fb_rng rng;
-    fb_rng_seed(&rng, ctx->seed);
+    fb_rng rng = fb_rng_seeded(ctx->seed);
     size_t n = st->n = ctx->n < 3 ? 3 : ctx->n;
     float **arrays[] = {&st->a0, &st->a, &st->b, &st->c, &st->d, &st->x, &st->y, &st->z};
     for (size_t k = 0; k < FB_COUNT(arrays); k++) *arrays[k] = fb_calloc(n, sizeof(float));

@@ -100,8 +100,7 @@ static void run_convert(void *p)
 static void *setup(const fb_ctx *ctx)
 {
     state *st = fb_calloc(1, sizeof *st);
-    fb_rng rng;
-    fb_rng_seed(&rng, ctx->seed);
+    fb_rng rng = fb_rng_seeded(ctx->seed);
     st->n = ctx->n;
     st->src = fb_alloc(st->n * sizeof(float));
     st->dst = fb_calloc(st->n, sizeof(float));

@@ -128,9 +128,7 @@ FB_HOT uint64_t counter_sharded(_Atomic uint64_t *slot, uint64_t iters)
         state *st = p;                                                                        \
         team_run(st->team, work_##variant, st);                                               \
     }
-SHARED_WORKER(relaxed)
-SHARED_WORKER(acq_rel)
-SHARED_WORKER(seq_cst)
+SHARED_WORKER(relaxed) SHARED_WORKER(acq_rel) SHARED_WORKER(seq_cst)
 
 static void work_cas(void *p, int tid, int nt)
 {
@@ -159,8 +157,7 @@ static void run_cas(void *p)
             total += atomic_load_explicit(&st->shards[t].v, memory_order_relaxed);             \
         st->total = total;                                                                    \
     }
-SHARDED_WORKER(sharded)
-SHARDED_WORKER(sharded_xadd)
+SHARDED_WORKER(sharded) SHARDED_WORKER(sharded_xadd)
 
 /* ---- harness hooks ---------------------------------------------------------- */
 static void *setup(const fb_ctx *ctx)

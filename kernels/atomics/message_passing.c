@@ -265,10 +265,7 @@ static void work(void *arg, int tid, int nt)
         st->fn = message_passing_##v;                                                          \
         team_run(st->team, work, st);                                                          \
     }
-RUNNER(relaxed)
-RUNNER(release_acquire)
-RUNNER(seq_cst)
-RUNNER(fences)
+RUNNER(relaxed) RUNNER(release_acquire) RUNNER(seq_cst) RUNNER(fences)
 
 static void *setup(const fb_ctx *ctx)
 {
@@ -339,11 +336,7 @@ static bool check(void *p, const fb_variant *v, char *why, size_t len)
     return true;
 }
 
-static uint64_t checksum(void *p)
-{
-    state *st = p;
-    return fb_hash_bytes(&st->pairs[0].sum, sizeof st->pairs[0].sum, FB_HASH_INIT);
-}
+FB_CHECKSUM(&st->pairs[0].sum, sizeof st->pairs[0].sum)
 
 static double items(void *p)
 {

@@ -149,35 +149,25 @@ static inline void seqlock_read(uint64_t *r, reader_stats *rs)
     }
 }
 
-static inline void rwlock_write(const uint64_t *r)
-{
-    fb_rwlock_wrlock(&g_rwlock);
-    memcpy(g_rwlock_rec, r, sizeof g_rwlock_rec);
-    fb_rwlock_wrunlock(&g_rwlock);
-}
-
-static inline void rwlock_read(uint64_t *r, reader_stats *rs)
-{
-    (void)rs;
-    fb_rwlock_rdlock(&g_rwlock);
-    memcpy(r, g_rwlock_rec, sizeof g_rwlock_rec);
-    fb_rwlock_rdunlock(&g_rwlock);
-}
-
-static inline void mutex_write(const uint64_t *r)
-{
-    fb_mutex_lock(&g_mutex);
-    memcpy(g_mutex_rec, r, sizeof g_mutex_rec);
-    fb_mutex_unlock(&g_mutex);
-}
-
-static inline void mutex_read(uint64_t *r, reader_stats *rs)
-{
-    (void)rs;
-    fb_mutex_lock(&g_mutex);
-    memcpy(r, g_mutex_rec, sizeof g_mutex_rec);
-    fb_mutex_unlock(&g_mutex);
-}
+/* The lock-based variants: the whole record copied under the lock (shared
+ * for the rwlock's readers). */
+#define LOCKED_RECORD(name, lock, rec, WRITE_LOCK, WRITE_UNLOCK, READ_LOCK, READ_UNLOCK)       \
+    static inline void name##_write(const uint64_t *r)                                         \
+    {                                                                                          \
+        WRITE_LOCK(&lock);                                                                     \
+        memcpy(rec, r, sizeof rec);                                                            \
+        WRITE_UNLOCK(&lock);                                                                   \
+    }                                                                                          \
+    static inline void name##_read(uint64_t *r, reader_stats *rs)                              \
+    {                                                                                          \
+        (void)rs;                                                                              \
+        READ_LOCK(&lock);                                                                      \
+        memcpy(r, rec, sizeof rec);                                                            \
+        READ_UNLOCK(&lock);                                                                    \
+    }
+LOCKED_RECORD(rwlock, g_rwlock, g_rwlock_rec, fb_rwlock_wrlock, fb_rwlock_wrunlock, fb_rwlock_rdlock,
+              fb_rwlock_rdunlock)
+LOCKED_RECORD(mutex, g_mutex, g_mutex_rec, fb_mutex_lock, fb_mutex_unlock, fb_mutex_lock, fb_mutex_unlock)
 
 /* ---- the workload: one hot function per variant ------------------------------ */
 typedef enum { ROLE_WRITER, ROLE_READER, ROLE_PACER, ROLE_BOTH } role;
@@ -261,9 +251,7 @@ static void read_final(const char *variant, uint64_t *r)
         team_run(st->team, work, st);                                                          \
         read_final(#v, st->final);                                                             \
     }
-RUNNER(seqlock)
-RUNNER(rwlock)
-RUNNER(mutex)
+RUNNER(seqlock) RUNNER(rwlock) RUNNER(mutex)
 
 static void *setup(const fb_ctx *ctx)
 {
@@ -323,11 +311,7 @@ static bool check(void *p, const fb_variant *v, char *why, size_t len)
     return true;
 }
 
-static uint64_t checksum(void *p)
-{
-    state *st = p;
-    return fb_hash_bytes(st->final, sizeof st->final, FB_HASH_INIT);
-}
+FB_CHECKSUM(st->final, sizeof st->final)
 
 static double items(void *p)
 {

@@ -110,15 +110,7 @@ static const insn program[] = {
 
 /* The HASH helper: a real function, so inlining it is the optimizer's
  * choice (PGO knows it is rare). */
-static uint64_t mix(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ull;
-    x ^= x >> 33;
-    return x;
-}
+static uint64_t mix(uint64_t x) { return FB_XMX64(x, 33, 0xff51afd7ed558ccdull, 33, 0xc4ceb9fe1a85ec53ull, 33); }
 
 FB_HOT vm_out interpreter_switch(const insn *code, const uint32_t *in, size_t n)
 {
@@ -392,10 +384,7 @@ typedef struct {
         state *st = p;                                                                         \
         st->out = interpreter_##variant(program, st->in, st->n);                               \
     }
-RUNNER(switch)
-RUNNER(goto)
-RUNNER(call)
-RUNNER(native)
+RUNNER(switch) RUNNER(goto) RUNNER(call) RUNNER(native)
 
 /* What a loader would do once: every opcode and jump target in range. */
 static void validate_program(void)
@@ -421,8 +410,7 @@ static void *setup(const fb_ctx *ctx)
     st->in = fb_alloc(ctx->n * sizeof(uint32_t));
     /* The size is mixed into the seed so that train and ref are independent
      * samples of the same distribution (see "Sizes" above). */
-    fb_rng rng;
-    fb_rng_seed(&rng, ctx->seed ^ (ctx->n * 0x9e3779b97f4a7c15ull));
+    fb_rng rng = fb_rng_seeded(ctx->seed ^ (ctx->n * 0x9e3779b97f4a7c15ull));
     for (size_t i = 0; i < ctx->n; i++) {
         uint64_t u = fb_rng_below(&rng, 100);
         if (u < 90) st->in[i] = (uint32_t)fb_rng_below(&rng, 16);

@@ -52,6 +52,12 @@ typedef struct {
     uint64_t errors; /* malformed input seen (never, with this generator) */
 } totals;
 
+typedef struct {
+    size_t len;
+    char *buf;
+    totals want, got;
+} state;
+
 #define EXPECT_TRUE(x) __builtin_expect(!!(x), 1)
 #define EXPECT_FALSE(x) __builtin_expect(!!(x), 0)
 #define NO_HINT(x) (x)
@@ -126,21 +132,13 @@ DEFINE_PARSER(parser_plain, NO_HINT, NO_HINT)
 DEFINE_PARSER(parser_expect, EXPECT_TRUE, EXPECT_FALSE)
 DEFINE_PARSER(parser_expect_wrong, EXPECT_FALSE, EXPECT_TRUE)
 
-typedef struct {
-    size_t len;
-    char *buf;
-    totals want, got;
-} state;
-
 #define RUNNER(variant)                                                                        \
     static void run_##variant(void *p)                                                         \
     {                                                                                          \
         state *st = p;                                                                         \
         st->got = parser_##variant(st->buf, st->len);                                          \
     }
-RUNNER(plain)
-RUNNER(expect)
-RUNNER(expect_wrong)
+RUNNER(plain) RUNNER(expect) RUNNER(expect_wrong)
 
 enum { FIELDS_PER_LINE = 8, MAX_FIELD = 40 };
 
@@ -182,8 +180,7 @@ static void *setup(const fb_ctx *ctx)
     state *st = fb_calloc(1, sizeof *st);
     size_t cap = ctx->n + FIELDS_PER_LINE * (MAX_FIELD + 1) + 2;
     st->buf = fb_alloc(cap);
-    fb_rng rng;
-    fb_rng_seed(&rng, ctx->seed ^ (ctx->n * 0x9e3779b97f4a7c15ull));
+    fb_rng rng = fb_rng_seeded(ctx->seed ^ (ctx->n * 0x9e3779b97f4a7c15ull));
     size_t len = 0;
     /* Whole lines until the target size is reached (so len >= n, slightly). */
     while (len < ctx->n) {
@@ -220,11 +217,7 @@ static bool check(void *p, const fb_variant *v, char *why, size_t len)
     return false;
 }
 
-static uint64_t checksum(void *p)
-{
-    state *st = p;
-    return fb_hash_bytes(&st->got, sizeof st->got, FB_HASH_INIT);
-}
+FB_CHECKSUM(&st->got, sizeof st->got)
 
 static double items(void *p)
 {

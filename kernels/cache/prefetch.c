@@ -98,14 +98,8 @@ GATHER(pf64, 64)
         st->gpos = st->gpos + st->m == st->cycle_len ? 0 : st->gpos + st->m;                   \
         st->last_was_gather = true;                                                            \
     }
-RUN_CHASE(none)
-RUN_CHASE(pf4)
-RUN_CHASE(pf16)
-RUN_CHASE(pf64)
-RUN_GATHER(none)
-RUN_GATHER(pf4)
-RUN_GATHER(pf16)
-RUN_GATHER(pf64)
+RUN_CHASE(none) RUN_CHASE(pf4) RUN_CHASE(pf16) RUN_CHASE(pf64) RUN_GATHER(none) RUN_GATHER(pf4)
+RUN_GATHER(pf16) RUN_GATHER(pf64)
 
 /* A random permutation of 0..n-1 (Fisher-Yates), with room for `extra`
  * more entries after it. */
@@ -147,8 +141,7 @@ static inline uint64_t g_of(const state *st, size_t k) { return st->g[k & (MAX_S
 static void build_list(state *st)
 {
     size_t n = st->n, len = st->cycle_len;
-    fb_rng rng;
-    fb_rng_seed(&rng, st->seed ^ 0x6c697374u);
+    fb_rng rng = fb_rng_seeded(st->seed ^ 0x6c697374u);
     uint32_t *order = permutation(&rng, n, PF_MAX);
     uint32_t *position = inverse(order, n);
     /* The cycle continues past its end: order[len + j] = order[j % len], so
@@ -179,8 +172,7 @@ static void build_list(state *st)
 static void build_gather(state *st)
 {
     size_t n = st->n, len = st->cycle_len;
-    fb_rng rng;
-    fb_rng_seed(&rng, st->seed ^ 0x67617468u);
+    fb_rng rng = fb_rng_seeded(st->seed ^ 0x67617468u);
     uint32_t *lines = permutation(&rng, n, 0);
     uint32_t *position = inverse(lines, n);
     st->a = fb_alloc_prefaulted(8 * n * sizeof(uint64_t));
@@ -215,8 +207,7 @@ static void *setup(const fb_ctx *ctx)
     size_t m = st->m = n < MAX_STEPS ? n : MAX_STEPS;
     st->cycle_len = n / m * m;
     st->seed = ctx->seed;
-    fb_rng rng;
-    fb_rng_seed(&rng, ctx->seed);
+    fb_rng rng = fb_rng_seeded(ctx->seed);
     st->g = fb_alloc(m * sizeof *st->g);
     for (size_t k = 0; k < m; k++) st->g[k] = fb_rng_next(&rng);
     return st;

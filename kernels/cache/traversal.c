@@ -126,8 +126,7 @@ static void *setup(const fb_ctx *ctx)
     size_t n = st->n = ctx->n;
     st->pitch = padded_pitch(n);
     st->a = fb_alloc_prefaulted(n * n * sizeof(uint32_t));
-    fb_rng rng;
-    fb_rng_seed(&rng, ctx->seed);
+    fb_rng rng = fb_rng_seeded(ctx->seed);
     for (size_t k = 0; k < n * n; k++) st->a[k] = (uint32_t)fb_rng_next(&rng);
     return st;
 }

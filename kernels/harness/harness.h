@@ -142,6 +142,14 @@ uint64_t fb_hash_bytes(const void *p, size_t len, uint64_t h);
 /* The checksum of a result that is one 64-bit word: fb_hash_bytes of its
  * 8 bytes from FB_HASH_INIT. */
 static inline uint64_t fb_hash_u64(uint64_t v) { return fb_hash_bytes(&v, sizeof v, FB_HASH_INIT); }
+/* The checksum hook of a kernel whose result is `bytes` bytes at `ptr`, both
+ * expressions of its state `st`: FB_CHECKSUM(st->y, st->n * sizeof *st->y). */
+#define FB_CHECKSUM(ptr, bytes)                                                                \
+    static uint64_t checksum(void *p)                                                          \
+    {                                                                                          \
+        state *st = p;                                                                         \
+        return fb_hash_bytes(ptr, bytes, FB_HASH_INIT);                                        \
+    }
 /* The check of a result that is one 64-bit word: true when got == want,
  * otherwise false with "<what> <got>, reference <want>" (hex) in why. */
 bool fb_check_u64(const char *what, uint64_t got, uint64_t want, char *why, size_t len);

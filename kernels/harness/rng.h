@@ -9,9 +9,24 @@ typedef struct fb_rng {
 } fb_rng;
 
 void fb_rng_seed(fb_rng *r, uint64_t seed);
-/* splitmix64's finalizer: a bijection on 64-bit integers that spreads every
- * input bit over the output, so mix(seed-dependent base + i) gives a seeded
- * value for item i with no generator state (kernels that fill in parallel). */
+static inline fb_rng fb_rng_seeded(uint64_t seed)
+{
+    fb_rng r;
+    fb_rng_seed(&r, seed);
+    return r;
+}
+/* An xor-shift-multiply finalizer (murmur3's fmix64 and its kin) applied
+ * to the variable x in place: a bijection on 64-bit integers for odd m1,
+ * m2; the constants are all that tell these mixers apart.  A macro, not a
+ * function: as an inline function GCC 12 allocates registers differently in
+ * the loops that use it. */
+#define FB_XMX64(x, a, m1, b, m2, c)                                                           \
+    ((x) ^= (x) >> (a), (x) *= (m1), (x) ^= (x) >> (b), (x) *= (m2), (x) ^= (x) >> (c))
+/* splitmix64's finalizer, the same mixer with its constants: it spreads
+ * every input bit over the output, so mix(seed-dependent base + i) gives a
+ * seeded value for item i with no generator state (kernels that fill in
+ * parallel).  Spelled as expressions rather than with FB_XMX64, which GCC
+ * 12 compiles to other code where the measured loops use it. */
 static inline uint64_t fb_mix64(uint64_t z)
 {
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;

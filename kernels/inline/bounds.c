@@ -188,8 +188,7 @@ static void *setup(const fb_ctx *ctx)
     st->a = fb_alloc(n * sizeof(uint32_t));
     st->b = fb_alloc(n * sizeof(uint32_t));
     st->idx = fb_alloc(n * sizeof(uint32_t));
-    fb_rng rng;
-    fb_rng_seed(&rng, ctx->seed);
+    fb_rng rng = fb_rng_seeded(ctx->seed);
     for (size_t i = 0; i < n; i++) {
         uint64_t r = fb_rng_next(&rng);
         st->a[i] = (uint32_t)r;
@@ -213,11 +212,7 @@ static bool check(void *p, const fb_variant *v, char *why, size_t len)
     return false;
 }
 
-static uint64_t checksum(void *p)
-{
-    state *st = p;
-    return fb_hash_bytes(&st->result, sizeof st->result, FB_HASH_INIT);
-}
+FB_CHECKSUM(&st->result, sizeof st->result)
 
 static void teardown(void *p)
 {

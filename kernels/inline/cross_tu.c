@@ -46,6 +46,13 @@
 
 #include <stdlib.h>
 
+typedef struct {
+    size_t n;
+    int32_t *a;
+    int32_t k, lo, hi; /* run-time values, so the bodies cannot fold them */
+    int64_t sum;
+} state;
+
 static inline int32_t scale_inline(int32_t x, int32_t k) { TU_OPS_SCALE_BODY(x, k); }
 static inline int32_t clamp_inline(int32_t x, int32_t lo, int32_t hi) { TU_OPS_CLAMP_BODY(x, lo, hi); }
 static __attribute__((noinline)) int32_t scale_noinline(int32_t x, int32_t k) { TU_OPS_SCALE_BODY(x, k); }
@@ -66,30 +73,20 @@ HOT_LOOP(extern, tu_ops_scale, tu_ops_clamp)
 HOT_LOOP(static_inline, scale_inline, clamp_inline)
 HOT_LOOP(noinline, scale_noinline, clamp_noinline)
 
-typedef struct {
-    size_t n;
-    int32_t *a;
-    int32_t k, lo, hi; /* run-time values, so the bodies cannot fold them */
-    int64_t sum;
-} state;
-
 #define RUNNER(variant)                                                                        \
     static void run_##variant(void *p)                                                         \
     {                                                                                          \
         state *st = p;                                                                         \
         st->sum = cross_tu_##variant(st->a, st->n, st->k, st->lo, st->hi);                     \
     }
-RUNNER(extern)
-RUNNER(static_inline)
-RUNNER(noinline)
+RUNNER(extern) RUNNER(static_inline) RUNNER(noinline)
 
 static void *setup(const fb_ctx *ctx)
 {
     state *st = fb_calloc(1, sizeof *st);
     st->n = ctx->n;
     st->a = fb_alloc(ctx->n * sizeof(int32_t));
-    fb_rng rng;
-    fb_rng_seed(&rng, ctx->seed);
+    fb_rng rng = fb_rng_seeded(ctx->seed);
     /* Values in +-2^20 with k = 3: about a third of the scaled values fall
      * outside [lo, hi], so both clamp arms are taken (unpredictably, which a
      * branchy scalar clamp pays for and a vector select does not). */

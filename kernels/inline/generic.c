@@ -71,53 +71,40 @@ static inline bool pt_pred(pt p) { return p.x > p.y; }
 static inline uint64_t pt_fold(uint64_t acc, pt p) { return acc + ((uint32_t)p.x ^ (uint32_t)p.y); }
 
 /* ---- extern and static: the generic library and its callbacks ----------- */
-static void cb_u32_map(void *dst, const void *src, const void *ctx)
-{
-    uint32_t x;
-    memcpy(&x, src, sizeof x);
-    x = u32_map(x, ctx);
-    memcpy(dst, &x, sizeof x);
-}
-static bool cb_u32_pred(const void *e, const void *ctx)
-{
-    uint32_t y;
-    memcpy(&y, e, sizeof y);
-    return u32_pred(y, ctx);
-}
-static void cb_u32_fold(void *acc, const void *e, const void *ctx)
-{
-    (void)ctx;
-    uint32_t y;
-    uint64_t a;
-    memcpy(&y, e, sizeof y);
-    memcpy(&a, acc, sizeof a);
-    a = u32_fold(a, y);
-    memcpy(acc, &a, sizeof a);
-}
-static void cb_pt_map(void *dst, const void *src, const void *ctx)
-{
-    pt p;
-    memcpy(&p, src, sizeof p);
-    p = pt_map(p, ctx);
-    memcpy(dst, &p, sizeof p);
-}
-static bool cb_pt_pred(const void *e, const void *ctx)
-{
-    (void)ctx;
-    pt p;
-    memcpy(&p, e, sizeof p);
-    return pt_pred(p);
-}
-static void cb_pt_fold(void *acc, const void *e, const void *ctx)
-{
-    (void)ctx;
-    pt p;
-    uint64_t a;
-    memcpy(&p, e, sizeof p);
-    memcpy(&a, acc, sizeof a);
-    a = pt_fold(a, p);
-    memcpy(acc, &a, sizeof a);
-}
+/* The callbacks of one element type T: elements and the accumulator cross
+ * the void * interface by memcpy, as a generic library's callbacks must. */
+#define CALLBACKS(name, T, MAP, PRED, FOLD)                                                    \
+    static void cb_##name##_map(void *dst, const void *src, const void *ctx)                   \
+    {                                                                                          \
+        T x;                                                                                   \
+        memcpy(&x, src, sizeof x);                                                             \
+        x = MAP(x, ctx);                                                                       \
+        memcpy(dst, &x, sizeof x);                                                             \
+    }                                                                                          \
+    static bool cb_##name##_pred(const void *e, const void *ctx)                               \
+    {                                                                                          \
+        T x;                                                                                   \
+        memcpy(&x, e, sizeof x);                                                               \
+        return PRED(x, ctx);                                                                   \
+    }                                                                                          \
+    static void cb_##name##_fold(void *acc, const void *e, const void *ctx)                    \
+    {                                                                                          \
+        T x;                                                                                   \
+        uint64_t a;                                                                            \
+        memcpy(&x, e, sizeof x);                                                               \
+        memcpy(&a, acc, sizeof a);                                                             \
+        a = FOLD(a, x, ctx);                                                                   \
+        memcpy(acc, &a, sizeof a);                                                             \
+    }
+
+/* Predicates and folds with the (unused) parameters argument every
+ * interface below passes. */
+#define U32_PRED(y, c) u32_pred(y, c)
+#define U32_FOLD(acc, y, c) ((void)(c), u32_fold(acc, y))
+#define PT_PRED(p, c) ((void)(c), pt_pred(p))
+#define PT_FOLD(acc, p, c) ((void)(c), pt_fold(acc, p))
+CALLBACKS(u32, uint32_t, u32_map, U32_PRED, U32_FOLD)
+CALLBACKS(pt, pt, pt_map, PT_PRED, PT_FOLD)
 
 /* The same generic source, as static functions of this file. */
 #define GVEC_LINKAGE static
@@ -150,10 +137,6 @@ static void cb_pt_fold(void *acc, const void *e, const void *ctx)
         return acc;                                                                            \
     }
 
-#define U32_PRED(y, c) u32_pred(y, c)
-#define U32_FOLD(acc, y, c) ((void)(c), u32_fold(acc, y))
-#define PT_PRED(p, c) ((void)(c), pt_pred(p))
-#define PT_FOLD(acc, p, c) ((void)(c), pt_fold(acc, p))
 VEC_DEFINE(vec_u32, uint32_t, u32_params, u32_map, U32_PRED, U32_FOLD)
 VEC_DEFINE(vec_pt, pt, pt_params, pt_map, PT_PRED, PT_FOLD)
 
@@ -220,68 +203,51 @@ typedef struct {
     result r;
 } state;
 
-FB_HOT void generic_extern(state *st)
-{
-    size_t n = st->n;
-    uint64_t acc = 0;
-    gvec_map(st->u_tmp, st->u_in, n, sizeof(uint32_t), cb_u32_map, &st->up);
-    size_t m = gvec_filter(st->u_out, st->u_tmp, n, sizeof(uint32_t), cb_u32_pred, &st->up);
-    gvec_fold(&acc, st->u_out, m, sizeof(uint32_t), cb_u32_fold, &st->up);
-    st->r.u32_count = m, st->r.u32_sum = acc;
+/* Every variant runs the same pipeline, map then filter then fold, over the
+ * uint32 array and then over the points; only how it reaches the element
+ * code differs.  extern and static: one generic function a step, with
+ * callbacks (PREFIX names the copy: in the other file, or in this one). */
+#define CALLBACK_VARIANT(variant, PREFIX)                                                           \
+    FB_HOT void generic_##variant(state *st)                                                        \
+    {                                                                                               \
+        size_t n = st->n;                                                                           \
+        uint64_t acc = 0;                                                                           \
+        PREFIX##map(st->u_tmp, st->u_in, n, sizeof(uint32_t), cb_u32_map, &st->up);                 \
+        size_t m = PREFIX##filter(st->u_out, st->u_tmp, n, sizeof(uint32_t), cb_u32_pred, &st->up); \
+        PREFIX##fold(&acc, st->u_out, m, sizeof(uint32_t), cb_u32_fold, &st->up);                   \
+        st->r.u32_count = m, st->r.u32_sum = acc;                                                   \
+                                                                                                    \
+        acc = 0;                                                                                    \
+        PREFIX##map(st->p_tmp, st->p_in, n, sizeof(pt), cb_pt_map, &st->pp);                        \
+        m = PREFIX##filter(st->p_out, st->p_tmp, n, sizeof(pt), cb_pt_pred, &st->pp);               \
+        PREFIX##fold(&acc, st->p_out, m, sizeof(pt), cb_pt_fold, &st->pp);                          \
+        st->r.pt_count = m, st->r.pt_sum = acc;                                                     \
+    }
+CALLBACK_VARIANT(extern, gvec_)
+CALLBACK_VARIANT(static, gvec_local_)
 
-    acc = 0;
-    gvec_map(st->p_tmp, st->p_in, n, sizeof(pt), cb_pt_map, &st->pp);
-    m = gvec_filter(st->p_out, st->p_tmp, n, sizeof(pt), cb_pt_pred, &st->pp);
-    gvec_fold(&acc, st->p_out, m, sizeof(pt), cb_pt_fold, &st->pp);
-    st->r.pt_count = m, st->r.pt_sum = acc;
-}
-
-FB_HOT void generic_static(state *st)
-{
-    size_t n = st->n;
-    uint64_t acc = 0;
-    gvec_local_map(st->u_tmp, st->u_in, n, sizeof(uint32_t), cb_u32_map, &st->up);
-    size_t m = gvec_local_filter(st->u_out, st->u_tmp, n, sizeof(uint32_t), cb_u32_pred, &st->up);
-    gvec_local_fold(&acc, st->u_out, m, sizeof(uint32_t), cb_u32_fold, &st->up);
-    st->r.u32_count = m, st->r.u32_sum = acc;
-
-    acc = 0;
-    gvec_local_map(st->p_tmp, st->p_in, n, sizeof(pt), cb_pt_map, &st->pp);
-    m = gvec_local_filter(st->p_out, st->p_tmp, n, sizeof(pt), cb_pt_pred, &st->pp);
-    gvec_local_fold(&acc, st->p_out, m, sizeof(pt), cb_pt_fold, &st->pp);
-    st->r.pt_count = m, st->r.pt_sum = acc;
-}
-
-FB_HOT void generic_macro(state *st)
-{
-    size_t n = st->n;
-    vec_u32_map(st->u_tmp, st->u_in, n, &st->up);
-    size_t m = vec_u32_filter(st->u_out, st->u_tmp, n, &st->up);
-    st->r.u32_count = m, st->r.u32_sum = vec_u32_fold(st->u_out, m, 0, &st->up);
-
-    vec_pt_map(st->p_tmp, st->p_in, n, &st->pp);
-    m = vec_pt_filter(st->p_out, st->p_tmp, n, &st->pp);
-    st->r.pt_count = m, st->r.pt_sum = vec_pt_fold(st->p_out, m, 0, &st->pp);
-}
-
-FB_HOT void generic_tgeneric(state *st)
-{
-    size_t n = st->n;
-    vmap(st->u_tmp, st->u_in, n, &st->up);
-    size_t m = vfilter(st->u_out, st->u_tmp, n, &st->up);
-    st->r.u32_count = m, st->r.u32_sum = vfold(st->u_out, m, &st->up);
-
-    vmap(st->p_tmp, st->p_in, n, &st->pp);
-    m = vfilter(st->p_out, st->p_tmp, n, &st->pp);
-    st->r.pt_count = m, st->r.pt_sum = vfold(st->p_out, m, &st->pp);
-}
+/* macro and tgeneric: a function per element type, picked by name or by
+ * _Generic. */
+#define TYPED_VARIANT(variant, MAP_U, FILTER_U, FOLD_U, MAP_P, FILTER_P, FOLD_P)               \
+    FB_HOT void generic_##variant(state *st)                                                   \
+    {                                                                                          \
+        size_t n = st->n;                                                                      \
+        MAP_U(st->u_tmp, st->u_in, n, &st->up);                                                \
+        size_t m = FILTER_U(st->u_out, st->u_tmp, n, &st->up);                                 \
+        st->r.u32_count = m, st->r.u32_sum = FOLD_U(st->u_out, m, &st->up);                    \
+                                                                                               \
+        MAP_P(st->p_tmp, st->p_in, n, &st->pp);                                                \
+        m = FILTER_P(st->p_out, st->p_tmp, n, &st->pp);                                        \
+        st->r.pt_count = m, st->r.pt_sum = FOLD_P(st->p_out, m, &st->pp);                      \
+    }
+#define vec_u32_fold0(src, n, c) vec_u32_fold(src, n, 0, c)
+#define vec_pt_fold0(src, n, c) vec_pt_fold(src, n, 0, c)
+TYPED_VARIANT(macro, vec_u32_map, vec_u32_filter, vec_u32_fold0, vec_pt_map, vec_pt_filter, vec_pt_fold0)
+TYPED_VARIANT(tgeneric, vmap, vfilter, vfold, vmap, vfilter, vfold)
 
 #define RUNNER(variant)                                                                        \
     static void run_##variant(void *p) { generic_##variant(p); }
-RUNNER(extern)
-RUNNER(static)
-RUNNER(macro)
-RUNNER(tgeneric)
+RUNNER(extern) RUNNER(static) RUNNER(macro) RUNNER(tgeneric)
 
 static void *setup(const fb_ctx *ctx)
 {
@@ -293,8 +259,7 @@ static void *setup(const fb_ctx *ctx)
     st->p_in = fb_alloc(n * sizeof(pt));
     st->p_tmp = fb_alloc(n * sizeof(pt));
     st->p_out = fb_alloc(n * sizeof(pt));
-    fb_rng rng;
-    fb_rng_seed(&rng, ctx->seed);
+    fb_rng rng = fb_rng_seeded(ctx->seed);
     for (size_t i = 0; i < n; i++) {
         uint64_t r = fb_rng_next(&rng);
         st->u_in[i] = (uint32_t)r;

@@ -216,8 +216,7 @@ static void *setup(const fb_ctx *ctx)
     st->recs = fb_alloc(n * sizeof(rec));
     st->recs_in = fb_alloc(n * sizeof(rec));
     st->recs_want = fb_alloc(n * sizeof(rec));
-    fb_rng rng;
-    fb_rng_seed(&rng, ctx->seed);
+    fb_rng rng = fb_rng_seeded(ctx->seed);
     /* ints: the whole int32 range, negatives included (a subtracting
      * comparator would overflow).  records: keys from a range of n/4 values,
      * so most keys repeat and the index tie-break matters. */

@@ -39,6 +39,7 @@
  *   configuration and every layout.
  */
 #include "harness.h"
+#include "lib/setup.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -155,8 +156,7 @@ static void prepare(void *p, const fb_variant *v)
      * made present in one call (fb_prefault) rather than a fault per page. */
     st->arr = fb_alloc_prefaulted(st->n * size);
     st->layout = l;
-    fb_rng rng;
-    fb_rng_seed(&rng, st->seed);
+    fb_rng rng = fb_rng_seeded(st->seed);
     for (size_t i = 0; i < st->n; i++) {
         values v;
         draw(&rng, &v);
@@ -168,20 +168,13 @@ static void prepare(void *p, const fb_variant *v)
     }
 }
 
-static void *setup(const fb_ctx *ctx)
-{
-    state *st = fb_calloc(1, sizeof *st);
-    st->n = ctx->n;
-    st->seed = ctx->seed;
-    return st;
-}
+LAYOUT_SETUP(state)
 
 static bool check(void *p, const fb_variant *v, char *why, size_t len)
 {
     (void)v;
     state *st = p;
-    fb_rng rng;
-    fb_rng_seed(&rng, st->seed);
+    fb_rng rng = fb_rng_seeded(st->seed);
     uint64_t want = 0;
     for (size_t i = 0; i < st->n; i++) {
         values x;

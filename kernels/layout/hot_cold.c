@@ -36,6 +36,7 @@
  *   compared with a scan over the generating values; exact integers.
  */
 #include "harness.h"
+#include "lib/setup.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -101,33 +102,24 @@ typedef struct {
         st->sum = sum, st->matches = matches, st->names = names;                                \
     } while (0)
 
-FB_HOT void hot_cold_combined(state *st)
-{
-    const record *r = st->rec;
-    size_t n = st->n;
+/* A variant: DECLS names its arrays, HOT(i) and NAME(i) reach record i's
+ * hot fields and name through them. */
+#define SCAN_VARIANT(layout, DECLS, HOT, NAME)                                                 \
+    FB_HOT void hot_cold_##layout(state *st)                                                   \
+    {                                                                                          \
+        DECLS;                                                                                 \
+        size_t n = st->n;                                                                      \
+        SCAN(HOT, NAME);                                                                       \
+    }
 #define HOT_C(i) r[i]
 #define NAME_C(i) r[i].name
-    SCAN(HOT_C, NAME_C);
-}
-
-FB_HOT void hot_cold_split(state *st)
-{
-    const hot *h = st->h;
-    const cold *c = st->c;
-    size_t n = st->n;
+SCAN_VARIANT(combined, const record *r = st->rec, HOT_C, NAME_C)
 #define HOT_S(i) h[i]
 #define NAME_S(i) c[i].name
-    SCAN(HOT_S, NAME_S);
-}
-
-FB_HOT void hot_cold_hot_ptr(state *st)
-{
-    const hot_with_ptr *h = st->hp;
-    size_t n = st->n;
+SCAN_VARIANT(split, const hot *h = st->h; const cold *c = st->c, HOT_S, NAME_S)
 #define HOT_P(i) h[i]
 #define NAME_P(i) h[i].c->name
-    SCAN(HOT_P, NAME_P);
-}
+SCAN_VARIANT(hot_ptr, const hot_with_ptr *h = st->hp, HOT_P, NAME_P)
 
 static void run_combined(void *p) { hot_cold_combined(p); }
 static void run_split(void *p) { hot_cold_split(p); }
@@ -175,8 +167,7 @@ static void prepare(void *p, const fb_variant *v)
     else st->c = fb_alloc_prefaulted(n * sizeof(cold));
     if (l == L_SPLIT) st->h = fb_alloc_prefaulted(n * sizeof(hot));
     if (l == L_HOT_PTR) st->hp = fb_alloc_prefaulted(n * sizeof(hot_with_ptr));
-    fb_rng rng;
-    fb_rng_seed(&rng, st->seed);
+    fb_rng rng = fb_rng_seeded(st->seed);
     for (size_t i = 0; i < n; i++) {
         hot h;
         cold c;
@@ -196,20 +187,13 @@ static void prepare(void *p, const fb_variant *v)
     }
 }
 
-static void *setup(const fb_ctx *ctx)
-{
-    state *st = fb_calloc(1, sizeof *st);
-    st->n = ctx->n;
-    st->seed = ctx->seed;
-    return st;
-}
+LAYOUT_SETUP(state)
 
 static bool check(void *p, const fb_variant *v, char *why, size_t len)
 {
     (void)v;
     state *st = p;
-    fb_rng rng;
-    fb_rng_seed(&rng, st->seed);
+    fb_rng rng = fb_rng_seeded(st->seed);
     uint64_t sum = 0, matches = 0, names = 0;
     for (size_t i = 0; i < st->n; i++) {
         hot h;

@@ -19,6 +19,7 @@
  * Notes (what each variant shows, what to expect): docs/kernels/layout.md.
  */
 #include "harness.h"
+#include "lib/setup.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -276,8 +277,7 @@ static void build_layout(state *st, enum layout l)
         break;
     default: break;
     }
-    fb_rng rng;
-    fb_rng_seed(&rng, st->seed);
+    fb_rng rng = fb_rng_seeded(st->seed);
     for (size_t i = 0; i < n; i++) {
         particle p;
         draw(&rng, i, &p);
@@ -293,13 +293,7 @@ static enum layout layout_of(const fb_variant *v)
     return L_AOSOA16;
 }
 
-static void *setup(const fb_ctx *ctx)
-{
-    state *st = fb_calloc(1, sizeof *st);
-    st->n = ctx->n;
-    st->seed = ctx->seed;
-    return st;
-}
+LAYOUT_SETUP(state)
 
 /* The first repetition of a variant builds its layout (untimed). */
 static void prepare(void *p, const fb_variant *v)
@@ -319,8 +313,7 @@ static bool check(void *p, const fb_variant *v, char *why, size_t len)
 {
     (void)v;
     state *st = p;
-    fb_rng rng;
-    fb_rng_seed(&rng, st->seed);
+    fb_rng rng = fb_rng_seeded(st->seed);
     for (size_t i = 0; i < st->n; i++) {
         particle want, got;
         draw(&rng, i, &want);

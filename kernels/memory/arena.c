@@ -96,52 +96,32 @@ typedef struct {
         }                                                                                       \
     } while (0)
 
+/* A variant: build and walk st->trees trees with nodes from ALLOC, handing
+ * each back by FREE, and AFTER_TREE once a tree is walked. */
+#define TREE_VARIANT(name, ALLOCATOR, ALLOC, FREE, AFTER_TREE)                                 \
+    FB_HOT void arena_##name(state *st)                                                        \
+    {                                                                                          \
+        ALLOCATOR;                                                                             \
+        int64_t check = 0;                                                                     \
+        uint64_t count = 0;                                                                    \
+        for (size_t t = 0; t < st->trees; t++) {                                               \
+            node *root;                                                                        \
+            BUILD_TREE(root, (int64_t)t + 1, st->depth, ALLOC);                                \
+            WALK_TREE(root, check, count, FREE);                                               \
+            AFTER_TREE;                                                                        \
+        }                                                                                      \
+        st->check_sum = check;                                                                 \
+        st->nodes = count;                                                                     \
+    }
+
 #define FREE_MALLOC(x) free(x)
 #define FREE_POOL(x) mem_pool_free(pool, (x))
 #define FREE_NONE(x) ((void)(x))
-
-FB_HOT void arena_malloc(state *st)
-{
-    int64_t check = 0;
-    uint64_t count = 0;
-    for (size_t t = 0; t < st->trees; t++) {
-        node *root;
-        BUILD_TREE(root, (int64_t)t + 1, st->depth, fb_malloc(sizeof(node)));
-        WALK_TREE(root, check, count, FREE_MALLOC);
-    }
-    st->check_sum = check;
-    st->nodes = count;
-}
-
-FB_HOT void arena_pool(state *st)
-{
-    mem_pool *pool = &st->pool;
-    int64_t check = 0;
-    uint64_t count = 0;
-    for (size_t t = 0; t < st->trees; t++) {
-        node *root;
-        BUILD_TREE(root, (int64_t)t + 1, st->depth, (node *)mem_pool_alloc(pool));
-        WALK_TREE(root, check, count, FREE_POOL);
-    }
-    st->check_sum = check;
-    st->nodes = count;
-}
-
-FB_HOT void arena_bump(state *st)
-{
-    mem_bump *arena = &st->arena;
-    int64_t check = 0;
-    uint64_t count = 0;
-    for (size_t t = 0; t < st->trees; t++) {
-        node *root;
-        BUILD_TREE(root, (int64_t)t + 1, st->depth,
-                   (node *)mem_bump_alloc(arena, sizeof(node), _Alignof(node)));
-        WALK_TREE(root, check, count, FREE_NONE);
-        mem_bump_reset(arena); /* the whole tree dies at once */
-    }
-    st->check_sum = check;
-    st->nodes = count;
-}
+TREE_VARIANT(malloc, (void)0, fb_malloc(sizeof(node)), FREE_MALLOC, (void)0)
+TREE_VARIANT(pool, mem_pool *pool = &st->pool, (node *)mem_pool_alloc(pool), FREE_POOL, (void)0)
+/* The bump arena frees nothing: the whole tree dies at once. */
+TREE_VARIANT(bump, mem_bump *arena = &st->arena, (node *)mem_bump_alloc(arena, sizeof(node), _Alignof(node)),
+             FREE_NONE, mem_bump_reset(arena))
 
 static void run_malloc(void *p) { arena_malloc(p); }
 static void run_pool(void *p) { arena_pool(p); }

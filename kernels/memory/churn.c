@@ -128,8 +128,7 @@ static void run_slab(void *p) { churn_slab(p); }
 static void *setup(const fb_ctx *ctx)
 {
     state *st = fb_calloc(1, sizeof *st);
-    fb_rng rng;
-    fb_rng_seed(&rng, ctx->seed);
+    fb_rng rng = fb_rng_seeded(ctx->seed);
     st->n = ctx->n;
     st->fill = ctx->n / 4 ? ctx->n / 4 : 1;
     st->nops = st->fill + st->n;

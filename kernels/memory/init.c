@@ -79,6 +79,12 @@ static inline uint64_t probe_words(const uint64_t *w, size_t words)
     return x ^ w[words - 1];
 }
 
+/* The work every fill variant times after getting its memory. */
+#define FILL_AND_PROBE(w, words)                                                               \
+    fill_words(w, words, st->base);                                                            \
+    st->probe = probe_words(w, words);                                                         \
+    st->probed_words = words
+
 static uint64_t expected_probe(size_t words, uint64_t base)
 {
     uint64_t x = 0;
@@ -98,27 +104,21 @@ static void *xcheck(void *p, size_t bytes)
 FB_HOT void init_fill(state *st)
 {
     size_t words = st->n / 8;
-    fill_words(st->warm, words, st->base);
-    st->probe = probe_words(st->warm, words);
-    st->probed_words = words;
+    FILL_AND_PROBE(st->warm, words);
 }
 
 FB_HOT void init_zero_fill(state *st)
 {
     size_t words = st->n / 8;
     memset(st->warm, 0, words * 8);
-    fill_words(st->warm, words, st->base);
-    st->probe = probe_words(st->warm, words);
-    st->probed_words = words;
+    FILL_AND_PROBE(st->warm, words);
 }
 
 FB_HOT void init_malloc_fill(state *st)
 {
     size_t words = st->fresh / 8;
     uint64_t *w = xcheck(malloc(words * 8), words * 8);
-    fill_words(w, words, st->base);
-    st->probe = probe_words(w, words);
-    st->probed_words = words;
+    FILL_AND_PROBE(w, words);
     free(w);
 }
 
@@ -128,9 +128,7 @@ FB_HOT void init_malloc_zero_fill(state *st)
     uint64_t *w = xcheck(malloc(words * 8), words * 8);
     fb_escape(w); /* keeps malloc + memset from becoming calloc */
     memset(w, 0, words * 8);
-    fill_words(w, words, st->base);
-    st->probe = probe_words(w, words);
-    st->probed_words = words;
+    FILL_AND_PROBE(w, words);
     free(w);
 }
 
@@ -138,9 +136,7 @@ FB_HOT void init_calloc_fill(state *st)
 {
     size_t words = st->fresh / 8;
     uint64_t *w = xcheck(calloc(words, 8), words * 8);
-    fill_words(w, words, st->base);
-    st->probe = probe_words(w, words);
-    st->probed_words = words;
+    FILL_AND_PROBE(w, words);
     free(w);
 }
 
@@ -149,9 +145,7 @@ FB_HOT void init_aligned_fill(state *st)
     size_t words = st->fresh / 8;
     size_t bytes = (words * 8 + 63) & ~(size_t)63; /* aligned_alloc wants a multiple */
     uint64_t *w = xcheck(aligned_alloc(64, bytes), bytes);
-    fill_words(w, words, st->base);
-    st->probe = probe_words(w, words);
-    st->probed_words = words;
+    FILL_AND_PROBE(w, words);
     free(w);
 }
 
@@ -181,9 +175,7 @@ static void mmap_fill_body(state *st, int advice)
     char *raw;
     size_t raw_len;
     uint64_t *w = map_aligned(words * 8, advice, &raw, &raw_len);
-    fill_words(w, words, st->base);
-    st->probe = probe_words(w, words);
-    st->probed_words = words;
+    FILL_AND_PROBE(w, words);
     munmap(raw, raw_len);
 }
 
@@ -198,10 +190,7 @@ FB_HOT void init_mmap_thp_fill(state *st) { mmap_fill_body(st, MADV_HUGEPAGE); }
  * (independent touches would overlap their page walks and hide them). */
 static inline uint64_t word_value(uint64_t i)
 {
-    uint64_t z = i * 0x9e3779b97f4a7c15ull + 0x632be59bd9b4e019ull;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
+    return fb_mix64(i * 0x9e3779b97f4a7c15ull + 0x632be59bd9b4e019ull);
 }
 
 static inline uint64_t next_index(uint64_t v, uint64_t t, uint64_t words)
@@ -234,16 +223,8 @@ FB_HOT void init_random_thp(state *st) { random_body(st); }
 
 #define RUNNER(v)                                                                              \
     static void run_##v(void *p) { init_##v(p); }
-RUNNER(fill)
-RUNNER(zero_fill)
-RUNNER(malloc_fill)
-RUNNER(malloc_zero_fill)
-RUNNER(calloc_fill)
-RUNNER(aligned_fill)
-RUNNER(mmap_fill)
-RUNNER(mmap_thp_fill)
-RUNNER(random_4k)
-RUNNER(random_thp)
+RUNNER(fill) RUNNER(zero_fill) RUNNER(malloc_fill) RUNNER(malloc_zero_fill) RUNNER(calloc_fill)
+RUNNER(aligned_fill) RUNNER(mmap_fill) RUNNER(mmap_thp_fill) RUNNER(random_4k) RUNNER(random_thp)
 
 static enum mode mode_of(const fb_variant *v)
 {
@@ -299,8 +280,7 @@ static void unmap_random(state *st)
 static void *setup(const fb_ctx *ctx)
 {
     state *st = fb_calloc(1, sizeof *st);
-    fb_rng rng;
-    fb_rng_seed(&rng, ctx->seed);
+    fb_rng rng = fb_rng_seeded(ctx->seed);
     st->n = ctx->n < 4096 ? 4096 : ctx->n & ~(size_t)7;
     st->fresh = (st->n / 4) & ~(size_t)7;
 #if defined(__GLIBC__)

@@ -120,8 +120,7 @@ static void run_bump(void *p) { short_lived_bump(p); }
 static void *setup(const fb_ctx *ctx)
 {
     state *st = fb_calloc(1, sizeof *st);
-    fb_rng rng;
-    fb_rng_seed(&rng, ctx->seed);
+    fb_rng rng = fb_rng_seeded(ctx->seed);
     st->n = ctx->n;
     st->sizes = fb_alloc(st->n * sizeof *st->sizes);
     size_t left_in_task = 0;

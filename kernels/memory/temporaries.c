@@ -128,8 +128,7 @@ static void run_caller(void *p) { temporaries_caller(p); }
 static void *setup(const fb_ctx *ctx)
 {
     state *st = fb_calloc(1, sizeof *st);
-    fb_rng rng;
-    fb_rng_seed(&rng, ctx->seed);
+    fb_rng rng = fb_rng_seeded(ctx->seed);
     st->n = ctx->n;
     st->in = fb_alloc(st->n + WINDOW);
     /* Skewed bytes (the max of two draws), so the mode is not a coin toss. */

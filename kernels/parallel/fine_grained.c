@@ -115,13 +115,8 @@ static void naive_piece(void *ctx, int t, size_t lo, size_t hi)
 
 FB_HOT void fine_grained_threads(state *st) { naive_threads_for(st->threads, st->n, naive_piece, st); }
 
-PAR_RUNNER(fine_grained, serial)
-PAR_RUNNER(fine_grained, pool)
-#if FB_HAVE_OPENMP
-PAR_RUNNER(fine_grained, omp_static)
-PAR_RUNNER(fine_grained, omp_dynamic)
-#endif
-PAR_RUNNER(fine_grained, threads)
+PAR_RUNNER(fine_grained, serial) PAR_RUNNER(fine_grained, pool) PAR_RUNNER(fine_grained, threads)
+ON_OPENMP(PAR_RUNNER(fine_grained, omp_static) PAR_RUNNER(fine_grained, omp_dynamic))
 
 static void *setup(const fb_ctx *ctx)
 {
@@ -131,8 +126,7 @@ static void *setup(const fb_ctx *ctx)
     st->x = fb_alloc(st->n * sizeof *st->x);
     st->y0 = fb_alloc(st->n * sizeof *st->y0);
     st->y = fb_calloc(st->n, sizeof *st->y);
-    fb_rng rng;
-    fb_rng_seed(&rng, ctx->seed);
+    fb_rng rng = fb_rng_seeded(ctx->seed);
     st->a = fb_rng_float(&rng, 0.5f, 2.0f);
     for (size_t i = 0; i < st->n; i++) {
         st->x[i] = fb_rng_float(&rng, -1.0f, 1.0f);
@@ -167,31 +161,17 @@ static bool check(void *p, const fb_variant *v, char *why, size_t len)
     return true;
 }
 
-static uint64_t checksum(void *p)
-{
-    state *st = p;
-    return fb_hash_bytes(st->y, st->n * sizeof *st->y, FB_HASH_INIT);
-}
+FB_CHECKSUM(st->y, st->n * sizeof *st->y)
 
 PAR_REPORT_POOL
 
-static void teardown(void *p)
-{
-    state *st = p;
-    pool_destroy(st->pool);
-    free(st->x);
-    free(st->y0);
-    free(st->y);
-    free(st);
-}
+PAR_TEARDOWN_POOL(free(st->x); free(st->y0); free(st->y);)
 
 static const fb_variant variants[] = {
     {"serial", run_serial, 0, "one thread: wins, the loop is shorter than any hand-off"},
     {"pool", run_pool, 0, "work-stealing par_for, ~8 pieces per thread: overhead-bound"},
-#if FB_HAVE_OPENMP
-    {"omp_static", run_omp_static, 0, "OpenMP schedule(static): fork + barrier of a warm team"},
-    {"omp_dynamic", run_omp_dynamic, 0, "OpenMP schedule(dynamic): barrier + shared counter"},
-#endif
+    ON_OPENMP({"omp_static", run_omp_static, 0, "OpenMP schedule(static): fork + barrier of a warm team"},
+              {"omp_dynamic", run_omp_dynamic, 0, "OpenMP schedule(dynamic): barrier + shared counter"},)
     {"threads", run_threads, 0, "pthread_create/join per call: thread start-up dominates"},
 };
 

@@ -110,13 +110,8 @@ FB_HOT void latency_threads(state *st)
     for (size_t c = 0; c < st->calls; c++) naive_threads_for(st->naive_threads, ITEMS, naive_piece, st);
 }
 
-PAR_RUNNER(latency, serial)
-PAR_RUNNER(latency, pool)
-#if FB_HAVE_OPENMP
-PAR_RUNNER(latency, omp_static)
-PAR_RUNNER(latency, omp_dynamic)
-#endif
-PAR_RUNNER(latency, threads)
+PAR_RUNNER(latency, serial) PAR_RUNNER(latency, pool) PAR_RUNNER(latency, threads)
+ON_OPENMP(PAR_RUNNER(latency, omp_static) PAR_RUNNER(latency, omp_dynamic))
 
 static void *setup(const fb_ctx *ctx)
 {
@@ -150,28 +145,17 @@ static bool check(void *p, const fb_variant *v, char *why, size_t len)
     return true;
 }
 
-static uint64_t checksum(void *p)
-{
-    state *st = p;
-    return fb_hash_bytes(st->count, sizeof st->count, FB_HASH_INIT);
-}
+FB_CHECKSUM(st->count, sizeof st->count)
 
 PAR_REPORT_POOL
 
-static void teardown(void *p)
-{
-    state *st = p;
-    pool_destroy(st->pool);
-    free(st);
-}
+PAR_TEARDOWN_POOL()
 
 static const fb_variant variants[] = {
     {"serial", run_serial, 0, "the 8 increments inline: the floor"},
     {"pool", run_pool, 0, "work-stealing par_for over 8 items, grain 1, warm workers"},
-#if FB_HAVE_OPENMP
-    {"omp_static", run_omp_static, 0, "OpenMP parallel for, schedule(static), warm team"},
-    {"omp_dynamic", run_omp_dynamic, 0, "OpenMP parallel for, schedule(dynamic,1), warm team"},
-#endif
+    ON_OPENMP({"omp_static", run_omp_static, 0, "OpenMP parallel for, schedule(static), warm team"},
+              {"omp_dynamic", run_omp_dynamic, 0, "OpenMP parallel for, schedule(dynamic,1), warm team"},)
     {"threads", run_threads, 0, "pthread_create/join of every thread on every call"},
 };
 

@@ -131,14 +131,9 @@ static void naive_rows(void *ctx, int t, size_t lo, size_t hi)
 
 FB_HOT void mandelbrot_threads(state *st) { naive_threads_for(st->threads, st->rows, naive_rows, st); }
 
-PAR_RUNNER(mandelbrot, serial)
-PAR_RUNNER(mandelbrot, pool)
-#if FB_HAVE_OPENMP
-PAR_RUNNER(mandelbrot, omp_static)
-PAR_RUNNER(mandelbrot, omp_cyclic)
-PAR_RUNNER(mandelbrot, omp_dynamic)
-#endif
-PAR_RUNNER(mandelbrot, threads)
+PAR_RUNNER(mandelbrot, serial) PAR_RUNNER(mandelbrot, pool) PAR_RUNNER(mandelbrot, threads)
+ON_OPENMP(PAR_RUNNER(mandelbrot, omp_static) PAR_RUNNER(mandelbrot, omp_cyclic)
+          PAR_RUNNER(mandelbrot, omp_dynamic))
 
 static void *setup(const fb_ctx *ctx)
 {
@@ -191,11 +186,7 @@ static bool check(void *p, const fb_variant *v, char *why, size_t len)
     return true;
 }
 
-static uint64_t checksum(void *p)
-{
-    state *st = p;
-    return fb_hash_bytes(st->img, st->rows * st->width * sizeof *st->img, FB_HASH_INIT);
-}
+FB_CHECKSUM(st->img, st->rows * st->width * sizeof *st->img)
 
 /* The work (iterations) of the heaviest of `threads` contiguous blocks of
  * rows over the mean block's: the slowdown a static split must suffer.  A
@@ -233,11 +224,9 @@ static void teardown(void *p)
 static const fb_variant variants[] = {
     {"serial", run_serial, 0, "all rows in order on one thread"},
     {"pool", run_pool, 0, "work-stealing par_for, one-row pieces: balances itself"},
-#if FB_HAVE_OPENMP
-    {"omp_static", run_omp_static, 0, "OpenMP schedule(static): contiguous blocks, imbalanced"},
-    {"omp_cyclic", run_omp_cyclic, 0, "OpenMP schedule(static,1): rows dealt round-robin"},
-    {"omp_dynamic", run_omp_dynamic, 0, "OpenMP schedule(dynamic,1): shared row counter"},
-#endif
+    ON_OPENMP({"omp_static", run_omp_static, 0, "OpenMP schedule(static): contiguous blocks, imbalanced"},
+              {"omp_cyclic", run_omp_cyclic, 0, "OpenMP schedule(static,1): rows dealt round-robin"},
+              {"omp_dynamic", run_omp_dynamic, 0, "OpenMP schedule(dynamic,1): shared row counter"},)
     {"threads", run_threads, 0, "pthread_create/join per call, contiguous blocks: imbalanced"},
 };
 

@@ -61,6 +61,7 @@ typedef struct {
     float *in, *out;
     pool *pool;
     par_counters counters;
+    uint64_t seed; /* of the inputs, for the parallel fill */
 } state;
 
 /* The leaf every variant runs. */
@@ -121,13 +122,8 @@ static void naive_piece(void *ctx, int t, size_t lo, size_t hi)
 
 FB_HOT void map_threads(state *st) { naive_threads_for(st->threads, st->n, naive_piece, st); }
 
-PAR_RUNNER(map, serial)
-PAR_RUNNER(map, pool)
-#if FB_HAVE_OPENMP
-PAR_RUNNER(map, omp_static)
-PAR_RUNNER(map, omp_dynamic)
-#endif
-PAR_RUNNER(map, threads)
+PAR_RUNNER(map, serial) PAR_RUNNER(map, pool) PAR_RUNNER(map, threads)
+ON_OPENMP(PAR_RUNNER(map, omp_static) PAR_RUNNER(map, omp_dynamic))
 
 /* Input i from a hash of (seed, i), uniform in [-1, 1): any thread can
  * fill any piece, so the fill is parallel (first touch) and deterministic. */
@@ -136,20 +132,15 @@ static inline float input_at(uint64_t seed, size_t i)
     return (float)(par_input_hash(seed, i) >> 40) * 0x1.0p-23f - 1.0f;
 }
 
-typedef struct {
-    state *st;
-    uint64_t seed;
-} fill_ctx;
-
-static void first_touch(void *ctx, size_t lo, size_t hi)
+static void first_touch(void *p, size_t lo, size_t hi)
 {
-    fill_ctx *c = ctx;
+    state *st = p;
     /* Populating is a first touch by this thread, in one call per array. */
-    fb_prefault(c->st->in + lo, (hi - lo) * sizeof *c->st->in);
-    fb_prefault(c->st->out + lo, (hi - lo) * sizeof *c->st->out);
+    fb_prefault(st->in + lo, (hi - lo) * sizeof *st->in);
+    fb_prefault(st->out + lo, (hi - lo) * sizeof *st->out);
     for (size_t i = lo; i < hi; i++) {
-        c->st->in[i] = input_at(c->seed, i);
-        c->st->out[i] = 0.0f;
+        st->in[i] = input_at(st->seed, i);
+        st->out[i] = 0.0f;
     }
 }
 
@@ -158,12 +149,12 @@ static void *setup(const fb_ctx *ctx)
     state *st = fb_calloc(1, sizeof *st);
     st->n = ctx->n;
     st->threads = ctx->threads;
+    st->seed = ctx->seed;
     st->pool = pool_create(ctx->threads);
     /* fb_alloc does not touch the memory; the pool's threads do, first. */
     st->in = fb_alloc(st->n * sizeof *st->in);
     st->out = fb_alloc(st->n * sizeof *st->out);
-    fill_ctx fc = {st, ctx->seed};
-    par_for(st->pool, 0, st->n, coarse_grain(st), first_touch, &fc);
+    par_for(st->pool, 0, st->n, coarse_grain(st), first_touch, st);
     par_setup_done(st->pool, st->threads, &st->counters);
     return st;
 }
@@ -196,30 +187,17 @@ static bool check(void *p, const fb_variant *v, char *why, size_t len)
     return true;
 }
 
-static uint64_t checksum(void *p)
-{
-    state *st = p;
-    return fb_hash_bytes(st->out, st->n * sizeof *st->out, FB_HASH_INIT);
-}
+FB_CHECKSUM(st->out, st->n * sizeof *st->out)
 
 PAR_REPORT_POOL
 
-static void teardown(void *p)
-{
-    state *st = p;
-    pool_destroy(st->pool);
-    free(st->in);
-    free(st->out);
-    free(st);
-}
+PAR_TEARDOWN_POOL(free(st->in); free(st->out);)
 
 static const fb_variant variants[] = {
     {"serial", run_serial, 0, "one thread over the whole array"},
     {"pool", run_pool, 0, "work-stealing par_for, ~8 pieces per thread"},
-#if FB_HAVE_OPENMP
-    {"omp_static", run_omp_static, 0, "OpenMP schedule(static), one piece per thread"},
-    {"omp_dynamic", run_omp_dynamic, 0, "OpenMP schedule(dynamic), ~8 pieces per thread"},
-#endif
+    ON_OPENMP({"omp_static", run_omp_static, 0, "OpenMP schedule(static), one piece per thread"},
+              {"omp_dynamic", run_omp_dynamic, 0, "OpenMP schedule(dynamic), ~8 pieces per thread"},)
     {"threads", run_threads, 0, "pthread_create/join per call, one piece per thread"},
 };
 

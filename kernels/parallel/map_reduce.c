@@ -74,13 +74,7 @@ typedef struct {
 
 static inline uint64_t f(uint64_t x)
 {
-    for (int r = 0; r < ROUNDS; r++) {
-        x ^= x >> 31;
-        x *= 0x7fb5d329728ea185ull;
-        x ^= x >> 27;
-        x *= 0x81dadef4bc2dd44dull;
-        x ^= x >> 33;
-    }
+    for (int r = 0; r < ROUNDS; r++) FB_XMX64(x, 31, 0x7fb5d329728ea185ull, 27, 0x81dadef4bc2dd44dull, 33);
     return x;
 }
 
@@ -218,17 +212,12 @@ static void run_threads(void *p)
     st->sum = map_reduce_threads(st);
 }
 
-typedef struct {
-    uint64_t *x;
-    uint64_t seed;
-} fill_ctx;
-
 /* Input i is a hash of (seed, i): any thread can fill any piece, so the
  * fill can be parallel (first touch) and stays deterministic. */
-static void fill_piece(void *ctx, size_t lo, size_t hi)
+static void fill_piece(void *p, size_t lo, size_t hi)
 {
-    fill_ctx *c = ctx;
-    for (size_t i = lo; i < hi; i++) c->x[i] = par_input_hash(c->seed, i);
+    state *st = p;
+    for (size_t i = lo; i < hi; i++) st->x[i] = par_input_hash(st->seed, i);
 }
 
 static void *setup(const fb_ctx *ctx)
@@ -239,8 +228,7 @@ static void *setup(const fb_ctx *ctx)
     st->seed = ctx->seed;
     st->pool = pool_create(ctx->threads);
     st->x = fb_alloc(st->n * sizeof *st->x); /* untouched: the pool touches it first */
-    fill_ctx fc = {st->x, ctx->seed};
-    par_for(st->pool, 0, st->n, coarse_grain(st), fill_piece, &fc);
+    par_for(st->pool, 0, st->n, coarse_grain(st), fill_piece, st);
     par_setup_done(st->pool, st->threads, &st->counters);
     return st;
 }
@@ -283,11 +271,10 @@ static const fb_variant variants[] = {
     {"serial", run_serial, 0, "one thread, the whole range in one leaf call"},
     {"pool_coarse", run_pool_coarse, 0, "work-stealing par_reduce, ~8 pieces per thread"},
     {"pool_fine", run_pool_fine, 0, "work-stealing par_reduce, 8-element pieces: overhead-bound"},
-#if FB_HAVE_OPENMP
-    {"omp_static", run_omp_static, 0, "OpenMP schedule(static), one piece per thread"},
-    {"omp_dynamic_coarse", run_omp_dynamic_coarse, 0, "OpenMP schedule(dynamic), ~8 pieces per thread"},
-    {"omp_dynamic_fine", run_omp_dynamic_fine, 0, "OpenMP schedule(dynamic), 8-element pieces: shared counter"},
-#endif
+    ON_OPENMP({"omp_static", run_omp_static, 0, "OpenMP schedule(static), one piece per thread"},
+              {"omp_dynamic_coarse", run_omp_dynamic_coarse, 0, "OpenMP schedule(dynamic), ~8 pieces per thread"},
+              {"omp_dynamic_fine", run_omp_dynamic_fine, 0,
+               "OpenMP schedule(dynamic), 8-element pieces: shared counter"},)
     {"threads", run_threads, 0, "pthread_create/join per call, one piece per thread"},
 };
 

@@ -290,13 +290,8 @@ FB_HOT void par_sort_threads(state *st)
     if (c.src != st->keys) memcpy(st->keys, c.src, st->n * sizeof *st->keys);
 }
 
-PAR_RUNNER(par_sort, serial)
-PAR_RUNNER(par_sort, qsort)
-PAR_RUNNER(par_sort, pool)
-#if FB_HAVE_OPENMP
-PAR_RUNNER(par_sort, omp_tasks)
-#endif
-PAR_RUNNER(par_sort, threads)
+PAR_RUNNER(par_sort, serial) PAR_RUNNER(par_sort, qsort) PAR_RUNNER(par_sort, pool) PAR_RUNNER(par_sort, threads)
+ON_OPENMP(PAR_RUNNER(par_sort, omp_tasks))
 
 static void *setup(const fb_ctx *ctx)
 {
@@ -306,8 +301,7 @@ static void *setup(const fb_ctx *ctx)
     st->input = fb_alloc(st->n * sizeof *st->input);
     st->keys = fb_alloc(st->n * sizeof *st->keys);
     st->tmp = fb_alloc(st->n * sizeof *st->tmp);
-    fb_rng rng;
-    fb_rng_seed(&rng, ctx->seed);
+    fb_rng rng = fb_rng_seeded(ctx->seed);
     for (size_t i = 0; i < st->n; i++) st->input[i] = fb_rng_next(&rng);
     st->pool = pool_create(ctx->threads);
     par_setup_done(st->pool, st->threads, &st->counters);
@@ -342,32 +336,17 @@ static bool check(void *p, const fb_variant *v, char *why, size_t len)
     return true;
 }
 
-static uint64_t checksum(void *p)
-{
-    state *st = p;
-    return fb_hash_bytes(st->keys, st->n * sizeof *st->keys, FB_HASH_INIT);
-}
+FB_CHECKSUM(st->keys, st->n * sizeof *st->keys)
 
 PAR_REPORT_POOL
 
-static void teardown(void *p)
-{
-    state *st = p;
-    pool_destroy(st->pool);
-    free(st->input);
-    free(st->keys);
-    free(st->tmp);
-    free(st->reference);
-    free(st);
-}
+PAR_TEARDOWN_POOL(free(st->input); free(st->keys); free(st->tmp); free(st->reference);)
 
 static const fb_variant variants[] = {
     {"serial", run_serial, 0, "top-down ping-pong merge sort, one thread"},
     {"qsort", run_qsort, 0, "libc qsort: a comparison callback per compare"},
     {"pool", run_pool, 0, "pool_join on halves + parallel merge (split at the median)"},
-#if FB_HAVE_OPENMP
-    {"omp_tasks", run_omp_tasks, 0, "the same recursion with OpenMP tasks as the fork"},
-#endif
+    ON_OPENMP({"omp_tasks", run_omp_tasks, 0, "the same recursion with OpenMP tasks as the fork"},)
     {"threads", run_threads, 0, "thread per piece, then a new thread per pair merge, per call"},
 };
 

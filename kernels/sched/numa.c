@@ -167,8 +167,7 @@ static void stream(void *arg, int tid, int nt)
         for (int t = 0; t < st->threads; t++) total += st->part[t].sum;                        \
         st->total = total;                                                                     \
     }
-RUNNER(first_touch)
-RUNNER(one_thread)
+RUNNER(first_touch) RUNNER(one_thread)
 #if FB_HAVE_NUMA
 RUNNER(libnuma)
 #endif

@@ -176,9 +176,7 @@ static team *team_for(state *st, const fb_variant *v)
         st->fn = pinning_##variant;                                                            \
         team_run(st->current, compute, st);                                                    \
     }
-RUNNER(pinned)
-RUNNER(unpinned)
-RUNNER(oversubscribed)
+RUNNER(pinned) RUNNER(unpinned) RUNNER(oversubscribed)
 
 static void *setup(const fb_ctx *ctx)
 {
@@ -187,8 +185,7 @@ static void *setup(const fb_ctx *ctx)
     st->threads = ctx->threads;
     st->a = fb_alloc(st->n * sizeof *st->a);
     st->init = fb_alloc(st->n * sizeof *st->init);
-    fb_rng rng;
-    fb_rng_seed(&rng, ctx->seed);
+    fb_rng rng = fb_rng_seeded(ctx->seed);
     for (size_t i = 0; i < st->n; i++) st->init[i] = fb_rng_next(&rng);
 
     st->cpus = fb_alloc(CPU_SETSIZE * sizeof *st->cpus);
@@ -231,11 +228,7 @@ static bool check(void *p, const fb_variant *v, char *why, size_t len)
     return true;
 }
 
-static uint64_t checksum(void *p)
-{
-    state *st = p;
-    return fb_hash_bytes(st->a, st->n * sizeof *st->a, FB_HASH_INIT);
-}
+FB_CHECKSUM(st->a, st->n * sizeof *st->a)
 
 static double items(void *p)
 {

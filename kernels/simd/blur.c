@@ -122,13 +122,34 @@ static inline void horizontal_tail(const uint16_t *row, uint8_t *o, size_t w, si
         o[x] = (uint8_t)((row[x - 2] + 4 * row[x - 1] + 6 * row[x] + 4 * row[x + 1] + row[x + 2] + 128) >> 8);
 }
 
+/* a + 4b + 6c + 4d + e in 16-bit lanes, with shifts instead of multiplies:
+ * the same five taps for every ISA. */
+#define TAPS(isa, ATTR, V, ADD, SHL)                                                           \
+    ATTR static inline V taps_##isa(V a, V b, V c, V d, V e)                                   \
+    {                                                                                          \
+        V s = ADD(a, e);                                                                       \
+        s = ADD(s, SHL(ADD(b, d), 2));                                                         \
+        return ADD(s, ADD(SHL(c, 2), SHL(c, 1)));                                              \
+    }
+
+/* The horizontal pass of sse and avx2 over one row: two W-lane vectors of
+ * 16-bit vertical sums a step, rounded, narrowed to bytes by PACK_STORE. */
+#define HORIZONTAL_2X(isa, V, W, LOAD, ADD, SRLI, PACK_STORE)                                  \
+    for (x = 2; x + 2 * (W) + 2 <= w; x += 2 * (W)) {                                          \
+        V s[2];                                                                                \
+        for (int k = 0; k < 2; k++) {                                                          \
+            const uint16_t *q = row + x + (W) * k;                                             \
+            V t = taps_##isa(LOAD(q - 2), LOAD(q - 1), LOAD(q), LOAD(q + 1), LOAD(q + 2));     \
+            s[k] = SRLI(ADD(t, half), 8);                                                      \
+        }                                                                                      \
+        PACK_STORE(o + x, s[0], s[1]);                                                         \
+    }                                                                                          \
+    horizontal_tail(row, o, w, x);
+
 #if defined(__x86_64__)
-static inline __m128i taps_sse(__m128i a, __m128i b, __m128i c, __m128i d, __m128i e)
-{
-    __m128i s = _mm_add_epi16(a, e);
-    s = _mm_add_epi16(s, _mm_slli_epi16(_mm_add_epi16(b, d), 2));
-    return _mm_add_epi16(s, _mm_add_epi16(_mm_slli_epi16(c, 2), _mm_slli_epi16(c, 1)));
-}
+TAPS(sse, , __m128i, _mm_add_epi16, _mm_slli_epi16)
+#define LOAD128(p) _mm_loadu_si128((const __m128i *)(p))
+#define PACK_STORE128(p, a, b) _mm_storeu_si128((__m128i *)(p), _mm_packus_epi16(a, b))
 
 FB_HOT void blur_sse(const uint8_t *in, uint8_t *out, uint16_t *row, size_t w, size_t h)
 {
@@ -148,27 +169,15 @@ FB_HOT void blur_sse(const uint8_t *in, uint8_t *out, uint16_t *row, size_t w, s
         }
         vertical_tail(r0, w, row, x);
         uint8_t *o = out + y * w;
-        for (x = 2; x + 16 + 2 <= w; x += 16) {
-            __m128i s[2];
-            for (int k = 0; k < 2; k++) {
-                const uint16_t *q = row + x + 8 * k;
-#define L(off) _mm_loadu_si128((const __m128i *)(q + (off)))
-                s[k] = _mm_srli_epi16(_mm_add_epi16(taps_sse(L(-2), L(-1), L(0), L(1), L(2)), half), 8);
-#undef L
-            }
-            _mm_storeu_si128((__m128i *)(o + x), _mm_packus_epi16(s[0], s[1]));
-        }
-        horizontal_tail(row, o, w, x);
+        HORIZONTAL_2X(sse, __m128i, 8, LOAD128, _mm_add_epi16, _mm_srli_epi16, PACK_STORE128)
     }
 }
 
-__attribute__((target("avx2"))) static inline __m256i taps_avx2(__m256i a, __m256i b, __m256i c, __m256i d,
-                                                                 __m256i e)
-{
-    __m256i s = _mm256_add_epi16(a, e);
-    s = _mm256_add_epi16(s, _mm256_slli_epi16(_mm256_add_epi16(b, d), 2));
-    return _mm256_add_epi16(s, _mm256_add_epi16(_mm256_slli_epi16(c, 2), _mm256_slli_epi16(c, 1)));
-}
+TAPS(avx2, __attribute__((target("avx2"))), __m256i, _mm256_add_epi16, _mm256_slli_epi16)
+#define LOAD256(p) _mm256_loadu_si256((const __m256i *)(p))
+/* vpackuswb packs within 128-bit halves: [a lo, b lo, a hi, b hi]. */
+#define PACK_STORE256(p, a, b)                                                                 \
+    _mm256_storeu_si256((__m256i *)(p), _mm256_permute4x64_epi64(_mm256_packus_epi16(a, b), 0xd8))
 
 __attribute__((target("avx2"))) FB_HOT void blur_avx2(const uint8_t *in, uint8_t *out, uint16_t *row,
                                                       size_t w, size_t h)
@@ -184,29 +193,11 @@ __attribute__((target("avx2"))) FB_HOT void blur_avx2(const uint8_t *in, uint8_t
         }
         vertical_tail(r0, w, row, x);
         uint8_t *o = out + y * w;
-        for (x = 2; x + 32 + 2 <= w; x += 32) {
-            __m256i s[2];
-            for (int k = 0; k < 2; k++) {
-                const uint16_t *q = row + x + 16 * k;
-#define L(off) _mm256_loadu_si256((const __m256i *)(q + (off)))
-                s[k] = _mm256_srli_epi16(_mm256_add_epi16(taps_avx2(L(-2), L(-1), L(0), L(1), L(2)), half), 8);
-#undef L
-            }
-            /* vpackuswb packs within 128-bit halves: [s0 lo, s1 lo, s0 hi, s1 hi]. */
-            __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi16(s[0], s[1]), 0xd8);
-            _mm256_storeu_si256((__m256i *)(o + x), packed);
-        }
-        horizontal_tail(row, o, w, x);
+        HORIZONTAL_2X(avx2, __m256i, 16, LOAD256, _mm256_add_epi16, _mm256_srli_epi16, PACK_STORE256)
     }
 }
 
-__attribute__((target("avx512bw,avx512vl"))) static inline __m512i taps_avx512(__m512i a, __m512i b, __m512i c,
-                                                                      __m512i d, __m512i e)
-{
-    __m512i s = _mm512_add_epi16(a, e);
-    s = _mm512_add_epi16(s, _mm512_slli_epi16(_mm512_add_epi16(b, d), 2));
-    return _mm512_add_epi16(s, _mm512_add_epi16(_mm512_slli_epi16(c, 2), _mm512_slli_epi16(c, 1)));
-}
+TAPS(avx512, __attribute__((target("avx512bw,avx512vl"))), __m512i, _mm512_add_epi16, _mm512_slli_epi16)
 
 __attribute__((target("avx512bw,avx512vl"))) FB_HOT void blur_avx512(const uint8_t *in, uint8_t *out, uint16_t *row,
                                                             size_t w, size_t h)
@@ -235,12 +226,7 @@ __attribute__((target("avx512bw,avx512vl"))) FB_HOT void blur_avx512(const uint8
 #endif
 
 #if defined(__aarch64__)
-static inline uint16x8_t taps_neon(uint16x8_t a, uint16x8_t b, uint16x8_t c, uint16x8_t d, uint16x8_t e)
-{
-    uint16x8_t s = vaddq_u16(a, e);
-    s = vaddq_u16(s, vshlq_n_u16(vaddq_u16(b, d), 2));
-    return vaddq_u16(s, vaddq_u16(vshlq_n_u16(c, 2), vshlq_n_u16(c, 1)));
-}
+TAPS(neon, , uint16x8_t, vaddq_u16, vshlq_n_u16)
 
 FB_HOT void blur_neon(const uint8_t *in, uint8_t *out, uint16_t *row, size_t w, size_t h)
 {
@@ -285,9 +271,7 @@ static void run_direct2d(void *p)
         state *st = p;                                                                         \
         blur_##variant(st->in, st->out, st->row, st->w, st->h);                                \
     }
-RUNNER(scalar)
-RUNNER(autovec)
-RUNNER(vecext)
+RUNNER(scalar) RUNNER(autovec) RUNNER(vecext)
 SIMD_INTRINSIC_VARIANTS(RUNNER)
 
 static void *setup(const fb_ctx *ctx)
@@ -299,8 +283,7 @@ static void *setup(const fb_ctx *ctx)
     st->in = fb_alloc(pixels);
     st->out = fb_calloc(pixels, 1);
     st->row = fb_calloc(st->w, sizeof *st->row);
-    fb_rng rng;
-    fb_rng_seed(&rng, ctx->seed);
+    fb_rng rng = fb_rng_seeded(ctx->seed);
     /* Random bytes, with whole rows of 255 now and then so the 16-bit
      * maximum (65280 + 128) is reached. */
     for (size_t y = 0; y < st->h; y++) {
@@ -343,11 +326,7 @@ static bool check(void *p, const fb_variant *v, char *why, size_t len)
     return true;
 }
 
-static uint64_t checksum(void *p)
-{
-    state *st = p;
-    return fb_hash_bytes(st->out, st->w * st->h, FB_HASH_INIT);
-}
+FB_CHECKSUM(st->out, st->w * st->h)
 
 static double items(void *p)
 {
@@ -369,14 +348,10 @@ static const fb_variant variants[] = {
     {"scalar", run_scalar, 0, "separable, vectorizer off: 10 taps per pixel"},
     {"autovec", run_autovec, 0, "separable plain loops: 16-bit vertical, 32-bit horizontal"},
     {"vecext", run_vecext, 0, "separable, native-width uint16 vector extensions"},
-#if defined(__x86_64__)
-    {"sse", run_sse, 0, "SSE2 separable, 16-bit lanes, packuswb"},
-    {"avx2", run_avx2, FB_ISA_AVX2, "AVX2 separable, vpmovzxbw + vpackuswb/vpermq"},
-    {"avx512", run_avx512, FB_ISA_AVX512BW | FB_ISA_AVX512VL, "AVX-512BW separable, masked row tails"},
-#endif
-#if defined(__aarch64__)
-    {"neon", run_neon, FB_ISA_NEON, "NEON separable, vrshrn rounding narrow"},
-#endif
+    ON_X86({"sse", run_sse, 0, "SSE2 separable, 16-bit lanes, packuswb"},
+           {"avx2", run_avx2, FB_ISA_AVX2, "AVX2 separable, vpmovzxbw + vpackuswb/vpermq"},
+           {"avx512", run_avx512, FB_ISA_AVX512BW | FB_ISA_AVX512VL, "AVX-512BW separable, masked row tails"},)
+    ON_ARM64({"neon", run_neon, FB_ISA_NEON, "NEON separable, vrshrn rounding narrow"},)
 };
 
 static const fb_kernel kernel = {

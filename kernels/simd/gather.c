@@ -59,6 +59,49 @@ FB_HOT float gather_seq_float_autovec(const float *v, size_t n)
     return s;
 }
 
+/* ---- the x86 gather variants --------------------------------------------- */
+#if defined(__x86_64__)
+/* The main loop of the gather variants: two W-lane gathers a step into two
+ * accumulators; GATHER(v) loads t at the lanes of v. */
+#define GATHER_2X(V, ZERO, IV, W, LOAD_IDX, GATHER, ADD)                                       \
+    V s0 = ZERO(), s1 = ZERO();                                                                \
+    size_t i = 0;                                                                              \
+    for (; i + 2 * (W) <= n; i += 2 * (W)) {                                                   \
+        IV i0 = LOAD_IDX(idx + i), i1 = LOAD_IDX(idx + i + (W));                               \
+        s0 = ADD(s0, GATHER(i0));                                                              \
+        s1 = ADD(s1, GATHER(i1));                                                              \
+    }
+#define LOAD_IDX8(p) _mm256_loadu_si256((const __m256i *)(p))
+
+/* AVX2: the main loop, SUM(r) declaring r as the sum of s0 and s1, then a
+ * scalar tail. */
+#define GATHER_AVX2(T, type, V, ZERO, GATHER, ADD, SUM)                                               \
+    __attribute__((target("avx2"))) FB_HOT T gather_idx_##type##_avx2(const T *t, const int32_t *idx, \
+                                                                      size_t n)                       \
+    {                                                                                                 \
+        GATHER_2X(V, ZERO, __m256i, 8, LOAD_IDX8, GATHER, ADD)                                        \
+        SUM(r)                                                                                        \
+        for (; i < n; i++) r += t[idx[i]];                                                            \
+        return r;                                                                                     \
+    }
+
+/* AVX-512: the main loop, then the tail as masked gathers (masked-off lanes
+ * load nothing). */
+#define GATHER_AVX512(T, type, V, ZERO, GATHER, MASK_GATHER, ADD, HSUM)                        \
+    __attribute__((target("avx512f"))) FB_HOT T gather_idx_##type##_avx512(const T *t,         \
+                                                                           const int32_t *idx, \
+                                                                           size_t n)           \
+    {                                                                                          \
+        GATHER_2X(V, ZERO, __m512i, 16, _mm512_loadu_si512, GATHER, ADD)                       \
+        for (; i < n; i += 16) {                                                               \
+            __mmask16 m = TAIL_MASK16(n - i);                                                  \
+            __m512i ii = _mm512_maskz_loadu_epi32(m, idx + i);                                 \
+            s0 = ADD(s0, MASK_GATHER(ZERO(), m, ii, t, 4));                                    \
+        }                                                                                      \
+        return HSUM(ADD(s0, s1));                                                              \
+    }
+#endif
+
 /* ---- indexed, int -------------------------------------------------------- */
 
 NO_VECTORIZE FB_HOT uint32_t gather_idx_int_scalar(const uint32_t *t, const int32_t *idx, size_t n)
@@ -92,51 +135,29 @@ NO_VECTORIZE FB_HOT uint32_t gather_idx_int_unrolled(const uint32_t *t, const in
 }
 
 #if defined(__x86_64__)
-__attribute__((target("avx2"))) FB_HOT uint32_t gather_idx_int_avx2(const uint32_t *t, const int32_t *idx,
-                                                                     size_t n)
-{
-    __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
-    size_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        __m256i i0 = _mm256_loadu_si256((const __m256i *)(idx + i));
-        __m256i i1 = _mm256_loadu_si256((const __m256i *)(idx + i + 8));
-        s0 = _mm256_add_epi32(s0, _mm256_i32gather_epi32((const int *)t, i0, 4));
-        s1 = _mm256_add_epi32(s1, _mm256_i32gather_epi32((const int *)t, i1, 4));
-    }
-    __m256i s = _mm256_add_epi32(s0, s1);
-    __m128i h = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
-    h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0x4e));
-    h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0xb1));
+#define SUM8_U32(r)                                                                            \
+    __m256i s = _mm256_add_epi32(s0, s1);                                                      \
+    __m128i h = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));      \
+    h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0x4e));                                          \
+    h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0xb1));                                          \
     uint32_t r = (uint32_t)_mm_cvtsi128_si32(h);
-    for (; i < n; i++) r += t[idx[i]];
-    return r;
-}
 
-__attribute__((target("avx512f"))) FB_HOT uint32_t gather_idx_int_avx512(const uint32_t *t, const int32_t *idx,
-                                                                         size_t n)
+/* Not _mm512_reduce_add_epi32: GCC's version adds in signed int, which UBSan
+ * reports as overflow; the vector adds below wrap (unsigned). */
+__attribute__((target("avx512f"))) static inline uint32_t hsum16_u32(__m512i s)
 {
-    __m512i s0 = _mm512_setzero_si512(), s1 = _mm512_setzero_si512();
-    size_t i = 0;
-    for (; i + 32 <= n; i += 32) {
-        __m512i i0 = _mm512_loadu_si512(idx + i), i1 = _mm512_loadu_si512(idx + i + 16);
-        s0 = _mm512_add_epi32(s0, _mm512_i32gather_epi32(i0, t, 4));
-        s1 = _mm512_add_epi32(s1, _mm512_i32gather_epi32(i1, t, 4));
-    }
-    /* The tail as a masked gather: masked-off lanes load nothing. */
-    for (; i < n; i += 16) {
-        __mmask16 m = TAIL_MASK16(n - i);
-        __m512i ii = _mm512_maskz_loadu_epi32(m, idx + i);
-        s0 = _mm512_add_epi32(s0, _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, ii, t, 4));
-    }
-    /* Not _mm512_reduce_add_epi32: GCC's version adds in signed int, which
-     * UBSan reports as overflow; the vector adds below wrap (unsigned). */
-    __m512i s = _mm512_add_epi32(s0, s1);
     __m256i s8 = _mm256_add_epi32(_mm512_castsi512_si256(s), _mm512_extracti64x4_epi64(s, 1));
     __m128i h = _mm_add_epi32(_mm256_castsi256_si128(s8), _mm256_extracti128_si256(s8, 1));
     h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0x4e));
     h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0xb1));
     return (uint32_t)_mm_cvtsi128_si32(h);
 }
+
+#define GATHER8_INT(v) _mm256_i32gather_epi32((const int *)t, v, 4)
+#define GATHER16_INT(v) _mm512_i32gather_epi32(v, t, 4)
+GATHER_AVX2(uint32_t, int, __m256i, _mm256_setzero_si256, GATHER8_INT, _mm256_add_epi32, SUM8_U32)
+GATHER_AVX512(uint32_t, int, __m512i, _mm512_setzero_si512, GATHER16_INT, _mm512_mask_i32gather_epi32,
+              _mm512_add_epi32, hsum16_u32)
 #endif
 
 /* ---- indexed, float ------------------------------------------------------ */
@@ -160,42 +181,18 @@ FB_HOT float gather_idx_float_unrolled(const float *t, const int32_t *idx, size_
 }
 
 #if defined(__x86_64__)
-__attribute__((target("avx2"))) FB_HOT float gather_idx_float_avx2(const float *t, const int32_t *idx, size_t n)
-{
-    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
-    size_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        __m256i i0 = _mm256_loadu_si256((const __m256i *)(idx + i));
-        __m256i i1 = _mm256_loadu_si256((const __m256i *)(idx + i + 8));
-        s0 = _mm256_add_ps(s0, _mm256_i32gather_ps(t, i0, 4));
-        s1 = _mm256_add_ps(s1, _mm256_i32gather_ps(t, i1, 4));
-    }
-    __m256 s = _mm256_add_ps(s0, s1);
-    __m128 h = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
-    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
-    h = _mm_add_ss(h, _mm_movehdup_ps(h));
+#define SUM8_F32(r)                                                                            \
+    __m256 s = _mm256_add_ps(s0, s1);                                                          \
+    __m128 h = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));             \
+    h = _mm_add_ps(h, _mm_movehl_ps(h, h));                                                    \
+    h = _mm_add_ss(h, _mm_movehdup_ps(h));                                                     \
     float r = _mm_cvtss_f32(h);
-    for (; i < n; i++) r += t[idx[i]];
-    return r;
-}
 
-__attribute__((target("avx512f"))) FB_HOT float gather_idx_float_avx512(const float *t, const int32_t *idx,
-                                                                        size_t n)
-{
-    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
-    size_t i = 0;
-    for (; i + 32 <= n; i += 32) {
-        __m512i i0 = _mm512_loadu_si512(idx + i), i1 = _mm512_loadu_si512(idx + i + 16);
-        s0 = _mm512_add_ps(s0, _mm512_i32gather_ps(i0, t, 4));
-        s1 = _mm512_add_ps(s1, _mm512_i32gather_ps(i1, t, 4));
-    }
-    for (; i < n; i += 16) {
-        __mmask16 m = TAIL_MASK16(n - i);
-        __m512i ii = _mm512_maskz_loadu_epi32(m, idx + i);
-        s0 = _mm512_add_ps(s0, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, ii, t, 4));
-    }
-    return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
-}
+#define GATHER8_FLOAT(v) _mm256_i32gather_ps(t, v, 4)
+#define GATHER16_FLOAT(v) _mm512_i32gather_ps(v, t, 4)
+GATHER_AVX2(float, float, __m256, _mm256_setzero_ps, GATHER8_FLOAT, _mm256_add_ps, SUM8_F32)
+GATHER_AVX512(float, float, __m512, _mm512_setzero_ps, GATHER16_FLOAT, _mm512_mask_i32gather_ps, _mm512_add_ps,
+              _mm512_reduce_add_ps)
 #endif
 
 /* ---- runners ------------------------------------------------------------- */
@@ -227,17 +224,8 @@ static void run_seq_float_autovec(void *p)
         state *st = p;                                                                         \
         st->fsum = gather_idx_float_##variant(st->tf, st->idx, st->n);                         \
     }
-IRUN(scalar)
-IRUN(autovec)
-IRUN(unrolled)
-FRUN(autovec)
-FRUN(unrolled)
-#if defined(__x86_64__)
-IRUN(avx2)
-IRUN(avx512)
-FRUN(avx2)
-FRUN(avx512)
-#endif
+IRUN(scalar) IRUN(autovec) IRUN(unrolled) FRUN(autovec) FRUN(unrolled)
+ON_X86(IRUN(avx2) IRUN(avx512) FRUN(avx2) FRUN(avx512))
 
 static void *setup(const fb_ctx *ctx)
 {
@@ -247,8 +235,7 @@ static void *setup(const fb_ctx *ctx)
     st->idx = fb_alloc(n * sizeof *st->idx);
     st->ti = fb_alloc(n * sizeof *st->ti);
     st->tf = fb_alloc(n * sizeof *st->tf);
-    fb_rng rng;
-    fb_rng_seed(&rng, ctx->seed);
+    fb_rng rng = fb_rng_seeded(ctx->seed);
     for (size_t i = 0; i < n; i++) {
         st->idx[i] = (int32_t)fb_rng_below(&rng, n);
         st->ti[i] = (uint32_t)fb_rng_next(&rng);
@@ -323,25 +310,19 @@ static const fb_variant variants[] = {
     {"idx_int_scalar", run_idx_int_scalar, 0, "indexed uint32 sum, vectorizer off"},
     {"idx_int_autovec", run_idx_int_autovec, 0, "indexed uint32 sum left to the compiler (gather?)"},
     {"idx_int_unrolled", run_idx_int_unrolled, 0, "indexed uint32 sum, 4 scalar accumulators"},
-#if defined(__x86_64__)
-    {"idx_int_avx2", run_idx_int_avx2, FB_ISA_AVX2, "vpgatherdd, 2 x 8 lanes"},
-    {"idx_int_avx512", run_idx_int_avx512, FB_ISA_AVX512F, "AVX-512 vpgatherdd, 2 x 16 lanes, masked tail"},
-#endif
+    ON_X86({"idx_int_avx2", run_idx_int_avx2, FB_ISA_AVX2, "vpgatherdd, 2 x 8 lanes"},
+           {"idx_int_avx512", run_idx_int_avx512, FB_ISA_AVX512F, "AVX-512 vpgatherdd, 2 x 16 lanes, masked tail"},)
     {"idx_float_autovec", run_idx_float_autovec, 0, "indexed float sum: blocked by the reduction"},
     {"idx_float_unrolled", run_idx_float_unrolled, 0, "indexed float sum, 8 accumulators in the source"},
-#if defined(__x86_64__)
-    {"idx_float_avx2", run_idx_float_avx2, FB_ISA_AVX2, "vgatherdps, 2 x 8 lanes"},
-    {"idx_float_avx512", run_idx_float_avx512, FB_ISA_AVX512F, "AVX-512 vgatherdps, 2 x 16 lanes, masked tail"},
-#endif
+    ON_X86({"idx_float_avx2", run_idx_float_avx2, FB_ISA_AVX2, "vgatherdps, 2 x 8 lanes"},
+           {"idx_float_avx512", run_idx_float_avx512, FB_ISA_AVX512F, "AVX-512 vgatherdps, 2 x 16 lanes, masked tail"},)
 };
 
 static const fb_kernel kernel = {
     .family = "simd",
     .name = "gather",
     .summary = "indexed and sequential sums: gathers, and int vs float reductions",
-    .unit = "elements",
-    .sizes = {1003, 20011, 65536},
-    .reps = {1, 200, 2000},
+    SIMD_ARRAY_SIZES,
     FB_HOOKS(setup, prepare, check, checksum, NULL, report, teardown),
     FB_VARIANTS(variants),
 };

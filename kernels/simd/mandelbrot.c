@@ -96,70 +96,61 @@ NO_CONTRACT FB_HOT void mandelbrot_vecext(const float *cx, const float *cy, uint
 }
 
 #if defined(__x86_64__)
-NO_CONTRACT FB_HOT void mandelbrot_sse(const float *cx, const float *cy, uint16_t *out, size_t w, size_t h,
-                                       size_t stride)
-{
-    const __m128 four = _mm_set1_ps(4.0f);
-    for (size_t y = 0; y < h; y++) {
-        const __m128 ci = _mm_set1_ps(cy[y]);
-        for (size_t x = 0; x < w; x += 8) {
-            const __m128 cr0 = _mm_loadu_ps(cx + x), cr1 = _mm_loadu_ps(cx + x + 4);
-            __m128 zx0 = _mm_setzero_ps(), zy0 = zx0, zx1 = zx0, zy1 = zx0;
-            __m128 live0 = _mm_castsi128_ps(_mm_set1_epi32(-1)), live1 = live0;
-            __m128i n0 = _mm_setzero_si128(), n1 = n0;
-            for (int it = 0; it < MAX_ITER; it++) {
-                __m128 x20 = _mm_mul_ps(zx0, zx0), y20 = _mm_mul_ps(zy0, zy0);
-                __m128 x21 = _mm_mul_ps(zx1, zx1), y21 = _mm_mul_ps(zy1, zy1);
-                live0 = _mm_and_ps(live0, _mm_cmple_ps(_mm_add_ps(x20, y20), four));
-                live1 = _mm_and_ps(live1, _mm_cmple_ps(_mm_add_ps(x21, y21), four));
-                if (!_mm_movemask_ps(_mm_or_ps(live0, live1))) break;
-                n0 = _mm_sub_epi32(n0, _mm_castps_si128(live0));
-                n1 = _mm_sub_epi32(n1, _mm_castps_si128(live1));
-                zy0 = _mm_add_ps(_mm_mul_ps(_mm_add_ps(zx0, zx0), zy0), ci);
-                zy1 = _mm_add_ps(_mm_mul_ps(_mm_add_ps(zx1, zx1), zy1), ci);
-                zx0 = _mm_add_ps(_mm_sub_ps(x20, y20), cr0);
-                zx1 = _mm_add_ps(_mm_sub_ps(x21, y21), cr1);
-            }
-            uint32_t c[8];
-            _mm_storeu_si128((__m128i *)c, n0);
-            _mm_storeu_si128((__m128i *)(c + 4), n1);
-            for (int l = 0; l < 8; l++) out[y * stride + x + (size_t)l] = (uint16_t)c[l];
-        }
+/* sse and avx2: two W-lane vectors of pixels, all-ones lanes while a pixel
+ * has not escaped, and counts that grow by subtracting the -1 of a live lane.
+ * P is the intrinsics' prefix (_mm, _mm256) and SI their integer vector
+ * suffix (si128, si256); BREAK_IF_NONE_LIVE leaves the iteration once no
+ * lane of live0 | live1 is set, STORE_COUNTS narrows n0, n1 to 16 bits. */
+#define MANDEL_2X(isa, ATTR, V, VI, W, P, SI, LE, BREAK_IF_NONE_LIVE, STORE_COUNTS)                \
+    NO_CONTRACT ATTR FB_HOT void mandelbrot_##isa(const float *cx, const float *cy, uint16_t *out, \
+                                                  size_t w, size_t h, size_t stride)               \
+    {                                                                                              \
+        const V four = P##_set1_ps(4.0f);                                                          \
+        for (size_t y = 0; y < h; y++) {                                                           \
+            const V ci = P##_set1_ps(cy[y]);                                                       \
+            for (size_t x = 0; x < w; x += 2 * (W)) {                                              \
+                const V cr0 = P##_loadu_ps(cx + x), cr1 = P##_loadu_ps(cx + x + (W));              \
+                V zx0 = P##_setzero_ps(), zy0 = zx0, zx1 = zx0, zy1 = zx0;                         \
+                V live0 = P##_cast##SI##_ps(P##_set1_epi32(-1)), live1 = live0;                    \
+                VI n0 = P##_setzero_##SI(), n1 = n0;                                               \
+                for (int it = 0; it < MAX_ITER; it++) {                                            \
+                    V x20 = P##_mul_ps(zx0, zx0), y20 = P##_mul_ps(zy0, zy0);                      \
+                    V x21 = P##_mul_ps(zx1, zx1), y21 = P##_mul_ps(zy1, zy1);                      \
+                    live0 = P##_and_ps(live0, LE(P##_add_ps(x20, y20), four));                     \
+                    live1 = P##_and_ps(live1, LE(P##_add_ps(x21, y21), four));                     \
+                    BREAK_IF_NONE_LIVE                                                             \
+                    n0 = P##_sub_epi32(n0, P##_castps_##SI(live0));                                \
+                    n1 = P##_sub_epi32(n1, P##_castps_##SI(live1));                                \
+                    zy0 = P##_add_ps(P##_mul_ps(P##_add_ps(zx0, zx0), zy0), ci);                   \
+                    zy1 = P##_add_ps(P##_mul_ps(P##_add_ps(zx1, zx1), zy1), ci);                   \
+                    zx0 = P##_add_ps(P##_sub_ps(x20, y20), cr0);                                   \
+                    zx1 = P##_add_ps(P##_sub_ps(x21, y21), cr1);                                   \
+                }                                                                                  \
+                STORE_COUNTS                                                                       \
+            }                                                                                      \
+        }                                                                                          \
     }
-}
 
-NO_CONTRACT __attribute__((target("avx2"))) FB_HOT void mandelbrot_avx2(const float *cx, const float *cy,
-                                                                        uint16_t *out, size_t w, size_t h,
-                                                                        size_t stride)
-{
-    const __m256 four = _mm256_set1_ps(4.0f);
-    for (size_t y = 0; y < h; y++) {
-        const __m256 ci = _mm256_set1_ps(cy[y]);
-        for (size_t x = 0; x < w; x += 16) {
-            const __m256 cr0 = _mm256_loadu_ps(cx + x), cr1 = _mm256_loadu_ps(cx + x + 8);
-            __m256 zx0 = _mm256_setzero_ps(), zy0 = zx0, zx1 = zx0, zy1 = zx0;
-            __m256 live0 = _mm256_castsi256_ps(_mm256_set1_epi32(-1)), live1 = live0;
-            __m256i n0 = _mm256_setzero_si256(), n1 = n0;
-            for (int it = 0; it < MAX_ITER; it++) {
-                __m256 x20 = _mm256_mul_ps(zx0, zx0), y20 = _mm256_mul_ps(zy0, zy0);
-                __m256 x21 = _mm256_mul_ps(zx1, zx1), y21 = _mm256_mul_ps(zy1, zy1);
-                live0 = _mm256_and_ps(live0, _mm256_cmp_ps(_mm256_add_ps(x20, y20), four, _CMP_LE_OQ));
-                live1 = _mm256_and_ps(live1, _mm256_cmp_ps(_mm256_add_ps(x21, y21), four, _CMP_LE_OQ));
-                __m256 any = _mm256_or_ps(live0, live1);
-                if (_mm256_testz_ps(any, any)) break;
-                n0 = _mm256_sub_epi32(n0, _mm256_castps_si256(live0));
-                n1 = _mm256_sub_epi32(n1, _mm256_castps_si256(live1));
-                zy0 = _mm256_add_ps(_mm256_mul_ps(_mm256_add_ps(zx0, zx0), zy0), ci);
-                zy1 = _mm256_add_ps(_mm256_mul_ps(_mm256_add_ps(zx1, zx1), zy1), ci);
-                zx0 = _mm256_add_ps(_mm256_sub_ps(x20, y20), cr0);
-                zx1 = _mm256_add_ps(_mm256_sub_ps(x21, y21), cr1);
-            }
-            /* 32-bit counts to 16-bit, in order: vpackusdw works per 128-bit half. */
-            __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi32(n0, n1), 0xd8);
-            _mm256_storeu_si256((__m256i *)(out + y * stride + x), packed);
-        }
-    }
-}
+#define LE_SSE(a, b) _mm_cmple_ps(a, b)
+#define BREAK_IF_NONE_LIVE_SSE                                                                 \
+    if (!_mm_movemask_ps(_mm_or_ps(live0, live1))) break;
+#define STORE_COUNTS_SSE                                                                       \
+    uint32_t c[8];                                                                             \
+    _mm_storeu_si128((__m128i *)c, n0);                                                        \
+    _mm_storeu_si128((__m128i *)(c + 4), n1);                                                  \
+    for (int l = 0; l < 8; l++) out[y * stride + x + (size_t)l] = (uint16_t)c[l];
+MANDEL_2X(sse, , __m128, __m128i, 4, _mm, si128, LE_SSE, BREAK_IF_NONE_LIVE_SSE, STORE_COUNTS_SSE)
+
+#define LE_AVX(a, b) _mm256_cmp_ps(a, b, _CMP_LE_OQ)
+#define BREAK_IF_NONE_LIVE_AVX                                                                 \
+    __m256 any = _mm256_or_ps(live0, live1);                                                   \
+    if (_mm256_testz_ps(any, any)) break;
+/* 32-bit counts to 16-bit, in order: vpackusdw works per 128-bit half. */
+#define STORE_COUNTS_AVX2                                                                      \
+    __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi32(n0, n1), 0xd8);              \
+    _mm256_storeu_si256((__m256i *)(out + y * stride + x), packed);
+MANDEL_2X(avx2, __attribute__((target("avx2"))), __m256, __m256i, 8, _mm256, si256, LE_AVX,
+          BREAK_IF_NONE_LIVE_AVX, STORE_COUNTS_AVX2)
 
 NO_CONTRACT __attribute__((target("avx512f"))) FB_HOT void mandelbrot_avx512(const float *cx, const float *cy,
                                                                              uint16_t *out, size_t w, size_t h,
@@ -231,8 +222,7 @@ NO_CONTRACT FB_HOT void mandelbrot_neon(const float *cx, const float *cy, uint16
         state *st = p;                                                                         \
         mandelbrot_##variant(st->cx, st->cy, st->out, st->w, st->h, st->stride);               \
     }
-RUNNER(scalar)
-RUNNER(vecext)
+RUNNER(scalar) RUNNER(vecext)
 SIMD_INTRINSIC_VARIANTS(RUNNER)
 
 static void *setup(const fb_ctx *ctx)
@@ -320,14 +310,10 @@ static void teardown(void *p)
 static const fb_variant variants[] = {
     {"scalar", run_scalar, 0, "one pixel at a time, latency-bound"},
     {"vecext", run_vecext, 0, "vector-extension lane masks, 2 native vectors in flight"},
-#if defined(__x86_64__)
-    {"sse", run_sse, 0, "SSE cmpleps + movmskps masks, 2 x 4 lanes"},
-    {"avx2", run_avx2, FB_ISA_AVX2, "AVX vcmpps + vtestps masks, 2 x 8 lanes"},
-    {"avx512", run_avx512, FB_ISA_AVX512F, "AVX-512 mask registers, masked updates, 2 x 16 lanes"},
-#endif
-#if defined(__aarch64__)
-    {"neon", run_neon, FB_ISA_NEON, "NEON vcleq masks + vmaxvq any(), 2 x 4 lanes"},
-#endif
+    ON_X86({"sse", run_sse, 0, "SSE cmpleps + movmskps masks, 2 x 4 lanes"},
+           {"avx2", run_avx2, FB_ISA_AVX2, "AVX vcmpps + vtestps masks, 2 x 8 lanes"},
+           {"avx512", run_avx512, FB_ISA_AVX512F, "AVX-512 mask registers, masked updates, 2 x 16 lanes"},)
+    ON_ARM64({"neon", run_neon, FB_ISA_NEON, "NEON vcleq masks + vmaxvq any(), 2 x 4 lanes"},)
 };
 
 static const fb_kernel kernel = {

@@ -124,107 +124,61 @@ static inline void tile1_vecext(const float *a, const float *b, float *c, size_t
     VSTORE(c, c0), VSTORE(c + VNF_LANES, c1);
 }
 
-FB_HOT void matmul_vecext(const float *a, const float *b, float *c, size_t n)
-{
-    size_t j0 = 0;
-    for (; j0 + VX_NR <= n; j0 += VX_NR) {
-        size_t i = 0;
-        for (; i + 4 <= n; i += 4) tile4_vecext(a + i * n, b + j0, c + i * n + j0, n);
-        for (; i < n; i++) tile1_vecext(a + i * n, b + j0, c + i * n + j0, n);
+/* The driver every tiled variant shares: NR-column panels of 4-row and
+ * 1-row tiles, then the columns no panel covers. */
+#define TILED_MATMUL(isa, NR, ATTR)                                                            \
+    ATTR FB_HOT void matmul_##isa(const float *a, const float *b, float *c, size_t n)          \
+    {                                                                                          \
+        size_t j0 = 0;                                                                         \
+        for (; j0 + (NR) <= n; j0 += (NR)) {                                                   \
+            size_t i = 0;                                                                      \
+            for (; i + 4 <= n; i += 4) tile4_##isa(a + i * n, b + j0, c + i * n + j0, n);      \
+            for (; i < n; i++) tile1_##isa(a + i * n, b + j0, c + i * n + j0, n);              \
+        }                                                                                      \
+        edge_columns(a, b, c, n, j0);                                                          \
     }
-    edge_columns(a, b, c, n, j0);
-}
+TILED_MATMUL(vecext, VX_NR, )
 
-/* ---- AVX2 + FMA: 4 rows x 16 columns ------------------------------------- */
+/* ---- AVX2 + FMA and AVX-512F: 4 rows x 2 vectors ----------------------- */
+/* One register tile for both ISAs: 8 accumulators of W lanes; B is loaded
+ * once per k and every A element broadcast. */
+#define FMA_TILES(isa, ATTR, V, W, ZERO, LOAD, STORE, BCAST, FMA)                              \
+    ATTR static inline void tile4_##isa(const float *a, const float *b, float *c, size_t n)    \
+    {                                                                                          \
+        V c00 = ZERO(), c01 = ZERO(), c10 = ZERO(), c11 = ZERO(), c20 = ZERO(), c21 = ZERO();  \
+        V c30 = ZERO(), c31 = ZERO();                                                          \
+        for (size_t k = 0; k < n; k++) {                                                       \
+            V b0 = LOAD(b + k * n), b1 = LOAD(b + k * n + (W));                                \
+            V a0 = BCAST(a + k), a1 = BCAST(a + n + k);                                        \
+            V a2 = BCAST(a + 2 * n + k), a3 = BCAST(a + 3 * n + k);                            \
+            c00 = FMA(a0, b0, c00), c01 = FMA(a0, b1, c01);                                    \
+            c10 = FMA(a1, b0, c10), c11 = FMA(a1, b1, c11);                                    \
+            c20 = FMA(a2, b0, c20), c21 = FMA(a2, b1, c21);                                    \
+            c30 = FMA(a3, b0, c30), c31 = FMA(a3, b1, c31);                                    \
+        }                                                                                      \
+        STORE(c, c00), STORE(c + (W), c01);                                                    \
+        STORE(c + n, c10), STORE(c + n + (W), c11);                                            \
+        STORE(c + 2 * n, c20), STORE(c + 2 * n + (W), c21);                                    \
+        STORE(c + 3 * n, c30), STORE(c + 3 * n + (W), c31);                                    \
+    }                                                                                          \
+    ATTR static inline void tile1_##isa(const float *a, const float *b, float *c, size_t n)    \
+    {                                                                                          \
+        V c0 = ZERO(), c1 = ZERO();                                                            \
+        for (size_t k = 0; k < n; k++) {                                                       \
+            V a0 = BCAST(a + k);                                                               \
+            c0 = FMA(a0, LOAD(b + k * n), c0);                                                 \
+            c1 = FMA(a0, LOAD(b + k * n + (W)), c1);                                           \
+        }                                                                                      \
+        STORE(c, c0), STORE(c + (W), c1);                                                      \
+    }                                                                                          \
+    TILED_MATMUL(isa, 2 * (W), ATTR)
+
 #if defined(__x86_64__)
-__attribute__((target("avx2,fma"))) static inline void tile4_avx2(const float *a, const float *b, float *c,
-                                                                  size_t n)
-{
-    __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps();
-    __m256 c11 = _mm256_setzero_ps(), c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
-    __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
-    for (size_t k = 0; k < n; k++) {
-        __m256 b0 = _mm256_loadu_ps(b + k * n), b1 = _mm256_loadu_ps(b + k * n + 8);
-        __m256 a0 = _mm256_broadcast_ss(a + k), a1 = _mm256_broadcast_ss(a + n + k);
-        __m256 a2 = _mm256_broadcast_ss(a + 2 * n + k), a3 = _mm256_broadcast_ss(a + 3 * n + k);
-        c00 = _mm256_fmadd_ps(a0, b0, c00), c01 = _mm256_fmadd_ps(a0, b1, c01);
-        c10 = _mm256_fmadd_ps(a1, b0, c10), c11 = _mm256_fmadd_ps(a1, b1, c11);
-        c20 = _mm256_fmadd_ps(a2, b0, c20), c21 = _mm256_fmadd_ps(a2, b1, c21);
-        c30 = _mm256_fmadd_ps(a3, b0, c30), c31 = _mm256_fmadd_ps(a3, b1, c31);
-    }
-    _mm256_storeu_ps(c, c00), _mm256_storeu_ps(c + 8, c01);
-    _mm256_storeu_ps(c + n, c10), _mm256_storeu_ps(c + n + 8, c11);
-    _mm256_storeu_ps(c + 2 * n, c20), _mm256_storeu_ps(c + 2 * n + 8, c21);
-    _mm256_storeu_ps(c + 3 * n, c30), _mm256_storeu_ps(c + 3 * n + 8, c31);
-}
-
-__attribute__((target("avx2,fma"))) static inline void tile1_avx2(const float *a, const float *b, float *c,
-                                                                  size_t n)
-{
-    __m256 c0 = _mm256_setzero_ps(), c1 = _mm256_setzero_ps();
-    for (size_t k = 0; k < n; k++) {
-        __m256 a0 = _mm256_broadcast_ss(a + k);
-        c0 = _mm256_fmadd_ps(a0, _mm256_loadu_ps(b + k * n), c0);
-        c1 = _mm256_fmadd_ps(a0, _mm256_loadu_ps(b + k * n + 8), c1);
-    }
-    _mm256_storeu_ps(c, c0), _mm256_storeu_ps(c + 8, c1);
-}
-
-__attribute__((target("avx2,fma"))) FB_HOT void matmul_avx2(const float *a, const float *b, float *c, size_t n)
-{
-    size_t j0 = 0;
-    for (; j0 + 16 <= n; j0 += 16) {
-        size_t i = 0;
-        for (; i + 4 <= n; i += 4) tile4_avx2(a + i * n, b + j0, c + i * n + j0, n);
-        for (; i < n; i++) tile1_avx2(a + i * n, b + j0, c + i * n + j0, n);
-    }
-    edge_columns(a, b, c, n, j0);
-}
-
-/* ---- AVX-512F: 4 rows x 32 columns ------------------------------------- */
-__attribute__((target("avx512f"))) static inline void tile4_avx512(const float *a, const float *b, float *c,
-                                                                   size_t n)
-{
-    __m512 c00 = _mm512_setzero_ps(), c01 = _mm512_setzero_ps(), c10 = _mm512_setzero_ps();
-    __m512 c11 = _mm512_setzero_ps(), c20 = _mm512_setzero_ps(), c21 = _mm512_setzero_ps();
-    __m512 c30 = _mm512_setzero_ps(), c31 = _mm512_setzero_ps();
-    for (size_t k = 0; k < n; k++) {
-        __m512 b0 = _mm512_loadu_ps(b + k * n), b1 = _mm512_loadu_ps(b + k * n + 16);
-        __m512 a0 = _mm512_set1_ps(a[k]), a1 = _mm512_set1_ps(a[n + k]);
-        __m512 a2 = _mm512_set1_ps(a[2 * n + k]), a3 = _mm512_set1_ps(a[3 * n + k]);
-        c00 = _mm512_fmadd_ps(a0, b0, c00), c01 = _mm512_fmadd_ps(a0, b1, c01);
-        c10 = _mm512_fmadd_ps(a1, b0, c10), c11 = _mm512_fmadd_ps(a1, b1, c11);
-        c20 = _mm512_fmadd_ps(a2, b0, c20), c21 = _mm512_fmadd_ps(a2, b1, c21);
-        c30 = _mm512_fmadd_ps(a3, b0, c30), c31 = _mm512_fmadd_ps(a3, b1, c31);
-    }
-    _mm512_storeu_ps(c, c00), _mm512_storeu_ps(c + 16, c01);
-    _mm512_storeu_ps(c + n, c10), _mm512_storeu_ps(c + n + 16, c11);
-    _mm512_storeu_ps(c + 2 * n, c20), _mm512_storeu_ps(c + 2 * n + 16, c21);
-    _mm512_storeu_ps(c + 3 * n, c30), _mm512_storeu_ps(c + 3 * n + 16, c31);
-}
-
-__attribute__((target("avx512f"))) static inline void tile1_avx512(const float *a, const float *b, float *c,
-                                                                   size_t n)
-{
-    __m512 c0 = _mm512_setzero_ps(), c1 = _mm512_setzero_ps();
-    for (size_t k = 0; k < n; k++) {
-        __m512 a0 = _mm512_set1_ps(a[k]);
-        c0 = _mm512_fmadd_ps(a0, _mm512_loadu_ps(b + k * n), c0);
-        c1 = _mm512_fmadd_ps(a0, _mm512_loadu_ps(b + k * n + 16), c1);
-    }
-    _mm512_storeu_ps(c, c0), _mm512_storeu_ps(c + 16, c1);
-}
-
-__attribute__((target("avx512f"))) FB_HOT void matmul_avx512(const float *a, const float *b, float *c, size_t n)
-{
-    size_t j0 = 0;
-    for (; j0 + 32 <= n; j0 += 32) {
-        size_t i = 0;
-        for (; i + 4 <= n; i += 4) tile4_avx512(a + i * n, b + j0, c + i * n + j0, n);
-        for (; i < n; i++) tile1_avx512(a + i * n, b + j0, c + i * n + j0, n);
-    }
-    edge_columns(a, b, c, n, j0);
-}
+#define SET1_512(p) _mm512_set1_ps(*(p))
+FMA_TILES(avx2, __attribute__((target("avx2,fma"))), __m256, 8, _mm256_setzero_ps, _mm256_loadu_ps,
+          _mm256_storeu_ps, _mm256_broadcast_ss, _mm256_fmadd_ps)
+FMA_TILES(avx512, __attribute__((target("avx512f"))), __m512, 16, _mm512_setzero_ps, _mm512_loadu_ps,
+          _mm512_storeu_ps, SET1_512, _mm512_fmadd_ps)
 #endif
 
 /* ---- NEON: 4 rows x 16 columns ---------------------------------------- */
@@ -259,16 +213,7 @@ static inline void tile1_neon(const float *a, const float *b, float *c, size_t n
     vst1q_f32(c, c0), vst1q_f32(c + 4, c1), vst1q_f32(c + 8, c2), vst1q_f32(c + 12, c3);
 }
 
-FB_HOT void matmul_neon(const float *a, const float *b, float *c, size_t n)
-{
-    size_t j0 = 0;
-    for (; j0 + 16 <= n; j0 += 16) {
-        size_t i = 0;
-        for (; i + 4 <= n; i += 4) tile4_neon(a + i * n, b + j0, c + i * n + j0, n);
-        for (; i < n; i++) tile1_neon(a + i * n, b + j0, c + i * n + j0, n);
-    }
-    edge_columns(a, b, c, n, j0);
-}
+TILED_MATMUL(neon, 16, )
 #endif
 
 #define RUNNER(variant)                                                                        \
@@ -277,17 +222,9 @@ FB_HOT void matmul_neon(const float *a, const float *b, float *c, size_t n)
         state *st = p;                                                                         \
         matmul_##variant(st->a, st->b, st->c, st->n);                                          \
     }
-RUNNER(naive)
-RUNNER(ikj)
-RUNNER(blocked)
-RUNNER(vecext)
-#if defined(__x86_64__)
-RUNNER(avx2)
-RUNNER(avx512)
-#endif
-#if defined(__aarch64__)
-RUNNER(neon)
-#endif
+RUNNER(naive) RUNNER(ikj) RUNNER(blocked) RUNNER(vecext)
+ON_X86(RUNNER(avx2) RUNNER(avx512))
+ON_ARM64(RUNNER(neon))
 
 static void *setup(const fb_ctx *ctx)
 {
@@ -297,8 +234,7 @@ static void *setup(const fb_ctx *ctx)
     st->a = fb_alloc(n * n * sizeof(float));
     st->b = fb_alloc(n * n * sizeof(float));
     st->c = fb_alloc(n * n * sizeof(float));
-    fb_rng rng;
-    fb_rng_seed(&rng, ctx->seed);
+    fb_rng rng = fb_rng_seeded(ctx->seed);
     for (size_t i = 0; i < n * n; i++) st->a[i] = fb_rng_float(&rng, -1.0f, 1.0f);
     for (size_t i = 0; i < n * n; i++) st->b[i] = fb_rng_float(&rng, -1.0f, 1.0f);
     return st;
@@ -336,11 +272,7 @@ static bool check(void *p, const fb_variant *v, char *why, size_t len)
     return true;
 }
 
-static uint64_t checksum(void *p)
-{
-    state *st = p;
-    return fb_hash_bytes(st->c, st->n * st->n * sizeof(float), FB_HASH_INIT);
-}
+FB_CHECKSUM(st->c, st->n * st->n * sizeof(float))
 
 static double items(void *p)
 {
@@ -362,13 +294,9 @@ static const fb_variant variants[] = {
     {"ikj", run_ikj, 0, "loop interchange: unit-stride axpy rows, auto-vectorized"},
     {"blocked", run_blocked, 0, "ikj on 64 x 128 cache tiles, plain C"},
     {"vecext", run_vecext, 0, "4 x 2-vector register tile, native-width vector extensions"},
-#if defined(__x86_64__)
-    {"avx2", run_avx2, FB_ISA_AVX2 | FB_ISA_FMA, "4 x 16 register tile, AVX2 FMA, 8 accumulators"},
-    {"avx512", run_avx512, FB_ISA_AVX512F, "4 x 32 register tile, AVX-512 FMA, 8 accumulators"},
-#endif
-#if defined(__aarch64__)
-    {"neon", run_neon, FB_ISA_NEON, "4 x 16 register tile, NEON vfmaq_n_f32, 16 accumulators"},
-#endif
+    ON_X86({"avx2", run_avx2, FB_ISA_AVX2 | FB_ISA_FMA, "4 x 16 register tile, AVX2 FMA, 8 accumulators"},
+           {"avx512", run_avx512, FB_ISA_AVX512F, "4 x 32 register tile, AVX-512 FMA, 8 accumulators"},)
+    ON_ARM64({"neon", run_neon, FB_ISA_NEON, "4 x 16 register tile, NEON vfmaq_n_f32, 16 accumulators"},)
 };
 
 static const fb_kernel kernel = {

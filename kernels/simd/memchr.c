@@ -339,32 +339,18 @@ FB_HOT uint64_t memchr_count_neon(const uint8_t *p, size_t n, uint8_t c)
         state *st = p;                                                                         \
         st->count = memchr_count_##variant(st->buf, st->n, NEEDLE);                            \
     }
-FIND_RUNNER(autovec)
-FIND_RUNNER(vecext)
-FIND_RUNNER(libc)
-COUNT_RUNNER(scalar)
-COUNT_RUNNER(autovec)
-COUNT_RUNNER(vecext)
-#if defined(__x86_64__)
-FIND_RUNNER(sse2)
-FIND_RUNNER(avx2)
-FIND_RUNNER(avx512)
-COUNT_RUNNER(sse2)
-COUNT_RUNNER(avx2)
-COUNT_RUNNER(avx512)
-#endif
-#if defined(__aarch64__)
-FIND_RUNNER(neon)
-COUNT_RUNNER(neon)
-#endif
+FIND_RUNNER(autovec) FIND_RUNNER(vecext) FIND_RUNNER(libc)
+COUNT_RUNNER(scalar) COUNT_RUNNER(autovec) COUNT_RUNNER(vecext)
+ON_X86(FIND_RUNNER(sse2) FIND_RUNNER(avx2) FIND_RUNNER(avx512))
+ON_X86(COUNT_RUNNER(sse2) COUNT_RUNNER(avx2) COUNT_RUNNER(avx512))
+ON_ARM64(FIND_RUNNER(neon) COUNT_RUNNER(neon))
 
 static void *setup(const fb_ctx *ctx)
 {
     state *st = fb_calloc(1, sizeof *st);
     st->n = ctx->n;
     st->buf = fb_alloc(ctx->n);
-    fb_rng rng;
-    fb_rng_seed(&rng, ctx->seed);
+    fb_rng rng = fb_rng_seeded(ctx->seed);
     for (size_t i = 0; i < ctx->n; i++) {
         uint8_t b = (uint8_t)fb_rng_next(&rng);
         st->buf[i] = b == NEEDLE ? NEEDLE + 1 : b;
@@ -436,28 +422,20 @@ static void teardown(void *p)
 static const fb_variant variants[] = {
     {"find_autovec", run_find_autovec, 0, "early-exit byte loop: no compiler vectorizes it"},
     {"find_vecext", run_find_vecext, 0, "vector extensions: lane masks, OR-reduced exit test"},
-#if defined(__x86_64__)
-    {"find_sse2", run_find_sse2, 0, "pcmpeqb + pmovmskb, 64 bytes per test"},
-    {"find_avx2", run_find_avx2, FB_ISA_AVX2, "vpcmpeqb + vpmovmskb, 128 bytes per test"},
-    {"find_avx512", run_find_avx512, FB_ISA_AVX512BW | FB_ISA_BMI1,
-     "vpcmpeqb into kmasks, 128 bytes per test, masked tail"},
-#endif
-#if defined(__aarch64__)
-    {"find_neon", run_find_neon, FB_ISA_NEON, "vceqq + vmaxvq test, shrn nibble mask"},
-#endif
+    ON_X86({"find_sse2", run_find_sse2, 0, "pcmpeqb + pmovmskb, 64 bytes per test"},
+           {"find_avx2", run_find_avx2, FB_ISA_AVX2, "vpcmpeqb + vpmovmskb, 128 bytes per test"},
+           {"find_avx512", run_find_avx512, FB_ISA_AVX512BW | FB_ISA_BMI1,
+            "vpcmpeqb into kmasks, 128 bytes per test, masked tail"},)
+    ON_ARM64({"find_neon", run_find_neon, FB_ISA_NEON, "vceqq + vmaxvq test, shrn nibble mask"},)
     {"find_libc", run_find_libc, 0, "glibc memchr (its own ifunc-selected SIMD)"},
     {"count_scalar", run_count_scalar, 0, "vectorizer off: compare + add per byte"},
     {"count_autovec", run_count_autovec, 0, "plain count loop: vectorized, widened to 64-bit lanes"},
     {"count_vecext", run_count_vecext, 0, "vector extensions: byte counters flushed every 255 steps"},
-#if defined(__x86_64__)
-    {"count_sse2", run_count_sse2, 0, "pcmpeqb/psubb byte counters, psadbw flush"},
-    {"count_avx2", run_count_avx2, FB_ISA_AVX2, "vpcmpeqb/vpsubb byte counters, vpsadbw flush"},
-    {"count_avx512", run_count_avx512, FB_ISA_AVX512BW | FB_ISA_POPCNT,
-     "vpcmpeqb mask + popcnt per 64 bytes, masked tail"},
-#endif
-#if defined(__aarch64__)
-    {"count_neon", run_count_neon, FB_ISA_NEON, "vceqq/vsubq byte counters, vaddlvq flush"},
-#endif
+    ON_X86({"count_sse2", run_count_sse2, 0, "pcmpeqb/psubb byte counters, psadbw flush"},
+           {"count_avx2", run_count_avx2, FB_ISA_AVX2, "vpcmpeqb/vpsubb byte counters, vpsadbw flush"},
+           {"count_avx512", run_count_avx512, FB_ISA_AVX512BW | FB_ISA_POPCNT,
+            "vpcmpeqb mask + popcnt per 64 bytes, masked tail"},)
+    ON_ARM64({"count_neon", run_count_neon, FB_ISA_NEON, "vceqq/vsubq byte counters, vaddlvq flush"},)
 };
 
 static const fb_kernel kernel = {

@@ -234,9 +234,7 @@ FB_HOT void prefix_sum_neon(const uint32_t *in, uint32_t *out, size_t n)
         state *st = p;                                                                         \
         prefix_sum_##variant(st->in, st->out, st->n);                                          \
     }
-RUNNER(scalar)
-RUNNER(autovec)
-RUNNER(vecext)
+RUNNER(scalar) RUNNER(autovec) RUNNER(vecext)
 SIMD_INTRINSIC_VARIANTS(RUNNER)
 
 static void *setup(const fb_ctx *ctx)
@@ -245,8 +243,7 @@ static void *setup(const fb_ctx *ctx)
     st->n = ctx->n;
     st->in = fb_alloc(ctx->n * sizeof *st->in);
     st->out = fb_alloc(ctx->n * sizeof *st->out);
-    fb_rng rng;
-    fb_rng_seed(&rng, ctx->seed);
+    fb_rng rng = fb_rng_seeded(ctx->seed);
     /* Full 32-bit values: the sums wrap, which uint32 defines. */
     for (size_t i = 0; i < ctx->n; i++) st->in[i] = (uint32_t)fb_rng_next(&rng);
     return st;
@@ -274,11 +271,7 @@ static bool check(void *p, const fb_variant *v, char *why, size_t len)
     return true;
 }
 
-static uint64_t checksum(void *p)
-{
-    state *st = p;
-    return fb_hash_bytes(st->out, st->n * sizeof *st->out, FB_HASH_INIT);
-}
+FB_CHECKSUM(st->out, st->n * sizeof *st->out)
 
 static void teardown(void *p)
 {
@@ -292,23 +285,17 @@ static const fb_variant variants[] = {
     {"scalar", run_scalar, 0, "vectorizer off: one dependent add per element"},
     {"autovec", run_autovec, 0, "plain loop: no compiler vectorizes a scan"},
     {"vecext", run_vecext, 0, "vector extensions: shufflevector shift-and-add, native width"},
-#if defined(__x86_64__)
-    {"sse", run_sse, 0, "SSE2 pslldq shift-and-add, 2 x 4 lanes per step"},
-    {"avx2", run_avx2, FB_ISA_AVX2, "AVX2 in-lane scan + cross-half fix-up, 2 x 8 lanes"},
-    {"avx512", run_avx512, FB_ISA_AVX512F, "AVX-512 valignd shift-and-add, 2 x 16 lanes"},
-#endif
-#if defined(__aarch64__)
-    {"neon", run_neon, FB_ISA_NEON, "NEON vextq shift-and-add, 2 x 4 lanes"},
-#endif
+    ON_X86({"sse", run_sse, 0, "SSE2 pslldq shift-and-add, 2 x 4 lanes per step"},
+           {"avx2", run_avx2, FB_ISA_AVX2, "AVX2 in-lane scan + cross-half fix-up, 2 x 8 lanes"},
+           {"avx512", run_avx512, FB_ISA_AVX512F, "AVX-512 valignd shift-and-add, 2 x 16 lanes"},)
+    ON_ARM64({"neon", run_neon, FB_ISA_NEON, "NEON vextq shift-and-add, 2 x 4 lanes"},)
 };
 
 static const fb_kernel kernel = {
     .family = "simd",
     .name = "prefix_sum",
     .summary = "inclusive uint32 prefix sum: a scan the vectorizer refuses, done in registers",
-    .unit = "elements",
-    .sizes = {1003, 20011, 65536},
-    .reps = {1, 200, 2000},
+    SIMD_ARRAY_SIZES,
     FB_HOOKS(setup, prepare, check, checksum, NULL, NULL, teardown),
     FB_VARIANTS(variants),
 };

@@ -62,44 +62,36 @@ FB_HOT void saxpy_vecext(float a, const float *x, float *y, size_t n)
 }
 
 #if defined(__x86_64__)
+/* The main loop of sse, avx2 and avx512: two W-lane multiply-adds a step,
+ * each an FMA where the ISA has one. */
+#define SAXPY_2X(V, W, SET1, LOAD, STORE, MULADD)                                              \
+    const V va = SET1(a);                                                                      \
+    size_t i = 0;                                                                              \
+    for (; i + 2 * (W) <= n; i += 2 * (W)) {                                                   \
+        V y0 = MULADD(va, LOAD(x + i), LOAD(y + i));                                           \
+        V y1 = MULADD(va, LOAD(x + i + (W)), LOAD(y + i + (W)));                               \
+        STORE(y + i, y0);                                                                      \
+        STORE(y + i + (W), y1);                                                                \
+    }
+#define SSE_MULADD(a, x, y) _mm_add_ps(_mm_mul_ps(a, x), y)
+
 FB_HOT void saxpy_sse(float a, const float *x, float *y, size_t n)
 {
-    const __m128 va = _mm_set1_ps(a);
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        __m128 y0 = _mm_add_ps(_mm_mul_ps(va, _mm_loadu_ps(x + i)), _mm_loadu_ps(y + i));
-        __m128 y1 = _mm_add_ps(_mm_mul_ps(va, _mm_loadu_ps(x + i + 4)), _mm_loadu_ps(y + i + 4));
-        _mm_storeu_ps(y + i, y0);
-        _mm_storeu_ps(y + i + 4, y1);
-    }
+    SAXPY_2X(__m128, 4, _mm_set1_ps, _mm_loadu_ps, _mm_storeu_ps, SSE_MULADD)
     for (; i < n; i++) y[i] = a * x[i] + y[i];
 }
 
 __attribute__((target("avx2,fma"))) FB_HOT void saxpy_avx2(float a, const float *x, float *y,
                                                              size_t n)
 {
-    const __m256 va = _mm256_set1_ps(a);
-    size_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        __m256 y0 = _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i));
-        __m256 y1 = _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i + 8), _mm256_loadu_ps(y + i + 8));
-        _mm256_storeu_ps(y + i, y0);
-        _mm256_storeu_ps(y + i + 8, y1);
-    }
+    SAXPY_2X(__m256, 8, _mm256_set1_ps, _mm256_loadu_ps, _mm256_storeu_ps, _mm256_fmadd_ps)
     for (; i < n; i++) y[i] = fmaf(a, x[i], y[i]);
 }
 
 __attribute__((target("avx512f"))) FB_HOT void saxpy_avx512(float a, const float *x, float *y,
                                                               size_t n)
 {
-    const __m512 va = _mm512_set1_ps(a);
-    size_t i = 0;
-    for (; i + 32 <= n; i += 32) {
-        __m512 y0 = _mm512_fmadd_ps(va, _mm512_loadu_ps(x + i), _mm512_loadu_ps(y + i));
-        __m512 y1 = _mm512_fmadd_ps(va, _mm512_loadu_ps(x + i + 16), _mm512_loadu_ps(y + i + 16));
-        _mm512_storeu_ps(y + i, y0);
-        _mm512_storeu_ps(y + i + 16, y1);
-    }
+    SAXPY_2X(__m512, 16, _mm512_set1_ps, _mm512_loadu_ps, _mm512_storeu_ps, _mm512_fmadd_ps)
     for (; i < n; i += 16) {
         __mmask16 m = TAIL_MASK16(n - i);
         __m512 v = _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(m, x + i), _mm512_maskz_loadu_ps(m, y + i));
@@ -131,9 +123,7 @@ FB_HOT void saxpy_neon(float a, const float *x, float *y, size_t n)
         state *st = p;                                                                         \
         saxpy_##variant(st->a, st->x, st->y, st->n);                                           \
     }
-RUNNER(scalar)
-RUNNER(autovec)
-RUNNER(vecext)
+RUNNER(scalar) RUNNER(autovec) RUNNER(vecext)
 SIMD_INTRINSIC_VARIANTS(RUNNER)
 
 static void *setup(const fb_ctx *ctx)
@@ -143,8 +133,7 @@ static void *setup(const fb_ctx *ctx)
     st->x = fb_alloc(ctx->n * sizeof(float));
     st->y = fb_alloc(ctx->n * sizeof(float));
     st->y0 = fb_alloc(ctx->n * sizeof(float));
-    fb_rng rng;
-    fb_rng_seed(&rng, ctx->seed);
+    fb_rng rng = fb_rng_seeded(ctx->seed);
     st->a = fb_rng_float(&rng, 0.5f, 2.0f);
     for (size_t i = 0; i < ctx->n; i++) {
         st->x[i] = fb_rng_float(&rng, -1.0f, 1.0f);
@@ -180,11 +169,7 @@ static bool check(void *p, const fb_variant *v, char *why, size_t len)
     return true;
 }
 
-static uint64_t checksum(void *p)
-{
-    state *st = p;
-    return fb_hash_bytes(st->y, st->n * sizeof(float), FB_HASH_INIT);
-}
+FB_CHECKSUM(st->y, st->n * sizeof(float))
 
 static void teardown(void *p)
 {
@@ -199,23 +184,17 @@ static const fb_variant variants[] = {
     {"scalar", run_scalar, 0, "vectorizer off: one element per iteration"},
     {"autovec", run_autovec, 0, "plain loop: vectorized behind a run-time alias check"},
     {"vecext", run_vecext, 0, "GCC/Clang vector extensions, native width x 2"},
-#if defined(__x86_64__)
-    {"sse", run_sse, 0, "SSE intrinsics, mulps+addps, 4 lanes x 2"},
-    {"avx2", run_avx2, FB_ISA_AVX2 | FB_ISA_FMA, "AVX2+FMA intrinsics, 8 lanes x 2"},
-    {"avx512", run_avx512, FB_ISA_AVX512F, "AVX-512F intrinsics, 16 lanes x 2, masked tail"},
-#endif
-#if defined(__aarch64__)
-    {"neon", run_neon, FB_ISA_NEON, "NEON vfmaq_f32, 4 lanes x 4"},
-#endif
+    ON_X86({"sse", run_sse, 0, "SSE intrinsics, mulps+addps, 4 lanes x 2"},
+           {"avx2", run_avx2, FB_ISA_AVX2 | FB_ISA_FMA, "AVX2+FMA intrinsics, 8 lanes x 2"},
+           {"avx512", run_avx512, FB_ISA_AVX512F, "AVX-512F intrinsics, 16 lanes x 2, masked tail"},)
+    ON_ARM64({"neon", run_neon, FB_ISA_NEON, "NEON vfmaq_f32, 4 lanes x 4"},)
 };
 
 static const fb_kernel kernel = {
     .family = "simd",
     .name = "saxpy",
     .summary = "y = a*x + y (float32): the loop auto-vectorization gets right",
-    .unit = "elements",
-    .sizes = {1003, 20011, 65536},
-    .reps = {1, 200, 2000},
+    SIMD_ARRAY_SIZES,
     FB_HOOKS(setup, prepare, check, checksum, NULL, NULL, teardown),
     FB_VARIANTS(variants),
 };

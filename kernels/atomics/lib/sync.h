@@ -34,18 +34,19 @@
  * analysis cannot see through the atomics / pthread calls that do it. */
 #define FB_NO_TSA FB_TSA(no_thread_safety_analysis)
 
-/* pthread_mutex_t and pthread_rwlock_t are not annotated by glibc, so wrap them. */
-typedef struct FB_CAPABILITY("mutex") fb_mutex {
-    pthread_mutex_t m;
-} fb_mutex;
+/* pthread_mutex_t and pthread_rwlock_t are not annotated by glibc, so wrap
+ * them: a struct the analysis knows as a capability of this kind. */
+#define FB_PTHREAD_CAPABILITY(kind, name, pthread_type)                                        \
+    typedef struct FB_CAPABILITY(kind) name {                                                  \
+        pthread_type l;                                                                        \
+    } name
+FB_PTHREAD_CAPABILITY("mutex", fb_mutex, pthread_mutex_t);
+FB_PTHREAD_CAPABILITY("rwlock", fb_rwlock, pthread_rwlock_t);
 #define FB_MUTEX_INIT {PTHREAD_MUTEX_INITIALIZER}
-static inline void fb_mutex_lock(fb_mutex *m) FB_ACQUIRE(m) FB_NO_TSA { pthread_mutex_lock(&m->m); }
-static inline void fb_mutex_unlock(fb_mutex *m) FB_RELEASE(m) FB_NO_TSA { pthread_mutex_unlock(&m->m); }
-
-typedef struct FB_CAPABILITY("rwlock") fb_rwlock {
-    pthread_rwlock_t l;
-} fb_rwlock;
 #define FB_RWLOCK_INIT {PTHREAD_RWLOCK_INITIALIZER}
+
+static inline void fb_mutex_lock(fb_mutex *m) FB_ACQUIRE(m) FB_NO_TSA { pthread_mutex_lock(&m->l); }
+static inline void fb_mutex_unlock(fb_mutex *m) FB_RELEASE(m) FB_NO_TSA { pthread_mutex_unlock(&m->l); }
 static inline void fb_rwlock_rdlock(fb_rwlock *l) FB_ACQUIRE_SHARED(l) FB_NO_TSA { pthread_rwlock_rdlock(&l->l); }
 static inline void fb_rwlock_rdunlock(fb_rwlock *l) FB_RELEASE_SHARED(l) FB_NO_TSA { pthread_rwlock_unlock(&l->l); }
 static inline void fb_rwlock_wrlock(fb_rwlock *l) FB_ACQUIRE(l) FB_NO_TSA { pthread_rwlock_wrlock(&l->l); }

@@ -78,26 +78,34 @@ static const uint8_t count_tail_mask[128] __attribute__((unused)) = {
 };
 
 #if defined(__x86_64__)
+/* The block loop of sse2 and avx2, over W-byte vectors V: up to 255 vectors
+ * into byte counters (acc - (-1) per match), an overlapping last vector
+ * masked from the table instead of a scalar tail when OVERLAP holds, then a
+ * sum of absolute differences flushes the counters into total's 64-bit
+ * lanes.  Expects p, n, i, vc, zero and total in scope. */
+#define COUNT_BLOCKS(V, W, LOAD, CMPEQ, SUB, AND, ADD64, SAD, OVERLAP)                         \
+    while (i + (W) <= n) {                                                                     \
+        V acc = zero;                                                                          \
+        size_t steps = (n - i) / (W);                                                          \
+        if (steps > 255) steps = 255;                                                          \
+        for (size_t s = 0; s < steps; s++, i += (W))                                           \
+            acc = SUB(acc, CMPEQ(LOAD((const V *)(p + i)), vc));                               \
+        if (OVERLAP) {                                                                         \
+            V m = LOAD((const V *)(count_tail_mask + (64 - (W)) + (n - i)));                   \
+            V e = CMPEQ(LOAD((const V *)(p + n - (W))), vc);                                   \
+            acc = SUB(acc, AND(e, m));                                                         \
+            i = n;                                                                             \
+        }                                                                                      \
+        total = ADD64(total, SAD(acc, zero));                                                  \
+    }
+
 static inline size_t count_sse2(const uint8_t *p, size_t n, uint8_t c)
 {
     const __m128i vc = _mm_set1_epi8((char)c), zero = _mm_setzero_si128();
     __m128i total = zero;
     size_t i = 0;
-    while (i + 16 <= n) {
-        __m128i acc = zero;
-        size_t steps = (n - i) / 16;
-        if (steps > 255) steps = 255;
-        for (size_t s = 0; s < steps; s++, i += 16)
-            acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + i)), vc));
-        if (i < n && i + 16 > n && n >= 16) {
-            /* Overlapping last vector; only its last n - i bytes are new. */
-            __m128i m = _mm_loadu_si128((const __m128i *)(count_tail_mask + 48 + (n - i)));
-            __m128i e = _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + n - 16)), vc);
-            acc = _mm_sub_epi8(acc, _mm_and_si128(e, m));
-            i = n;
-        }
-        total = _mm_add_epi64(total, _mm_sad_epu8(acc, zero));
-    }
+    COUNT_BLOCKS(__m128i, 16, _mm_loadu_si128, _mm_cmpeq_epi8, _mm_sub_epi8, _mm_and_si128, _mm_add_epi64,
+                 _mm_sad_epu8, i < n && i + 16 > n && n >= 16)
     size_t k = (size_t)_mm_cvtsi128_si64(total) + (size_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(total, total));
     for (; i < n; i++) k += p[i] == c;
     return k;
@@ -108,20 +116,8 @@ __attribute__((target("avx2"))) static inline size_t count_avx2(const uint8_t *p
     const __m256i vc = _mm256_set1_epi8((char)c), zero = _mm256_setzero_si256();
     __m256i total = zero;
     size_t i = 0;
-    while (i + 32 <= n) {
-        __m256i acc = zero;
-        size_t steps = (n - i) / 32;
-        if (steps > 255) steps = 255;
-        for (size_t s = 0; s < steps; s++, i += 32)
-            acc = _mm256_sub_epi8(acc, _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(p + i)), vc));
-        if (i < n && i + 32 > n) {
-            __m256i m = _mm256_loadu_si256((const __m256i *)(count_tail_mask + 32 + (n - i)));
-            __m256i e = _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(p + n - 32)), vc);
-            acc = _mm256_sub_epi8(acc, _mm256_and_si256(e, m));
-            i = n;
-        }
-        total = _mm256_add_epi64(total, _mm256_sad_epu8(acc, zero));
-    }
+    COUNT_BLOCKS(__m256i, 32, _mm256_loadu_si256, _mm256_cmpeq_epi8, _mm256_sub_epi8, _mm256_and_si256,
+                 _mm256_add_epi64, _mm256_sad_epu8, i < n && i + 32 > n)
     __m128i t = _mm_add_epi64(_mm256_castsi256_si128(total), _mm256_extracti128_si256(total, 1));
     if (i < n && n >= 16) {
         /* 16 <= n < 32: one 16-byte vector and an overlapping masked one. */
@@ -233,8 +229,7 @@ static inline count_state *count_setup(const fb_ctx *ctx)
     st->n = n;
     st->buf = fb_alloc(n);
     st->seg = fb_alloc((n / 16 + 1) * sizeof *st->seg);
-    fb_rng rng;
-    fb_rng_seed(&rng, ctx->seed);
+    fb_rng rng = fb_rng_seeded(ctx->seed);
     for (size_t i = 0; i < n; i++) st->buf[i] = (uint8_t)('a' + fb_rng_below(&rng, 16));
     size_t off = 0, k = 0;
     while (off < n) {

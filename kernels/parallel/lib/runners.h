@@ -4,11 +4,15 @@
  * leaves and the pool/OpenMP/thread calls inside them stay in each kernel's
  * own file.  What is here is the code around them that every kernel wrote
  * again:
+ *   - ON_OPENMP(...): its arguments in a build with OpenMP, nothing in one
+ *     without: the OpenMP variants' rows and runners.
  *   - PAR_RUNNER(prefix, variant): the fb_variant run function run_<variant>
  *     for a hot function prefix_<variant>(state *); it counts the call for
  *     par_report (lib/report.h) and runs the variant.
  *   - PAR_REPORT_POOL: the report callback of a kernel whose only extra
  *     fields are the pool counters.
+ *   - PAR_TEARDOWN_POOL(frees): the teardown of a kernel whose state holds
+ *     the pool: the pool, then `frees` (statements on st), then st.
  *   - par_setup_done: the end of every setup: the OpenMP team is started
  *     (outside the timed part, like the pool) and the counters' snapshot is
  *     taken, so setup's own pool work is not reported.
@@ -27,6 +31,12 @@
 #include "pool.h"
 #include "report.h"
 
+#if FB_HAVE_OPENMP
+#define ON_OPENMP(...) __VA_ARGS__
+#else
+#define ON_OPENMP(...)
+#endif
+
 #define PAR_RUNNER(prefix, variant)                                                            \
     static void run_##variant(void *p)                                                         \
     {                                                                                          \
@@ -40,6 +50,15 @@
     {                                                                                          \
         state *st = p;                                                                         \
         par_report(out, v, st->pool, &st->counters);                                           \
+    }
+
+#define PAR_TEARDOWN_POOL(...)                                                                 \
+    static void teardown(void *p)                                                              \
+    {                                                                                          \
+        state *st = p;                                                                         \
+        pool_destroy(st->pool);                                                                \
+        __VA_ARGS__                                                                            \
+        free(st);                                                                              \
     }
 
 /* Call last in setup, after any work setup gives the pool (a first touch). */

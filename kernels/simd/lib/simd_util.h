@@ -77,6 +77,26 @@ typedef uint64_t vnq __attribute__((vector_size(FB_IVEC_BYTES))); /* native u64 
 #define SIMD_INTRINSIC_VARIANTS(X)
 #endif
 
+/* Sizes of the family's one-pass array kernels (gather, prefix_sum, saxpy):
+ * an odd test length, so every remainder path runs, and arrays that stay in
+ * L2 at train and ref. */
+#define SIMD_ARRAY_SIZES .unit = "elements", .sizes = {1003, 20011, 65536}, .reps = {1, 200, 2000}
+
+/* Code for one architecture only, as an expression of a list: ON_X86(...)
+ * stands for its arguments on x86-64 and for nothing elsewhere, so a
+ * variant table writes ON_X86({"avx2", ...}, {"avx512", ...},) and a list
+ * of runners ON_X86(RUNNER(avx2) RUNNER(avx512)). */
+#if defined(__x86_64__)
+#define ON_X86(...) __VA_ARGS__
+#else
+#define ON_X86(...)
+#endif
+#if defined(__aarch64__)
+#define ON_ARM64(...) __VA_ARGS__
+#else
+#define ON_ARM64(...)
+#endif
+
 /* Portable fixed-width vectors (GCC/Clang vector extensions). */
 typedef float v4sf __attribute__((vector_size(16)));
 typedef float v8sf __attribute__((vector_size(32)));
