@@ -215,6 +215,23 @@ class SharedCodeAndFlameGraphs(unittest.TestCase):
         self.assertIn("Flame graphs: left out of this published run", light)
         self.assertIn("scripts/profile.sh", (self.results / "light" / "README.md").read_text())
 
+    def test_a_light_publish_compares_the_loops_only(self):
+        for name, r in (("light", self.light), ("full", self.full)):
+            self.assertEqual(r.returncode, 0, r.stderr)
+        cell = "autovec--gcc12.O2.v3.pgo"
+        light = section((self.results / "light" / "asm" / "simd_reduce.html").read_text(), cell)
+        full = section((self.results / "full" / "asm" / "simd_reduce.html").read_text(), cell)
+        loops = re.compile(r'<div class="h">loop \d')
+        for text in (light, full):
+            self.assertTrue(loops.search(text))
+        # the code outside the loops: side by side in a full publish, a note with its count in a light one
+        self.assertIn('<div class="h">outside the loops', full)
+        self.assertNotIn('<div class="h">outside the loops', light)
+        note = re.search(r"The code outside the loops \((\d+) of (\d+) lines changed\): left out", light)
+        self.assertTrue(note, light)
+        self.assertLessEqual(int(note.group(1)), int(note.group(2)))
+        self.assertLess(len(light), len(full))
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -260,9 +260,23 @@ class AssemblyDiff(unittest.TestCase):
         a = analysis.Analysis(results.load(run))
         cell = a.cell("simd/reduce", "vecext", "gcc12.O2.v3.pgo")
         cell.code_hash = "changed"
-        view = asmpage._diff_view(a, cell)
+        view = asmpage._diff_view(a, cell, None)
         self.assertIn('<pre class="diff">', view)
         self.assertIn('<span class="a">+\tnop</span>', view)
+
+
+class McaView(unittest.TestCase):
+    def test_cpus_with_the_same_figures_share_a_row(self):
+        from flagbench.report import mcaview
+        fig = {"block_rthroughput": 3.0, "cycles_per_iteration": 3.19, "ipc": 5.016, "uops_per_cycle": 5.3,
+               "pressure": [{"resource": "Port3", "cycles": 3.0}]}
+        per_cpu = {"x86-64": dict(fig, block_rthroughput=4.25), "host": dict(fig, mcpu="znver5"),
+                   "skylake": dict(fig), "znver4": dict(fig, mcpu="znver4")}
+        rows = mcaview._rows(per_cpu)
+        self.assertEqual([r[0] for r in rows[1:]], ["x86-64", "host (znver5), skylake, znver4"])
+        table = mcaview._text_table(rows)
+        self.assertEqual(len(table.splitlines()), 3)
+        self.assertFalse(any(line != line.rstrip() for line in table.splitlines()))
 
 
 class ReportScript(unittest.TestCase):

@@ -85,7 +85,7 @@ def _cell_section(a: Analysis, cell: Cell, shown: Shown, keep: Light | None) -> 
         note = (f'<p>Same code as <a href="#{src}"><code>{h(cell.same_as)}</code></a> (same code_hash): '
                 "see its assembly.</p>")
         out.append(note)
-        diff = (_diff_view(a, cell) if cell.same_as == a.baseline else
+        diff = (_diff_view(a, cell, keep) if cell.same_as == a.baseline else
                 f'<p>The same as <a href="#{src}--diff"><code>{h(cell.same_as)}</code>\'s diff</a>.</p>')
         out.append(f'<div id="{anc}--diff"><h4>diff against the baseline</h4>{diff}</div>')
         out.append(f'<div id="{anc}--mca"><h4>llvm-mca</h4>{note}</div></section>')
@@ -97,7 +97,7 @@ def _cell_section(a: Analysis, cell: Cell, shown: Shown, keep: Light | None) -> 
         listing = _asm_listing(a, cell, text)
         same = shown.link("listing", listing, anc, f"{cell.kernel}/{cell.variant} under {cell.config}")
         out.append(f"<p>The same normalized assembly as {same}.</p>" if same else listing)
-    out.append(f'<div id="{anc}--diff"><h4>diff against the baseline</h4>{_diff_view(a, cell)}</div>')
+    out.append(f'<div id="{anc}--diff"><h4>diff against the baseline</h4>{_diff_view(a, cell, keep)}</div>')
     model = ""
     if row.get("predicted_cycles_per_item") is not None:
         model = (f"<p>Model vs measurement: predicted {row['predicted_cycles_per_item']} cycles/item, "
@@ -141,7 +141,7 @@ def _mark_loops(text: str, asm: dict | None) -> str:
     return with_markers(lines, before, after)
 
 
-def _diff_view(a: Analysis, cell: Cell) -> str:
+def _diff_view(a: Analysis, cell: Cell, keep: Light | None) -> str:
     if cell.config == a.baseline:
         return "<p>This is the baseline.</p>"
     base = a.cell(cell.kernel, cell.variant, a.baseline)
@@ -154,4 +154,6 @@ def _diff_view(a: Analysis, cell: Cell) -> str:
         return "<p>No assembly to compare (" + ("baseline" if ta is None else "this cell") + " has none).</p>"
     if ta == tb:
         return "<p>The normalized assembly is identical to the baseline's.</p>"
-    return diffview.render(ta, base.asm, tb, cell.asm, a.baseline, cell.config)
+    # A light publish compares the loops only: the rest is in the cell's listing.
+    outside = None if keep is None else keep.OUTSIDE_THE_LOOPS
+    return diffview.render(ta, base.asm, tb, cell.asm, a.baseline, cell.config, outside)

@@ -91,15 +91,20 @@ def _block(bl, regs: str = "") -> str:
     return f'<div class="{regs}">{body}</div>' if regs else body
 
 
-def _side_by_side(plain: list, abstr: list) -> str:
+def _side_by_side(plain: list, abstr: list, outside: str | None = None) -> str:
     """One two-column grid, a pair of headings and columns per block; a loop
     whose register-abstracted alignment differs comes twice, and the switch
     shows one form or the other (the code outside the loops is shown as
-    allocated only, to keep the page small)."""
+    allocated only, to keep the page small).  outside: say this instead of
+    showing the code outside the loops."""
     out = ['<div class="sbs"><div class="h top">baseline</div><div class="h top">this cell</div>']
     for bp, ba in zip(plain, abstr):
         is_loop = (bp.a or bp.b).title.startswith("loop")
-        if is_loop and [k for _, _, k in bp.rows] != [k for _, _, k in ba.rows]:
+        if not is_loop and outside is not None:
+            changed = sum(kind != "equal" for _, _, kind in bp.rows)
+            out.append(f'<div class="note">The code outside the loops ({changed} of {len(bp.rows)} lines '
+                       f"changed): {html.escape(outside)}.</div>")
+        elif is_loop and [k for _, _, k in bp.rows] != [k for _, _, k in ba.rows]:
             out.append(_block(bp, "regs-plain") + _block(ba, "regs-abstract"))
         else:
             out.append(_block(bp))
@@ -119,9 +124,10 @@ def _unified(la: list, lb: list, name_a: str, name_b: str) -> str:
 
 
 def render(text_a: str, doc_a: dict | None, text_b: str, doc_b: dict | None,
-           name_a: str, name_b: str) -> str:
+           name_a: str, name_b: str, outside: str | None = None) -> str:
     """HTML for code that differs: the loop-by-loop view (both register forms)
-    and, when the two share most lines, the unified diff."""
+    and, when the two share most lines, the unified diff.  outside: the note
+    that stands for the code outside the loops (a light publish)."""
     la, lb = text_a.splitlines(), text_b.splitlines()
     same = sum(m.size for m in difflib.SequenceMatcher(None, la, lb, autojunk=False).get_matching_blocks())
     share = same / max(len(la), len(lb), 1)
@@ -130,7 +136,7 @@ def render(text_a: str, doc_a: dict | None, text_b: str, doc_b: dict | None,
              "resembles most, then the code outside the loops; changed lines are shaded.</p>", SWITCH]
     plain = sidebyside.compare(text_a, doc_a, text_b, doc_b, abstract_registers=False)
     abstr = sidebyside.compare(text_a, doc_a, text_b, doc_b, abstract_registers=True)
-    view = _side_by_side(plain, abstr)
+    view = _side_by_side(plain, abstr, outside)
     if "regs-abstract" not in view:
         parts[1] = ("<p class=\"note\">Abstracting registers changes no loop's comparison here: "
                     "no difference in a loop is a pure renaming.</p>")
@@ -160,5 +166,6 @@ body.abstract-registers .regs-plain{display:none}.regs-plain{display:contents}
 white-space:pre;overflow-x:auto;font:12px/1.3 ui-monospace,Menlo,Consolas,monospace}
 .sbs pre span{display:block}.sbs .c{background:#fff5d6}.sbs .d{background:#ffebe9}.sbs .i{background:#e6ffec}
 .sbs .f{color:#888;text-align:center;background:#fafafa;font-style:italic}
+.sbs .note{grid-column:1/-1;padding:2px 6px;font-size:12px;color:#555;background:#fafafa}
 label.absreg{display:inline-block;margin:.3em 0;font-size:13px}
 """

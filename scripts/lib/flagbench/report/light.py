@@ -22,6 +22,10 @@ class Light:
     weigh twice as much as everything else published."""
 
     FLAME_GRAPHS = "<p>Flame graphs: left out of this published run (the note at the top says how to draw them).</p>"
+    # The kept sections compare the loops only: the code outside them is in the
+    # cell's listing, and a side-by-side copy of it weighs as much as the loops'.
+    OUTSIDE_THE_LOOPS = ("left out of this published run's comparison (the listing above has all of this "
+                         "cell's code; the note at the top says how to compare it whole)")
 
     def __init__(self, a: Analysis, changed: bool = True):
         """changed: keep the cells whose code differs from the baseline's even

@@ -34,13 +34,7 @@ def view(a: Analysis, cell: Cell, shown: Shown) -> str:
         out.append(f'<h5 id="{loop_id}">loop {lp.get("index")} (lines {rng[0]}–{rng[1]}, '
                    f"{lp.get('instructions')} instructions" + (f", {ipi} items/iteration" if ipi else "") + ")</h5>"
                    if rng else f'<h5 id="{loop_id}">loop {lp.get("index")}</h5>')
-        rows = [["cpu", "rthroughput", "cycles/iter", "IPC", "uops/cycle", "busiest resources", "unsound"]]
-        for cpu, r in (lp.get("per_cpu") or {}).items():
-            pressure = ", ".join(f"{p.get('resource')} {p.get('cycles')}" for p in (r.get("pressure") or [])[:3])
-            rows.append([cpu + (f" ({r['mcpu']})" if r.get("mcpu") and r.get("mcpu") != cpu else ""),
-                         r.get("block_rthroughput"), r.get("cycles_per_iteration"), r.get("ipc"),
-                         r.get("uops_per_cycle"), pressure, "; ".join(r.get("unsound") or [])])
-        table = "<pre>" + html.escape(_text_table(rows)) + "</pre>"
+        table = "<pre>" + html.escape(_text_table(_rows(lp.get("per_cpu") or {}))) + "</pre>"
         # without its line range the loop's code is unknown: its figures alone do not make it the same loop
         same = rng and shown.link("mca loop", "\n".join(lines[rng[0] - 1:rng[1]]) + table, loop_id,
                                   f"loop {lp.get('index')} of {cell.kernel}/{cell.variant} under {cell.config}")
@@ -48,7 +42,24 @@ def view(a: Analysis, cell: Cell, shown: Shown) -> str:
     return "\n".join(out)
 
 
+def _rows(per_cpu: dict) -> list:
+    """A row per modelled CPU; CPUs that llvm-mca models with the same
+    scheduling model and so gives the same figures share one row."""
+    rows = [["cpu", "rthroughput", "cycles/iter", "IPC", "uops/cycle", "busiest resources", "unsound"]]
+    for cpu, r in per_cpu.items():
+        pressure = ", ".join(f"{p.get('resource')} {p.get('cycles')}" for p in (r.get("pressure") or [])[:3])
+        row = [cpu + (f" ({r['mcpu']})" if r.get("mcpu") and r.get("mcpu") != cpu else ""),
+               r.get("block_rthroughput"), r.get("cycles_per_iteration"), r.get("ipc"),
+               r.get("uops_per_cycle"), pressure, "; ".join(r.get("unsound") or [])]
+        twin = next((x for x in rows[1:] if x[1:] == row[1:]), None)
+        if twin:
+            twin[0] += ", " + row[0]
+        else:
+            rows.append(row)
+    return rows
+
+
 def _text_table(rows: list) -> str:
     rows = [["" if v is None else (f"{v:.4g}" if isinstance(v, float) else str(v)) for v in r] for r in rows]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
-    return "\n".join("  ".join(v.ljust(w) for v, w in zip(r, widths)) + "  " + r[-1] for r in rows)
+    return "\n".join(("  ".join(v.ljust(w) for v, w in zip(r, widths)) + "  " + r[-1]).rstrip() for r in rows)

@@ -9,7 +9,7 @@ import html
 import re
 from pathlib import Path
 
-from . import diffview, fmt, webui
+from . import diffview, fmt, seedplot, webui
 from . import statistics as st
 
 CSS = """
@@ -62,7 +62,7 @@ ASSET_CSS, ASSET_JS = "report.css", "report.js"
 
 def assets() -> dict:
     """The files the pages share: {file name: text}."""
-    return {ASSET_CSS: (CSS + webui.CSS + diffview.CSS).lstrip(),
+    return {ASSET_CSS: (CSS + webui.CSS + diffview.CSS + seedplot.CSS).lstrip(),
             ASSET_JS: (webui.SCRIPT + diffview.SCRIPT).lstrip()}
 
 

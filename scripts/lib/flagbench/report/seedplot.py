@@ -22,21 +22,24 @@ def svg(seed_medians: dict, estimate: float, ci: tuple | None) -> str:
     def x(v: float) -> float:
         return PAD + (WIDTH - 2 * PAD) * (v - lo) / (hi - lo)
 
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
-             f'role="img" aria-label="per-seed medians">']
+    # Inline in HTML: no xmlns, whole-pixel positions, and the look in CSS
+    # (the page's style sheet), since a page holds hundreds of these.
+    parts = [f'<svg class="seedplot" width="{WIDTH}" height="{HEIGHT}" role="img" aria-label="per-seed medians">']
     if ci:
-        parts.append(f'<rect x="{x(ci[0]):.1f}" y="6" width="{max(1.0, x(ci[1]) - x(ci[0])):.1f}" '
-                     f'height="20" fill="#dde8f6"><title>95% interval of the estimate</title></rect>')
-    parts.append(f'<line x1="{x(estimate):.1f}" x2="{x(estimate):.1f}" y1="4" y2="28" stroke="#1f5fa8" '
-                 f'stroke-width="2"><title>estimate {estimate:.4g} ns</title></line>')
-    # The dots and the labels share their style through a group: a page holds
-    # thousands of these.
-    parts.append('<g fill="#c0392b" fill-opacity="0.8">')
+        parts.append(f'<rect x="{x(ci[0]):.0f}" y="6" width="{max(1.0, x(ci[1]) - x(ci[0])):.0f}" '
+                     f'height="20"><title>95% interval of the estimate</title></rect>')
+    parts.append(f'<line x1="{x(estimate):.0f}" x2="{x(estimate):.0f}" y1="4" y2="28">'
+                 f'<title>estimate {estimate:.4g} ns</title></line>')
     for seed, v in sorted(seed_medians.items(), key=lambda kv: str(kv[0])):
-        parts.append(f'<circle cx="{x(v):.1f}" cy="16" r="4"><title>seed {html.escape(str(seed))}: '
+        parts.append(f'<circle cx="{x(v):.0f}" cy="16" r="4"><title>seed {html.escape(str(seed))}: '
                      f'{v:.4g} ns</title></circle>')
-    parts.append('</g><g font-size="10" font-family="sans-serif">')
     parts.append(f'<text x="{PAD}" y="42">{lo:.4g} ns</text>')
     parts.append(f'<text x="{WIDTH - PAD}" y="42" text-anchor="end">{hi:.4g} ns</text>')
-    parts.append("</g></svg>")
+    parts.append("</svg>")
     return "".join(parts)
+
+
+CSS = """
+svg.seedplot rect{fill:#dde8f6}svg.seedplot line{stroke:#1f5fa8;stroke-width:2}
+svg.seedplot circle{fill:#c0392b;fill-opacity:.8}svg.seedplot text{font:10px sans-serif}
+"""
