@@ -9,6 +9,7 @@ typedef struct fb_rng {
 } fb_rng;
 
 void fb_rng_seed(fb_rng *r, uint64_t seed);
+/* A generator seeded with `seed`: fb_rng rng = fb_rng_seeded(ctx->seed). */
 static inline fb_rng fb_rng_seeded(uint64_t seed)
 {
     fb_rng r;

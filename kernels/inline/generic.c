@@ -97,8 +97,8 @@ static inline uint64_t pt_fold(uint64_t acc, pt p) { return acc + ((uint32_t)p.x
         memcpy(acc, &a, sizeof a);                                                             \
     }
 
-/* Predicates and folds with the (unused) parameters argument every
- * interface below passes. */
+/* The predicates and folds with the parameters argument that the callbacks
+ * and the macro variant pass (and pt_pred, u32_fold and pt_fold ignore). */
 #define U32_PRED(y, c) u32_pred(y, c)
 #define U32_FOLD(acc, y, c) ((void)(c), u32_fold(acc, y))
 #define PT_PRED(p, c) ((void)(c), pt_pred(p))
