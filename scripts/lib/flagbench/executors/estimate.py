@@ -24,8 +24,8 @@ from ..run.plan import Plan
 # built configurations x 47 kernels.  Timing scales with --min-samples (the
 # processes every cell gets; the time budget rarely binds): 220 s for 6 timed
 # configurations x 47 kernels at --min-samples 4, 0.195 s per configuration x
-# kernel x sample, and 521 s at --min-samples 10 for the published quick run
-# (results/2026-12-03-quick-epyc), 0.185.
+# kernel x sample, and 521-599 s at --min-samples 10 for quick runs at the
+# publication settings (results/2026-12-03-quick-epyc), 0.185-0.212.
 DEFAULT_BUILD_CHECK_S = 1.1
 DEFAULT_TIME_S = 0.19   # per timed configuration x kernel x --min-samples
 NODE_COUNTS = (1, 2, 4, 8, 16, 32, 64)
