@@ -148,7 +148,6 @@ static inline void horizontal_tail(const uint16_t *row, uint8_t *o, size_t w, si
 
 #if defined(__x86_64__)
 TAPS(sse, , __m128i, _mm_add_epi16, _mm_slli_epi16)
-#define LOAD128(p) _mm_loadu_si128((const __m128i *)(p))
 #define PACK_STORE128(p, a, b) _mm_storeu_si128((__m128i *)(p), _mm_packus_epi16(a, b))
 
 FB_HOT void blur_sse(const uint8_t *in, uint8_t *out, uint16_t *row, size_t w, size_t h)
@@ -169,12 +168,11 @@ FB_HOT void blur_sse(const uint8_t *in, uint8_t *out, uint16_t *row, size_t w, s
         }
         vertical_tail(r0, w, row, x);
         uint8_t *o = out + y * w;
-        HORIZONTAL_2X(sse, __m128i, 8, LOAD128, _mm_add_epi16, _mm_srli_epi16, PACK_STORE128)
+        HORIZONTAL_2X(sse, __m128i, 8, LOADU_SI128, _mm_add_epi16, _mm_srli_epi16, PACK_STORE128)
     }
 }
 
 TAPS(avx2, __attribute__((target("avx2"))), __m256i, _mm256_add_epi16, _mm256_slli_epi16)
-#define LOAD256(p) _mm256_loadu_si256((const __m256i *)(p))
 /* vpackuswb packs within 128-bit halves: [a lo, b lo, a hi, b hi]. */
 #define PACK_STORE256(p, a, b)                                                                 \
     _mm256_storeu_si256((__m256i *)(p), _mm256_permute4x64_epi64(_mm256_packus_epi16(a, b), 0xd8))
@@ -193,7 +191,7 @@ __attribute__((target("avx2"))) FB_HOT void blur_avx2(const uint8_t *in, uint8_t
         }
         vertical_tail(r0, w, row, x);
         uint8_t *o = out + y * w;
-        HORIZONTAL_2X(avx2, __m256i, 16, LOAD256, _mm256_add_epi16, _mm256_srli_epi16, PACK_STORE256)
+        HORIZONTAL_2X(avx2, __m256i, 16, LOADU_SI256, _mm256_add_epi16, _mm256_srli_epi16, PACK_STORE256)
     }
 }
 

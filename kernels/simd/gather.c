@@ -71,7 +71,6 @@ FB_HOT float gather_seq_float_autovec(const float *v, size_t n)
         s0 = ADD(s0, GATHER(i0));                                                              \
         s1 = ADD(s1, GATHER(i1));                                                              \
     }
-#define LOAD_IDX8(p) _mm256_loadu_si256((const __m256i *)(p))
 
 /* AVX2: the main loop, SUM(r) declaring r as the sum of s0 and s1, then a
  * scalar tail. */
@@ -79,7 +78,7 @@ FB_HOT float gather_seq_float_autovec(const float *v, size_t n)
     __attribute__((target("avx2"))) FB_HOT T gather_idx_##type##_avx2(const T *t, const int32_t *idx, \
                                                                       size_t n)                       \
     {                                                                                                 \
-        GATHER_2X(V, ZERO, __m256i, 8, LOAD_IDX8, GATHER, ADD)                                        \
+        GATHER_2X(V, ZERO, __m256i, 8, LOADU_SI256, GATHER, ADD)                                      \
         SUM(r)                                                                                        \
         for (; i < n; i++) r += t[idx[i]];                                                            \
         return r;                                                                                     \
@@ -135,6 +134,8 @@ NO_VECTORIZE FB_HOT uint32_t gather_idx_int_unrolled(const uint32_t *t, const in
 }
 
 #if defined(__x86_64__)
+/* SUM8_*(r): the horizontal sums of the avx2 variants, as statements; as an
+ * inline function GCC 12 schedules the avx2 loop's exit differently. */
 #define SUM8_U32(r)                                                                            \
     __m256i s = _mm256_add_epi32(s0, s1);                                                      \
     __m128i h = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));      \

@@ -66,22 +66,6 @@ typedef uint64_t vnq __attribute__((vector_size(FB_IVEC_BYTES))); /* native u64 
 #define VNU_LANES (FB_IVEC_BYTES / 4)
 #define VNQ_LANES (FB_IVEC_BYTES / 8)
 
-/* The hand-written variants most kernels of the family have, as an X-macro
- * over a kernel's RUNNER(variant): sse, avx2 and avx512 on x86-64, neon on
- * aarch64 (the same #if structure as the kernels' variant tables). */
-#if defined(__x86_64__)
-#define SIMD_INTRINSIC_VARIANTS(X) X(sse) X(avx2) X(avx512)
-#elif defined(__aarch64__)
-#define SIMD_INTRINSIC_VARIANTS(X) X(neon)
-#else
-#define SIMD_INTRINSIC_VARIANTS(X)
-#endif
-
-/* Sizes of the family's one-pass array kernels (gather, prefix_sum, saxpy):
- * an odd test length, so every remainder path runs, and arrays that stay in
- * L2 at train and ref. */
-#define SIMD_ARRAY_SIZES .unit = "elements", .sizes = {1003, 20011, 65536}, .reps = {1, 200, 2000}
-
 /* Code for one architecture only, as an expression of a list: ON_X86(...)
  * stands for its arguments on x86-64 and for nothing elsewhere, so a
  * variant table writes ON_X86({"avx2", ...}, {"avx512", ...},) and a list
@@ -96,6 +80,21 @@ typedef uint64_t vnq __attribute__((vector_size(FB_IVEC_BYTES))); /* native u64 
 #else
 #define ON_ARM64(...)
 #endif
+
+/* The hand-written variants most kernels of the family have, as an X-macro
+ * over a kernel's RUNNER(variant): sse, avx2 and avx512 on x86-64, neon on
+ * aarch64. */
+#define SIMD_INTRINSIC_VARIANTS(X) ON_X86(X(sse) X(avx2) X(avx512)) ON_ARM64(X(neon))
+
+/* Unaligned integer-vector loads from any pointer (the intrinsics want a
+ * vector pointer). */
+#define LOADU_SI128(p) _mm_loadu_si128((const __m128i *)(p))
+#define LOADU_SI256(p) _mm256_loadu_si256((const __m256i *)(p))
+
+/* Sizes of the family's one-pass array kernels (gather, prefix_sum, saxpy):
+ * an odd test length, so every remainder path runs, and arrays that stay in
+ * L2 at train and ref. */
+#define SIMD_ARRAY_SIZES .unit = "elements", .sizes = {1003, 20011, 65536}, .reps = {1, 200, 2000}
 
 /* Portable fixed-width vectors (GCC/Clang vector extensions). */
 typedef float v4sf __attribute__((vector_size(16)));
